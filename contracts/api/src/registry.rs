@@ -1,0 +1,293 @@
+//! Messages of the provider registry contract: providers, their bonds, auditors and the
+//! attributes they sign, reputation counters and slashing.
+
+use cosmwasm_schema::{cw_serde, QueryResponses};
+use cosmwasm_std::{Coin, Uint128};
+
+use crate::attributes::{validate_attributes, Attribute, AuditorAttributes};
+use crate::gpu::{validate_gpu_list, GpuSpec};
+use crate::validation::{check_text, ValidationError, MAX_TEXT_LEN};
+
+/// Most auditors the registry trusts at once.
+pub const MAX_AUDITORS: usize = 16;
+/// Longest accepted `host_uri`.
+pub const MAX_URI_LEN: usize = 512;
+
+#[cw_serde]
+pub struct RegistryParams {
+    /// The only address that may change params, set auditors or slash besides the market (the
+    /// governance contract once it exists).
+    pub authority: String,
+    /// The market contract, allowed to record lease events and slash. Unset until the market is
+    /// instantiated (the two contracts name each other).
+    pub market: Option<String>,
+    /// Where slashed bonds go.
+    pub community_pool: String,
+    pub bond_denom: String,
+    /// A provider is active (may bid) only with at least this much bonded.
+    pub min_bond: Uint128,
+    /// Seconds between `unbond` and the funds being claimable.
+    pub unbonding_period_secs: u64,
+    /// Most unbonding entries a provider may have in flight (bounds claim and slash work).
+    pub max_unbonding_entries: u32,
+}
+
+/// A change of registry params: fields left out keep their value.
+#[cw_serde]
+#[derive(Default)]
+pub struct RegistryParamsUpdate {
+    pub authority: Option<String>,
+    pub market: Option<String>,
+    pub community_pool: Option<String>,
+    pub min_bond: Option<Uint128>,
+    pub unbonding_period_secs: Option<u64>,
+    pub max_unbonding_entries: Option<u32>,
+}
+
+#[cw_serde]
+pub struct InstantiateMsg {
+    pub params: RegistryParams,
+    #[serde(default)]
+    pub auditors: Vec<String>,
+}
+
+/// Contact details a provider publishes; free text, bounded.
+#[cw_serde]
+#[derive(Default, Eq)]
+pub struct ProviderInfo {
+    #[serde(default)]
+    pub email: String,
+    #[serde(default)]
+    pub website: String,
+}
+
+#[cw_serde]
+pub enum ExecuteMsg {
+    /// Register the sender as a provider. Funds sent along are bonded.
+    Register {
+        host_uri: String,
+        #[serde(default)]
+        attributes: Vec<Attribute>,
+        #[serde(default)]
+        gpus: Vec<GpuSpec>,
+        #[serde(default)]
+        info: ProviderInfo,
+    },
+    /// Change the sender's registration; fields left out keep their value.
+    Update {
+        host_uri: Option<String>,
+        attributes: Option<Vec<Attribute>>,
+        gpus: Option<Vec<GpuSpec>>,
+        info: Option<ProviderInfo>,
+    },
+    /// Add the attached funds (bond denom) to the sender's bond; un-jails once the bond is
+    /// back at `min_bond`.
+    Bond {},
+    /// Start unbonding `amount`; claimable after the unbonding period.
+    Unbond { amount: Uint128 },
+    /// Pay out every matured unbonding entry.
+    ClaimUnbonded {},
+    /// Remove the sender's registration, returning the bond through unbonding. Refused while
+    /// the provider has active leases.
+    Deregister {},
+    /// An auditor vouches for attributes of a provider (replaces what it signed before).
+    SignAttributes {
+        provider: String,
+        attributes: Vec<Attribute>,
+    },
+    /// An auditor withdraws its signature from the given keys, or from all when `keys` is empty.
+    RevokeAttributes {
+        provider: String,
+        #[serde(default)]
+        keys: Vec<String>,
+    },
+    /// Market only: a lease event that moves the provider's counters.
+    Record {
+        provider: String,
+        event: ProviderEvent,
+    },
+    /// Market or authority only: take `fraction_bps` of the provider's bond (bonded and
+    /// unbonding) to the community pool and jail the provider.
+    Slash {
+        provider: String,
+        fraction_bps: u16,
+        reason: String,
+    },
+    /// Authority only: replace the set of trusted auditors.
+    SetAuditors { auditors: Vec<String> },
+    /// Authority only.
+    UpdateParams(RegistryParamsUpdate),
+}
+
+/// What the market reports about a provider's leases.
+#[cw_serde]
+#[derive(Copy, Eq)]
+pub enum ProviderEvent {
+    LeaseStarted,
+    /// Closed by the tenant or the network (not the provider's fault).
+    LeaseCompleted,
+    /// Closed by the provider, outside the manifest timeout.
+    LeaseClosedByProvider,
+    /// Closed by the provider because the tenant never sent the manifest: no penalty.
+    LeaseReleased,
+    AttestationMissed,
+}
+
+#[cw_serde]
+#[derive(QueryResponses)]
+pub enum QueryMsg {
+    #[returns(RegistryParams)]
+    Params {},
+    #[returns(ProviderResponse)]
+    Provider { address: String },
+    /// Providers by address; `attribute` narrows to those declaring it, `active` to those that
+    /// may bid (or may not).
+    #[returns(ProvidersResponse)]
+    Providers {
+        active: Option<bool>,
+        attribute: Option<Attribute>,
+        start_after: Option<String>,
+        limit: Option<u32>,
+    },
+    #[returns(AuditorsResponse)]
+    Auditors {},
+    #[returns(SignedAttributesResponse)]
+    SignedAttributes { provider: String },
+    #[returns(Reputation)]
+    Reputation { provider: String },
+    #[returns(UnbondingResponse)]
+    Unbonding { provider: String },
+}
+
+/// Counters the market feeds; the auction breaks price ties on `score()`.
+#[cw_serde]
+#[derive(Default, Copy, Eq)]
+pub struct Reputation {
+    pub leases_started: u64,
+    pub leases_completed: u64,
+    pub leases_closed_by_provider: u64,
+    pub leases_released: u64,
+    pub missed_attestations: u64,
+    pub slashes: u64,
+    /// Leases running now; a provider may deregister only at zero.
+    pub active_leases: u64,
+}
+
+impl Reputation {
+    /// One number for tie-breaking: completed leases count for, walk-aways, missed attestations
+    /// and (heavily) slashes against.
+    pub fn score(&self) -> i64 {
+        let n = |v: u64| i64::try_from(v).unwrap_or(i64::MAX);
+        n(self.leases_completed)
+            .saturating_sub(n(self.leases_closed_by_provider).saturating_mul(2))
+            .saturating_sub(n(self.missed_attestations))
+            .saturating_sub(n(self.slashes).saturating_mul(10))
+    }
+}
+
+#[cw_serde]
+pub struct ProviderResponse {
+    pub address: String,
+    pub host_uri: String,
+    pub attributes: Vec<Attribute>,
+    pub gpus: Vec<GpuSpec>,
+    pub info: ProviderInfo,
+    pub bond: Coin,
+    /// Sum of unbonding entries not yet claimed.
+    pub unbonding: Uint128,
+    /// Bonded at least `min_bond` and not jailed: may bid.
+    pub active: bool,
+    pub jailed: bool,
+    pub reputation: Reputation,
+    /// Attributes signed by auditors the registry trusts now.
+    pub signed: Vec<AuditorAttributes>,
+    pub registered_at_height: u64,
+}
+
+#[cw_serde]
+pub struct ProvidersResponse {
+    pub providers: Vec<ProviderResponse>,
+}
+
+#[cw_serde]
+pub struct AuditorsResponse {
+    pub auditors: Vec<String>,
+}
+
+#[cw_serde]
+pub struct SignedAttributesResponse {
+    pub provider: String,
+    pub signed: Vec<AuditorAttributes>,
+}
+
+#[cw_serde]
+pub struct UnbondingEntry {
+    pub amount: Uint128,
+    /// Block time (seconds) from which it can be claimed.
+    pub release_at: u64,
+}
+
+#[cw_serde]
+pub struct UnbondingResponse {
+    pub provider: String,
+    pub entries: Vec<UnbondingEntry>,
+}
+
+/// Checks the stateless parts of a registration.
+pub fn validate_registration(
+    host_uri: &str,
+    attributes: &[Attribute],
+    gpus: &[GpuSpec],
+    info: &ProviderInfo,
+) -> Result<(), ValidationError> {
+    validate_host_uri(host_uri)?;
+    validate_attributes("provider attributes", attributes)?;
+    validate_gpu_list("provider gpus", gpus)?;
+    check_text("info.email", &info.email, MAX_TEXT_LEN)?;
+    check_text("info.website", &info.website, MAX_TEXT_LEN)
+}
+
+/// The provider's gRPC endpoint: `http(s)://host:port`, bounded.
+pub fn validate_host_uri(uri: &str) -> Result<(), ValidationError> {
+    let rest = uri
+        .strip_prefix("https://")
+        .or_else(|| uri.strip_prefix("http://"))
+        .ok_or_else(|| {
+            ValidationError::new("host_uri", format!("{uri:?} must start with http:// or https://"))
+        })?;
+    if rest.is_empty() || uri.len() > MAX_URI_LEN || uri.chars().any(|c| !c.is_ascii_graphic()) {
+        return Err(ValidationError::new(
+            "host_uri",
+            format!("{uri:?} is not a host address of at most {MAX_URI_LEN} printable characters"),
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reputation_score_weighs_misconduct() {
+        let mut r = Reputation {
+            leases_completed: 10,
+            ..Default::default()
+        };
+        assert_eq!(r.score(), 10);
+        r.leases_closed_by_provider = 1;
+        r.missed_attestations = 2;
+        r.slashes = 1;
+        assert_eq!(r.score(), 10 - 2 - 2 - 10);
+        r.leases_completed = u64::MAX;
+        assert!(r.score() > 0);
+    }
+
+    #[test]
+    fn host_uri_needs_a_scheme_and_a_host() {
+        assert!(validate_host_uri("https://gpu.example.com:8443").is_ok());
+        assert!(validate_host_uri("gpu.example.com").is_err());
+        assert!(validate_host_uri("http://").is_err());
+        assert!(validate_host_uri("http://a b").is_err());
+    }
+}
