@@ -172,6 +172,9 @@ pub enum ExecuteMsg {
 }
 
 #[cw_serde]
+pub struct MigrateMsg {}
+
+#[cw_serde]
 pub enum SudoMsg {
     /// Called by the chain at the end of every block: closes auctions, settles escrow, enforces
     /// grace periods and attestation deadlines, each bounded by `max_end_block_items`.

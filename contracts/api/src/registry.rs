@@ -51,6 +51,10 @@ pub struct InstantiateMsg {
     pub auditors: Vec<String>,
 }
 
+/// Migrating the registry takes no arguments: the code version is checked and bumped.
+#[cw_serde]
+pub struct MigrateMsg {}
+
 /// Contact details a provider publishes; free text, bounded.
 #[cw_serde]
 #[derive(Default, Eq)]

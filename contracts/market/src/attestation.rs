@@ -1,0 +1,92 @@
+//! Usage attestations: the lease's provider reports, period by period, the GPU-seconds used,
+//! the work units done and the Merkle root of their outputs. Periods are contiguous from the
+//! lease start, so together they cover the lease without gaps or overlaps.
+
+use cosmwasm_std::{DepsMut, Env, MessageInfo, Response};
+use tessera_api::market::{validate_attestation_digests, LeaseState};
+use tessera_api::LeaseId;
+
+use crate::error::ContractError;
+use crate::lease::{load_lease, move_queue_entry};
+use crate::state::{leases, Attestation, ATTESTATIONS, ATTEST_QUEUE, PARAMS};
+
+#[allow(clippy::too_many_arguments)]
+pub fn execute_submit_attestation(
+    deps: DepsMut,
+    env: Env,
+    info: MessageInfo,
+    id: LeaseId,
+    period_start: u64,
+    period_end: u64,
+    gpu_seconds: u64,
+    work_units: u64,
+    output_root: String,
+    inventory_hash: String,
+) -> Result<Response, ContractError> {
+    cw_utils::nonpayable(&info)?;
+    let params = PARAMS.load(deps.storage)?;
+    let now = env.block.time.seconds();
+    let mut lease = load_lease(deps.storage, deps.api, &id)?;
+    if info.sender != lease.provider {
+        return Err(ContractError::unauthorized(
+            "attesting usage of a lease",
+            "the lease's provider",
+        ));
+    }
+    if lease.state == LeaseState::Closed {
+        return Err(ContractError::LeaseClosed { id: id.to_string() });
+    }
+    validate_attestation_digests(&output_root, &inventory_hash)?;
+    if period_start != lease.attested_to {
+        return Err(ContractError::AttestationNotContiguous {
+            id: id.to_string(),
+            expected: lease.attested_to,
+            got: period_start,
+        });
+    }
+    if period_end <= period_start || period_end > now {
+        return Err(ContractError::AttestationPeriodInvalid {
+            start: period_start,
+            end: period_end,
+            now,
+        });
+    }
+    let gpus = lease.offered_gpus();
+    let max = (period_end - period_start).saturating_mul(gpus);
+    if gpu_seconds > max {
+        return Err(ContractError::AttestationGpuSecondsExceeded {
+            claimed: gpu_seconds,
+            max,
+            gpus,
+        });
+    }
+
+    let seq = lease.attestations + 1;
+    ATTESTATIONS.save(
+        deps.storage,
+        (lease.uid, seq),
+        &Attestation {
+            period_start,
+            period_end,
+            gpu_seconds,
+            work_units,
+            output_root: output_root.clone(),
+            inventory_hash,
+            submitted_at_height: env.block.height,
+        },
+    )?;
+    lease.attestations = seq;
+    lease.attested_to = period_end;
+    let due = period_end.saturating_add(params.attestation_interval_secs);
+    move_queue_entry(deps.storage, &ATTEST_QUEUE, lease.uid, &mut lease.attestation_due_at, Some(due))?;
+    leases().save(deps.storage, lease.uid, &lease)?;
+    Ok(Response::new()
+        .add_attribute("action", "submit_attestation")
+        .add_attribute("lease", id.to_string())
+        .add_attribute("seq", seq.to_string())
+        .add_attribute("period_start", period_start.to_string())
+        .add_attribute("period_end", period_end.to_string())
+        .add_attribute("gpu_seconds", gpu_seconds.to_string())
+        .add_attribute("work_units", work_units.to_string())
+        .add_attribute("output_root", output_root))
+}

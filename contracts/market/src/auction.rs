@@ -1,0 +1,349 @@
+//! The reverse auction: providers bid on open orders, the tenant may accept a bid at any time,
+//! and otherwise the end-block hook awards the lowest price when the window ends.
+
+use cosmwasm_std::{Addr, Api, Coin, DepsMut, Env, MessageInfo, Response, Storage, Uint128};
+use tessera_api::market::{BidOffer, BidState, LeaseState, MarketParams, OrderState};
+use tessera_api::registry::{ProviderEvent, ProviderResponse};
+use tessera_api::{BidId, OrderId};
+
+use crate::deployment::{load_deployment, paid_in, save_deployment, to_uint128};
+use crate::effects::Effects;
+use crate::error::ContractError;
+use crate::lease::{move_queue_entry, reschedule};
+use crate::registry::query_provider;
+use crate::state::{
+    leases, orders, Bid, Deployment, Lease, Order, ATTEST_QUEUE, AUCTION_QUEUE, BIDS, ORDER_UIDS,
+    PARAMS,
+};
+
+/// Resolves a public order id to its stored order.
+pub fn load_order(storage: &dyn Storage, api: &dyn Api, id: &OrderId) -> Result<Order, ContractError> {
+    let not_found = || ContractError::OrderNotFound { id: id.to_string() };
+    let owner = api.addr_validate(&id.owner)?;
+    if id.oseq != 1 {
+        return Err(not_found());
+    }
+    let uid = ORDER_UIDS
+        .may_load(storage, (&owner, id.dseq, id.gseq))?
+        .ok_or_else(not_found)?;
+    Ok(orders().load(storage, uid)?)
+}
+
+fn ensure_open(order: &Order) -> Result<(), ContractError> {
+    if order.state != OrderState::Open {
+        return Err(ContractError::OrderNotOpen {
+            id: order.id().to_string(),
+            state: format!("{:?}", order.state).to_lowercase(),
+        });
+    }
+    Ok(())
+}
+
+/// Whether the provider may offer what it offers on this order: placement, GPU models and
+/// counts it has registered. Shared by `place_bid`; the error explains the mismatch.
+fn check_provider_fits(
+    order: &Order,
+    provider: &ProviderResponse,
+    offer: &BidOffer,
+) -> Result<(), ContractError> {
+    let order_id = order.id().to_string();
+    if !provider.active {
+        return Err(ContractError::ProviderNotActive {
+            provider: provider.address.clone(),
+        });
+    }
+    order
+        .spec
+        .requirements
+        .check(&provider.attributes, &provider.signed)
+        .map_err(|reason| ContractError::PlacementNotMet {
+            provider: provider.address.clone(),
+            order: order_id.clone(),
+            reason,
+        })?;
+    order
+        .spec
+        .resources
+        .gpu
+        .check_offer(order.spec.count, &offer.gpus)
+        .map_err(|reason| ContractError::OfferMismatch {
+            order: order_id.clone(),
+            reason,
+        })?;
+    for gpu in &offer.gpus {
+        let has = provider
+            .gpus
+            .iter()
+            .filter(|g| g.same_kind(gpu))
+            .map(|g| g.count)
+            .sum::<u32>();
+        if has < gpu.count {
+            return Err(ContractError::OfferMismatch {
+                order: order_id,
+                reason: format!(
+                    "offers {} {} {}, the provider registered {has}",
+                    gpu.count, gpu.vendor, gpu.model
+                ),
+            });
+        }
+    }
+    Ok(())
+}
+
+pub fn execute_place_bid(
+    deps: DepsMut,
+    env: Env,
+    info: MessageInfo,
+    order_id: OrderId,
+    price: Uint128,
+    offer: BidOffer,
+) -> Result<Response, ContractError> {
+    let params = PARAMS.load(deps.storage)?;
+    let now = env.block.time.seconds();
+    let provider = info.sender.clone();
+
+    let deposit = paid_in(&info, &params.bid_min_deposit.denom)?;
+    let min = to_uint128(&params.bid_min_deposit)?;
+    if deposit < min {
+        return Err(ContractError::BidDepositTooSmall {
+            amount: deposit,
+            min,
+            denom: params.bid_min_deposit.denom.clone(),
+        });
+    }
+    if price.is_zero() {
+        return Err(ContractError::ZeroPrice {});
+    }
+    offer.validate(price)?;
+
+    let mut order = load_order(deps.storage, deps.api, &order_id)?;
+    ensure_open(&order)?;
+    if price > order.spec.max_price {
+        return Err(ContractError::PriceAboveMax {
+            price,
+            max: order.spec.max_price,
+        });
+    }
+    if provider == order.owner {
+        return Err(ContractError::SelfDealing {
+            provider: provider.to_string(),
+        });
+    }
+    let bid_id = order_id.bid(provider.as_str());
+    if BIDS.has(deps.storage, (order.uid, &provider)) {
+        return Err(ContractError::BidExists {
+            id: bid_id.to_string(),
+        });
+    }
+    if order.open_bids >= params.max_bids_per_order {
+        return Err(ContractError::TooManyBids {
+            id: order_id.to_string(),
+            count: order.open_bids,
+            max: params.max_bids_per_order,
+        });
+    }
+    let registered = query_provider(deps.as_ref(), &params.registry, &provider)?;
+    check_provider_fits(&order, &registered, &offer)?;
+
+    let bid = Bid {
+        order_uid: order.uid,
+        provider: provider.clone(),
+        state: BidState::Open,
+        price,
+        offer,
+        deposit: Coin::new(deposit, params.bid_min_deposit.denom.clone()),
+        created_at: now,
+        reputation_score: registered.reputation.score(),
+    };
+    BIDS.save(deps.storage, (order.uid, &provider), &bid)?;
+    order.open_bids += 1;
+    if order.window_ends_at.is_none() {
+        // The window of an order that drew no bids restarts with its first bid.
+        let ends = now.saturating_add(order.bid_window_secs);
+        move_queue_entry(deps.storage, &AUCTION_QUEUE, order.uid, &mut order.window_ends_at, Some(ends))?;
+    }
+    orders().save(deps.storage, order.uid, &order)?;
+    Ok(Response::new()
+        .add_attribute("action", "place_bid")
+        .add_attribute("bid", bid_id.to_string())
+        .add_attribute("price", price.to_string())
+        .add_attribute(
+            "window_ends_at",
+            order.window_ends_at.unwrap_or_default().to_string(),
+        ))
+}
+
+pub fn execute_withdraw_bid(
+    deps: DepsMut,
+    info: MessageInfo,
+    order_id: OrderId,
+) -> Result<Response, ContractError> {
+    cw_utils::nonpayable(&info)?;
+    let provider = info.sender;
+    let mut order = load_order(deps.storage, deps.api, &order_id)?;
+    let bid_id = order_id.bid(provider.as_str());
+    let bid = BIDS
+        .may_load(deps.storage, (order.uid, &provider))?
+        .ok_or_else(|| ContractError::BidNotFound {
+            id: bid_id.to_string(),
+        })?;
+    if bid.state != BidState::Open {
+        return Err(ContractError::BidNotOpen {
+            id: bid_id.to_string(),
+            state: format!("{:?}", bid.state).to_lowercase(),
+        });
+    }
+    // Withdrawn bids are removed, not kept, so an order's bids stay bounded by its cap.
+    BIDS.remove(deps.storage, (order.uid, &provider));
+    order.open_bids = order.open_bids.saturating_sub(1);
+    orders().save(deps.storage, order.uid, &order)?;
+    let mut fx = Effects::default();
+    fx.transfers
+        .send(&provider, to_uint128(&bid.deposit)?, &bid.deposit.denom);
+    Ok(fx.into_response(
+        Response::new()
+            .add_attribute("action", "withdraw_bid")
+            .add_attribute("bid", bid_id.to_string()),
+    ))
+}
+
+pub fn execute_accept_bid(
+    deps: DepsMut,
+    env: Env,
+    info: MessageInfo,
+    bid_id: BidId,
+) -> Result<Response, ContractError> {
+    cw_utils::nonpayable(&info)?;
+    let params = PARAMS.load(deps.storage)?;
+    let now = env.block.time.seconds();
+    let mut order = load_order(deps.storage, deps.api, &bid_id.order())?;
+    if info.sender != order.owner {
+        return Err(ContractError::unauthorized(
+            "accepting a bid",
+            "the deployment's owner",
+        ));
+    }
+    ensure_open(&order)?;
+    let provider = deps.api.addr_validate(&bid_id.provider)?;
+    let bid = BIDS
+        .may_load(deps.storage, (order.uid, &provider))?
+        .ok_or_else(|| ContractError::BidNotFound {
+            id: bid_id.to_string(),
+        })?;
+    if bid.state != BidState::Open {
+        return Err(ContractError::BidNotOpen {
+            id: bid_id.to_string(),
+            state: format!("{:?}", bid.state).to_lowercase(),
+        });
+    }
+    let mut deployment = load_deployment(deps.storage, &order.owner, order.dseq)?;
+    let mut fx = Effects::default();
+    award(deps.storage, &params, &mut order, &mut deployment, &provider, now, &mut fx)?;
+    save_deployment(deps.storage, &deployment)?;
+    Ok(fx.into_response(
+        Response::new()
+            .add_attribute("action", "accept_bid")
+            .add_attribute("lease", bid_id.to_string())
+            .add_attribute("price", bid.price.to_string()),
+    ))
+}
+
+/// The winning bid of an order at the end of its window: lowest price, then higher
+/// reputation, then the earlier bid, then the lower address (so the choice is total and
+/// deterministic). `None` without open bids.
+pub fn pick_winner(storage: &dyn Storage, order_uid: u64) -> Result<Option<Addr>, ContractError> {
+    let mut best: Option<Bid> = None;
+    for item in BIDS
+        .prefix(order_uid)
+        .range(storage, None, None, cosmwasm_std::Order::Ascending)
+    {
+        let (_, bid) = item?;
+        if bid.state != BidState::Open {
+            continue;
+        }
+        let rank = |b: &Bid| (b.price, -i128::from(b.reputation_score), b.created_at, b.provider.clone());
+        if best.as_ref().is_none_or(|b| rank(&bid) < rank(b)) {
+            best = Some(bid);
+        }
+    }
+    Ok(best.map(|b| b.provider))
+}
+
+/// Turns `winner`'s bid into a lease: other open bids lose and get their deposits back, the
+/// order is matched, the escrow starts streaming, and the registry counts a started lease.
+/// Saves the order, the bids and the lease.
+pub fn award(
+    storage: &mut dyn Storage,
+    params: &MarketParams,
+    order: &mut Order,
+    deployment: &mut Deployment,
+    winner: &Addr,
+    now: u64,
+    fx: &mut Effects,
+) -> Result<Lease, ContractError> {
+    let bids: Vec<(Addr, Bid)> = BIDS
+        .prefix(order.uid)
+        .range(storage, None, None, cosmwasm_std::Order::Ascending)
+        .collect::<Result<_, _>>()?;
+    let mut won = None;
+    for (provider, mut bid) in bids {
+        if bid.state != BidState::Open {
+            continue;
+        }
+        if &provider == winner {
+            bid.state = BidState::Won;
+            won = Some(bid.clone());
+        } else {
+            bid.state = BidState::Lost;
+            fx.transfers
+                .send(&provider, to_uint128(&bid.deposit)?, &bid.deposit.denom);
+        }
+        BIDS.save(storage, (order.uid, &provider), &bid)?;
+    }
+    let won = won.ok_or_else(|| ContractError::BidNotFound {
+        id: order.id().bid(winner.as_str()).to_string(),
+    })?;
+
+    order.state = OrderState::Matched;
+    order.open_bids = 0;
+    move_queue_entry(storage, &AUCTION_QUEUE, order.uid, &mut order.window_ends_at, None)?;
+    orders().save(storage, order.uid, order)?;
+
+    deployment.escrow.drawing_rate = deployment
+        .escrow
+        .drawing_rate
+        .checked_add(won.price)
+        .map_err(|_| ContractError::overflow("escrow drawing rate"))?;
+    let mut lease = Lease {
+        uid: order.uid,
+        owner: order.owner.clone(),
+        dseq: order.dseq,
+        gseq: order.gseq,
+        oseq: order.oseq,
+        provider: winner.clone(),
+        state: LeaseState::Active,
+        price: won.price,
+        denom: order.denom.clone(),
+        offer: won.offer,
+        created_at: now,
+        settled_to: now,
+        remainder: 0,
+        debt: Uint128::zero(),
+        total_paid: Uint128::zero(),
+        insufficient_since: None,
+        closed_at: None,
+        close_reason: None,
+        attested_to: now,
+        attestations: 0,
+        missed_attestations: 0,
+        settle_at: None,
+        grace_ends_at: None,
+        attestation_due_at: None,
+    };
+    reschedule(storage, &mut lease, deployment, params, now)?;
+    let due = now.saturating_add(params.attestation_interval_secs);
+    move_queue_entry(storage, &ATTEST_QUEUE, lease.uid, &mut lease.attestation_due_at, Some(due))?;
+    leases().save(storage, lease.uid, &lease)?;
+    fx.report(&params.registry, winner, ProviderEvent::LeaseStarted)?;
+    Ok(lease)
+}

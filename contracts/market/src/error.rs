@@ -1,0 +1,156 @@
+use cosmwasm_std::{StdError, Uint128};
+use cw_utils::PaymentError;
+use tessera_api::ValidationError;
+use thiserror::Error;
+
+#[derive(Error, Debug, PartialEq)]
+pub enum ContractError {
+    /// Storage and serialization failures (`StdError` is not `PartialEq`, so it is kept as
+    /// its message).
+    #[error("{0}")]
+    Std(String),
+
+    #[error("{0}")]
+    Validation(#[from] ValidationError),
+
+    #[error("{0}")]
+    Payment(#[from] PaymentError),
+
+    #[error("unauthorized: {action} may only be done by {allowed}")]
+    Unauthorized { action: String, allowed: String },
+
+    #[error("invalid params: {reason}")]
+    InvalidParams { reason: String },
+
+    #[error("denom {denom} is not accepted for deployments; accepted: {accepted}")]
+    DenomNotAccepted { denom: String, accepted: String },
+
+    #[error("deposit of {amount}{denom} is below the minimum of {min}{denom}")]
+    DepositTooSmall {
+        amount: Uint128,
+        min: Uint128,
+        denom: String,
+    },
+
+    #[error("expected funds in {expected}, got {got}")]
+    WrongDenom { expected: String, got: String },
+
+    #[error("a deployment needs 1 to {max} groups, got {got}")]
+    GroupCount { got: usize, max: u32 },
+
+    #[error("group name {name} appears more than once")]
+    DuplicateGroup { name: String },
+
+    #[error("bid window of {secs} s is outside {min}..={max} s")]
+    BidWindowOutOfBounds { secs: u64, min: u64, max: u64 },
+
+    #[error("deployment {id} already exists")]
+    DeploymentExists { id: String },
+
+    #[error("deployment {id} not found")]
+    DeploymentNotFound { id: String },
+
+    #[error("deployment {id} is closed")]
+    DeploymentClosed { id: String },
+
+    #[error("dseq must be positive")]
+    ZeroDseq {},
+
+    #[error("order {id} not found")]
+    OrderNotFound { id: String },
+
+    #[error("order {id} is not open for bids (it is {state})")]
+    OrderNotOpen { id: String, state: String },
+
+    #[error("order {id} has {count} open bids, max {max}")]
+    TooManyBids { id: String, count: u32, max: u32 },
+
+    #[error("bid {id} not found")]
+    BidNotFound { id: String },
+
+    #[error("bid {id} already exists")]
+    BidExists { id: String },
+
+    #[error("bid {id} is not open (it is {state})")]
+    BidNotOpen { id: String, state: String },
+
+    #[error("bid price {price} exceeds the order's max price {max}")]
+    PriceAboveMax { price: Uint128, max: Uint128 },
+
+    #[error("bid price must be positive")]
+    ZeroPrice {},
+
+    #[error("bid deposit of {amount}{denom} is below the minimum of {min}{denom}")]
+    BidDepositTooSmall {
+        amount: Uint128,
+        min: Uint128,
+        denom: String,
+    },
+
+    #[error("provider {provider} is not registered")]
+    ProviderNotRegistered { provider: String },
+
+    #[error("provider {provider} is not active (jailed or bonded below the minimum)")]
+    ProviderNotActive { provider: String },
+
+    #[error("provider {provider} cannot bid on its own deployment")]
+    SelfDealing { provider: String },
+
+    #[error("provider {provider} does not meet the placement of order {order}: {reason}")]
+    PlacementNotMet {
+        provider: String,
+        order: String,
+        reason: String,
+    },
+
+    #[error("offer does not fit order {order}: {reason}")]
+    OfferMismatch { order: String, reason: String },
+
+    #[error("lease {id} not found")]
+    LeaseNotFound { id: String },
+
+    #[error("lease {id} is closed")]
+    LeaseClosed { id: String },
+
+    #[error("close reason {reason} is not a {closer} reason (allowed {min}..{max})")]
+    InvalidCloseReason {
+        reason: u32,
+        closer: String,
+        min: u32,
+        max: u32,
+    },
+
+    #[error("lease {id} may be released for a missing manifest only after {at} (now {now}) and before its first attestation")]
+    ManifestTimeoutNotReached { id: String, at: u64, now: u64 },
+
+    #[error("attestation for lease {id} must start at {expected}, got {got}")]
+    AttestationNotContiguous { id: String, expected: u64, got: u64 },
+
+    #[error("attestation period {start}..{end} is empty or ends after the current block time {now}")]
+    AttestationPeriodInvalid { start: u64, end: u64, now: u64 },
+
+    #[error("attestation claims {claimed} GPU-seconds, at most {max} fit in the period with {gpus} GPUs")]
+    AttestationGpuSecondsExceeded { claimed: u64, max: u64, gpus: u64 },
+
+    #[error("arithmetic overflow in {what}")]
+    Overflow { what: String },
+}
+
+impl From<StdError> for ContractError {
+    fn from(error: StdError) -> Self {
+        Self::Std(error.to_string())
+    }
+}
+
+impl ContractError {
+    pub fn unauthorized(action: impl Into<String>, allowed: impl Into<String>) -> Self {
+        Self::Unauthorized {
+            action: action.into(),
+            allowed: allowed.into(),
+        }
+    }
+
+    pub fn overflow(what: impl Into<String>) -> Self {
+        Self::Overflow { what: what.into() }
+    }
+}

@@ -1,0 +1,266 @@
+//! Storage of the market contract.
+//!
+//! Objects are keyed by compact numeric ids (an order's `uid`; a lease reuses its order's uid,
+//! since an order leads to at most one lease) with maps from the public ids to them. Work that
+//! falls due at a time (auction ends, settlements, grace periods, attestation deadlines) sits in
+//! time-ordered queues keyed `(time, uid)`, so the end-block hook touches only what is due.
+
+use serde::{Deserialize, Serialize};
+use cosmwasm_std::{Addr, Coin, Order as IterOrder, StdResult, Storage, Uint128};
+use cw_storage_plus::{Bound, IndexList, IndexedMap, Index, Item, Map, MultiIndex};
+use tessera_api::market::{
+    BidOffer, BidState, DeploymentState, GroupSpec, LeaseState, MarketParams, OrderState,
+};
+use tessera_api::{BidId, DeploymentId, OrderId};
+
+/// Market parameters; only `params.authority` changes them.
+pub const PARAMS: Item<MarketParams> = Item::new("params");
+
+/// Last order uid handed out; uids start at 1.
+pub const LAST_ORDER_UID: Item<u64> = Item::new("last_order_uid");
+
+/// Deployments by (owner, dseq).
+pub const DEPLOYMENTS: Map<(&Addr, u64), Deployment> = Map::new("deployments");
+
+/// Public order id (owner, dseq, gseq) → uid. `oseq` is always 1: an order is never reopened
+/// (a tenant who wants a new provider creates a new deployment), and it is stored in the order.
+pub const ORDER_UIDS: Map<(&Addr, u64, u32), u64> = Map::new("order_uids");
+
+/// Bids by (order uid, provider). Withdrawn bids are removed, so the bids under one order are
+/// at most `max_bids_per_order` open ones plus those that lost or won when it was awarded.
+pub const BIDS: Map<(u64, &Addr), Bid> = Map::new("bids");
+
+/// Attestations by (lease uid, seq).
+pub const ATTESTATIONS: Map<(u64, u64), Attestation> = Map::new("attestations");
+
+/// Orders whose auction window ends at a time: (window end, uid).
+pub const AUCTION_QUEUE: Map<(u64, u64), ()> = Map::new("q_auction");
+/// Leases to pay out at a time: (due, uid).
+pub const SETTLE_QUEUE: Map<(u64, u64), ()> = Map::new("q_settle");
+/// Leases out of funds whose grace period ends at a time: (end, uid).
+pub const GRACE_QUEUE: Map<(u64, u64), ()> = Map::new("q_grace");
+/// Leases whose next attestation is due at a time: (deadline, uid).
+pub const ATTEST_QUEUE: Map<(u64, u64), ()> = Map::new("q_attest");
+
+/// A deployment: its orders and the escrow they draw from.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct Deployment {
+    pub owner: Addr,
+    pub dseq: u64,
+    pub state: DeploymentState,
+    /// sha256 (hex) of the canonical manifest; providers check what tenants send against it.
+    pub manifest_hash: String,
+    /// The one denom the deposit, the prices and the payouts of this deployment use.
+    pub denom: String,
+    /// Uids of its orders, in gseq order (gseq = index + 1).
+    pub order_uids: Vec<u64>,
+    /// Orders not yet closed; when it reaches zero the deployment closes and refunds itself.
+    pub live_orders: u32,
+    pub bid_window_secs: u64,
+    pub created_at: u64,
+    pub closed_at: Option<u64>,
+    pub escrow: Escrow,
+}
+
+/// Funds held for a deployment. Invariant: `total_deposited = balance + total_spent + refunded`.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Default)]
+pub struct Escrow {
+    pub balance: Uint128,
+    pub total_deposited: Uint128,
+    /// Paid out to leases (provider share and take together).
+    pub total_spent: Uint128,
+    /// Returned to the owner when the deployment closed.
+    pub refunded: Uint128,
+    /// Sum of the hourly prices of leases that accrue charges (active or out of funds).
+    pub drawing_rate: Uint128,
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct Order {
+    pub uid: u64,
+    pub owner: Addr,
+    pub dseq: u64,
+    pub gseq: u32,
+    pub oseq: u32,
+    pub state: OrderState,
+    pub spec: GroupSpec,
+    pub denom: String,
+    pub created_at: u64,
+    /// When the auction closes; `None` while an order that drew no bids waits for its first
+    /// one, whose arrival restarts the window.
+    pub window_ends_at: Option<u64>,
+    pub bid_window_secs: u64,
+    pub open_bids: u32,
+}
+
+impl Order {
+    pub fn id(&self) -> OrderId {
+        OrderId {
+            owner: self.owner.to_string(),
+            dseq: self.dseq,
+            gseq: self.gseq,
+            oseq: self.oseq,
+        }
+    }
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct Bid {
+    pub order_uid: u64,
+    pub provider: Addr,
+    pub state: BidState,
+    /// Per hour for the whole group, in the deployment's denom.
+    pub price: Uint128,
+    pub offer: BidOffer,
+    pub deposit: Coin,
+    pub created_at: u64,
+    /// The provider's reputation score when it bid: breaks price ties at the award.
+    pub reputation_score: i64,
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct Lease {
+    /// The uid of the order it fills.
+    pub uid: u64,
+    pub owner: Addr,
+    pub dseq: u64,
+    pub gseq: u32,
+    pub oseq: u32,
+    pub provider: Addr,
+    pub state: LeaseState,
+    pub price: Uint128,
+    pub denom: String,
+    pub offer: BidOffer,
+    pub created_at: u64,
+    /// Charges are settled up to this block time.
+    pub settled_to: u64,
+    /// Carried remainder of `price × seconds` not yet a whole unit, in units of 1/3600: adding
+    /// it to the next accrual means rounding never loses or creates funds.
+    pub remainder: u64,
+    /// Owed but not covered while the escrow is empty; paid first from the next top-up,
+    /// forgiven if the lease closes unpaid.
+    pub debt: Uint128,
+    /// Paid out for this lease (provider share and take together).
+    pub total_paid: Uint128,
+    pub insufficient_since: Option<u64>,
+    pub closed_at: Option<u64>,
+    pub close_reason: Option<u32>,
+    /// End of the last attested period; the lease start before the first attestation.
+    pub attested_to: u64,
+    pub attestations: u64,
+    pub missed_attestations: u64,
+    /// Queue positions, kept so the entries can be removed when the lease moves on.
+    pub settle_at: Option<u64>,
+    pub grace_ends_at: Option<u64>,
+    pub attestation_due_at: Option<u64>,
+}
+
+impl Lease {
+    pub fn id(&self) -> BidId {
+        DeploymentId::new(self.owner.to_string(), self.dseq)
+            .order(self.gseq, self.oseq)
+            .bid(self.provider.to_string())
+    }
+
+    /// GPUs the lease's offer promises: bounds the GPU-seconds an attestation may claim.
+    pub fn offered_gpus(&self) -> u64 {
+        self.offer.gpus.iter().map(|g| u64::from(g.count)).sum()
+    }
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct Attestation {
+    pub period_start: u64,
+    pub period_end: u64,
+    pub gpu_seconds: u64,
+    pub work_units: u64,
+    pub output_root: String,
+    pub inventory_hash: String,
+    pub submitted_at_height: u64,
+}
+
+/// Secondary indexes of orders: by state, for providers polling open orders.
+pub struct OrderIndexes<'a> {
+    pub state: MultiIndex<'a, u8, Order, u64>,
+}
+
+impl IndexList<Order> for OrderIndexes<'_> {
+    fn get_indexes(&'_ self) -> Box<dyn Iterator<Item = &'_ dyn Index<Order>> + '_> {
+        Box::new(std::iter::once(&self.state as &dyn Index<Order>))
+    }
+}
+
+pub fn orders<'a>() -> IndexedMap<u64, Order, OrderIndexes<'a>> {
+    IndexedMap::new(
+        "orders",
+        OrderIndexes {
+            state: MultiIndex::new(|_, o| order_state_key(o.state), "orders", "orders__state"),
+        },
+    )
+}
+
+/// Secondary indexes of leases: by provider, by tenant, by state.
+pub struct LeaseIndexes<'a> {
+    pub provider: MultiIndex<'a, Addr, Lease, u64>,
+    pub tenant: MultiIndex<'a, Addr, Lease, u64>,
+    pub state: MultiIndex<'a, u8, Lease, u64>,
+}
+
+impl IndexList<Lease> for LeaseIndexes<'_> {
+    fn get_indexes(&'_ self) -> Box<dyn Iterator<Item = &'_ dyn Index<Lease>> + '_> {
+        let v: [&dyn Index<Lease>; 3] = [&self.provider, &self.tenant, &self.state];
+        Box::new(v.into_iter())
+    }
+}
+
+pub fn leases<'a>() -> IndexedMap<u64, Lease, LeaseIndexes<'a>> {
+    IndexedMap::new(
+        "leases",
+        LeaseIndexes {
+            provider: MultiIndex::new(|_, l| l.provider.clone(), "leases", "leases__provider"),
+            tenant: MultiIndex::new(|_, l| l.owner.clone(), "leases", "leases__tenant"),
+            state: MultiIndex::new(|_, l| lease_state_key(l.state), "leases", "leases__state"),
+        },
+    )
+}
+
+pub fn order_state_key(state: OrderState) -> u8 {
+    match state {
+        OrderState::Open => 0,
+        OrderState::Matched => 1,
+        OrderState::Closed => 2,
+    }
+}
+
+pub fn lease_state_key(state: LeaseState) -> u8 {
+    match state {
+        LeaseState::Active => 0,
+        LeaseState::InsufficientFunds => 1,
+        LeaseState::Closed => 2,
+    }
+}
+
+/// Hands out the next order uid.
+pub fn next_order_uid(storage: &mut dyn Storage) -> StdResult<u64> {
+    let uid = LAST_ORDER_UID.may_load(storage)?.unwrap_or(0) + 1;
+    LAST_ORDER_UID.save(storage, &uid)?;
+    Ok(uid)
+}
+
+/// The keys of up to `limit` queue entries due at or before `now`, earliest first.
+pub fn due_entries(
+    storage: &dyn Storage,
+    queue: &Map<(u64, u64), ()>,
+    now: u64,
+    limit: usize,
+) -> StdResult<Vec<(u64, u64)>> {
+    queue
+        .keys(
+            storage,
+            None,
+            Some(Bound::inclusive((now, u64::MAX))),
+            IterOrder::Ascending,
+        )
+        .take(limit)
+        .collect()
+}
