@@ -3,11 +3,13 @@
 
 #![allow(dead_code)]
 
-use cosmwasm_std::{coin, coins, Addr, BlockInfo, Coin, StdResult, Uint128};
-use cw_multi_test::{App, AppResponse, BankSudo, ContractWrapper, Executor, SudoMsg as ChainSudo};
+use cosmwasm_std::{coin, coins, Addr, BlockInfo, Coin, Empty, StdResult, Uint128};
+use cw_multi_test::{
+    App, AppResponse, BankSudo, Contract, ContractWrapper, Executor, SudoMsg as ChainSudo,
+};
 use tessera_api::market::{
-    BidOffer, EscrowResponse, ExecuteMsg, GroupSpec, InstantiateMsg, LeaseResponse, MarketParams,
-    OrderResponse, QueryMsg, SudoMsg,
+    BidOffer, BidResponse, DeploymentResponse, EscrowResponse, ExecuteMsg, GroupSpec,
+    InstantiateMsg, LeaseResponse, MarketParams, OrderResponse, QueryMsg, SudoMsg,
 };
 use tessera_api::registry::{
     ExecuteMsg as RegExecuteMsg, InstantiateMsg as RegInstantiateMsg, ProviderInfo,
@@ -112,6 +114,19 @@ pub fn offer(gpus: u32) -> BidOffer {
     }
 }
 
+/// The market contract as cw-multi-test runs it: execute, instantiate, query, sudo and reply.
+pub fn market_contract() -> Box<dyn Contract<Empty>> {
+    Box::new(
+        ContractWrapper::new(
+            tessera_market::contract::execute,
+            tessera_market::contract::instantiate,
+            tessera_market::contract::query,
+        )
+        .with_sudo(tessera_market::contract::sudo)
+        .with_reply(tessera_market::contract::reply),
+    )
+}
+
 impl Suite {
     pub fn new() -> Self {
         Self::with_params(|_| {})
@@ -132,15 +147,7 @@ impl Suite {
             tessera_registry::contract::instantiate,
             tessera_registry::contract::query,
         )));
-        let market_code = app.store_code(Box::new(
-            ContractWrapper::new(
-                tessera_market::contract::execute,
-                tessera_market::contract::instantiate,
-                tessera_market::contract::query,
-            )
-            .with_sudo(tessera_market::contract::sudo)
-            .with_reply(tessera_market::contract::reply),
-        ));
+        let market_code = app.store_code(market_contract());
         let registry = app
             .instantiate_contract(
                 registry_code,
@@ -369,6 +376,78 @@ impl Suite {
         Uint128::try_from(c.amount).expect("fits").u128()
     }
 
+    /// Mints `amount` of a denom other than [`DENOM`] (left out of the conservation check,
+    /// which counts only `utsr`).
+    pub fn mint_other(&mut self, to: &Addr, amount: u128, denom: &str) {
+        self.app
+            .sudo(ChainSudo::Bank(BankSudo::Mint {
+                to_address: to.to_string(),
+                amount: coins(amount, denom),
+            }))
+            .expect("mint");
+    }
+
+    /// Runs a registry message.
+    pub fn registry_execute(
+        &mut self,
+        sender: &Addr,
+        msg: &RegExecuteMsg,
+        funds: &[Coin],
+    ) -> StdResult<AppResponse> {
+        self.app
+            .execute_contract(sender.clone(), self.registry.clone(), msg, funds)
+    }
+
+    /// The authority makes `auditors` the registry's trusted auditors.
+    pub fn set_auditors(&mut self, auditors: &[&Addr]) {
+        let authority = self.authority.clone();
+        self.registry_execute(
+            &authority,
+            &RegExecuteMsg::SetAuditors {
+                auditors: auditors.iter().map(|a| a.to_string()).collect(),
+            },
+            &[],
+        )
+        .expect("auditors set");
+    }
+
+    /// `auditor` signs `attributes` of `provider`.
+    pub fn sign_attributes(&mut self, auditor: &Addr, provider: &Addr, attributes: Vec<Attribute>) {
+        self.registry_execute(
+            auditor,
+            &RegExecuteMsg::SignAttributes {
+                provider: provider.to_string(),
+                attributes,
+            },
+            &[],
+        )
+        .expect("attributes signed");
+    }
+
+    pub fn bid_info(&self, id: &BidId) -> BidResponse {
+        self.query(&QueryMsg::Bid { id: id.clone() })
+    }
+
+    pub fn deployment(&self, owner: &Addr, dseq: u64) -> DeploymentResponse {
+        self.query(&QueryMsg::Deployment {
+            owner: owner.to_string(),
+            dseq,
+        })
+    }
+
+    pub fn params(&self) -> MarketParams {
+        self.query(&QueryMsg::Params {})
+    }
+
+    /// A market query expected to fail; returns the error text.
+    pub fn query_error(&self, msg: &QueryMsg) -> String {
+        self.app
+            .wrap()
+            .query_wasm_smart::<serde::de::IgnoredAny>(self.market.clone(), msg)
+            .expect_err("the query should fail")
+            .to_string()
+    }
+
     pub fn burned(&self) -> u128 {
         self.minted - self.supply()
     }
@@ -393,11 +472,21 @@ pub struct Leased {
 }
 
 pub fn leased(price: u128, deposit: u128) -> Leased {
-    let mut suite = Suite::new();
+    leased_with(|_| {}, price, deposit)
+}
+
+/// [`leased`] on a market with adjusted params; the group's max price is at least `price`.
+pub fn leased_with(adjust: impl FnOnce(&mut MarketParams), price: u128, deposit: u128) -> Leased {
+    let mut suite = Suite::with_params(adjust);
     let tenant = suite.tenant("tenant");
     let provider = suite.provider("provider", 8);
     suite
-        .create_deployment(&tenant, 1, vec![gpu_group("train", 1, TSR)], deposit)
+        .create_deployment(
+            &tenant,
+            1,
+            vec![gpu_group("train", 1, price.max(TSR))],
+            deposit,
+        )
         .expect("deployment");
     let order = Suite::order_id(&tenant, 1, 1);
     suite.bid(&provider, &order, price, 1).expect("bid");
@@ -424,4 +513,19 @@ pub fn assert_error(err: cosmwasm_std::StdError, expected: ContractError) {
         text.ends_with(&format!("error: {wanted}")) || text.contains(&format!("{wanted}\n")) || text.ends_with(&wanted),
         "expected error {wanted:?}, got {text:?}"
     );
+}
+
+/// A coin's amount as u128 (test amounts always fit).
+pub fn amount(c: &Coin) -> u128 {
+    Uint128::try_from(c.amount).expect("fits in u128").u128()
+}
+
+/// The value of the first attribute `key` in the events of `res` (e.g. `awarded` of an
+/// end-block).
+pub fn attr(res: &AppResponse, key: &str) -> Option<String> {
+    res.events
+        .iter()
+        .flat_map(|e| e.attributes.iter())
+        .find(|a| a.key == key)
+        .map(|a| a.value.clone())
 }
