@@ -154,7 +154,9 @@ impl GpuRequirement {
         let needed = u64::from(self.units) * u64::from(instances);
         let offered: u64 = offer.iter().map(|g| u64::from(g.count)).sum();
         if offered != needed {
-            return Err(format!("offer has {offered} GPUs, the order needs {needed}"));
+            return Err(format!(
+                "offer has {offered} GPUs, the order needs {needed}"
+            ));
         }
         if !self.models.is_empty() {
             if let Some(gpu) = offer
@@ -174,10 +176,16 @@ impl GpuRequirement {
 impl Resources {
     pub fn validate(&self) -> Result<(), ValidationError> {
         if self.cpu_millis == 0 {
-            return Err(ValidationError::new("resources cpu_millis", "must be positive"));
+            return Err(ValidationError::new(
+                "resources cpu_millis",
+                "must be positive",
+            ));
         }
         if self.memory_mib == 0 {
-            return Err(ValidationError::new("resources memory_mib", "must be positive"));
+            return Err(ValidationError::new(
+                "resources memory_mib",
+                "must be positive",
+            ));
         }
         self.gpu.validate()
     }

@@ -99,7 +99,11 @@ impl fmt::Display for DeploymentId {
 
 impl fmt::Display for OrderId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}/{}/{}/{}", self.owner, self.dseq, self.gseq, self.oseq)
+        write!(
+            f,
+            "{}/{}/{}/{}",
+            self.owner, self.dseq, self.gseq, self.oseq
+        )
     }
 }
 
@@ -113,7 +117,11 @@ impl fmt::Display for BidId {
     }
 }
 
-fn split_id<'a>(kind: &'static str, s: &'a str, parts: usize) -> Result<Vec<&'a str>, ValidationError> {
+fn split_id<'a>(
+    kind: &'static str,
+    s: &'a str,
+    parts: usize,
+) -> Result<Vec<&'a str>, ValidationError> {
     let fields: Vec<&str> = s.split('/').collect();
     if fields.len() != parts || fields.iter().any(|f| f.is_empty()) {
         return Err(ValidationError::new(
@@ -175,12 +183,20 @@ mod tests {
 
     #[test]
     fn ids_round_trip_through_their_text_form() {
-        let bid = DeploymentId::new("tessera1abc", 7).order(1, 1).bid("tessera1prov");
+        let bid = DeploymentId::new("tessera1abc", 7)
+            .order(1, 1)
+            .bid("tessera1prov");
         assert_eq!(bid.to_string(), "tessera1abc/7/1/1/tessera1prov");
         assert_eq!(bid.to_string().parse::<BidId>().unwrap(), bid);
-        assert_eq!(bid.order().to_string().parse::<OrderId>().unwrap(), bid.order());
         assert_eq!(
-            bid.deployment().to_string().parse::<DeploymentId>().unwrap(),
+            bid.order().to_string().parse::<OrderId>().unwrap(),
+            bid.order()
+        );
+        assert_eq!(
+            bid.deployment()
+                .to_string()
+                .parse::<DeploymentId>()
+                .unwrap(),
             bid.deployment()
         );
     }
@@ -188,7 +204,10 @@ mod tests {
     #[test]
     fn malformed_ids_are_rejected_with_the_reason() {
         let err = "a/1/x/1".parse::<OrderId>().unwrap_err();
-        assert_eq!(err.to_string(), "invalid order id: gseq \"x\" is not a number");
+        assert_eq!(
+            err.to_string(),
+            "invalid order id: gseq \"x\" is not a number"
+        );
         let err = "a//1".parse::<DeploymentId>().unwrap_err();
         assert!(err.to_string().contains("expected 2 non-empty"), "{err}");
     }

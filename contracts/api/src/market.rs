@@ -140,24 +140,41 @@ pub enum ExecuteMsg {
         manifest_hash: String,
         bid_window_secs: Option<u64>,
     },
-    UpdateManifest { dseq: u64, manifest_hash: String },
+    UpdateManifest {
+        dseq: u64,
+        manifest_hash: String,
+    },
     /// Top up a deployment's escrow; anyone may pay.
-    Deposit { owner: String, dseq: u64 },
+    Deposit {
+        owner: String,
+        dseq: u64,
+    },
     /// Settle and close every lease and order of the deployment and refund what is left.
-    CloseDeployment { dseq: u64 },
+    CloseDeployment {
+        dseq: u64,
+    },
     /// A registered, bonded provider bids `price` per hour; attach the bid deposit.
     PlaceBid {
         order: OrderId,
         price: Uint128,
         offer: BidOffer,
     },
-    WithdrawBid { order: OrderId },
+    WithdrawBid {
+        order: OrderId,
+    },
     /// The tenant picks a bid before the auction window ends.
-    AcceptBid { bid: BidId },
+    AcceptBid {
+        bid: BidId,
+    },
     /// Tenant or provider closes a lease; `reason` must fall in the closer's range.
-    CloseLease { lease: LeaseId, reason: u32 },
+    CloseLease {
+        lease: LeaseId,
+        reason: u32,
+    },
     /// Settle a lease now and pay its provider.
-    WithdrawLease { lease: LeaseId },
+    WithdrawLease {
+        lease: LeaseId,
+    },
     SubmitAttestation {
         lease: LeaseId,
         period_start: u64,
@@ -422,9 +439,9 @@ impl BidOffer {
         let mut sum = Uint128::zero();
         for line in &self.resource_prices {
             check_token("offer resource name", &line.resource)?;
-            sum = sum.checked_add(line.amount).map_err(|_| {
-                ValidationError::new("offer resource_prices", "sum overflows")
-            })?;
+            sum = sum
+                .checked_add(line.amount)
+                .map_err(|_| ValidationError::new("offer resource_prices", "sum overflows"))?;
         }
         if sum != price {
             return Err(ValidationError::new(
@@ -461,7 +478,10 @@ pub fn validate_denom(denom: &str) -> Result<(), ValidationError> {
     if ok {
         Ok(())
     } else {
-        Err(ValidationError::new("denom", format!("{denom:?} is not a valid denom")))
+        Err(ValidationError::new(
+            "denom",
+            format!("{denom:?} is not a valid denom"),
+        ))
     }
 }
 

@@ -257,7 +257,10 @@ pub fn validate_host_uri(uri: &str) -> Result<(), ValidationError> {
         .strip_prefix("https://")
         .or_else(|| uri.strip_prefix("http://"))
         .ok_or_else(|| {
-            ValidationError::new("host_uri", format!("{uri:?} must start with http:// or https://"))
+            ValidationError::new(
+                "host_uri",
+                format!("{uri:?} must start with http:// or https://"),
+            )
         })?;
     if rest.is_empty() || uri.len() > MAX_URI_LEN || uri.chars().any(|c| !c.is_ascii_graphic()) {
         return Err(ValidationError::new(

@@ -59,7 +59,10 @@ pub fn check_text(what: &str, value: &str, max_len: usize) -> Result<(), Validat
 
 /// A sha256 digest written as 64 lowercase hex characters.
 pub fn check_sha256_hex(what: &str, value: &str) -> Result<(), ValidationError> {
-    let ok = value.len() == 64 && value.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
+    let ok = value.len() == 64
+        && value
+            .bytes()
+            .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
     if ok {
         Ok(())
     } else {

@@ -1,0 +1,152 @@
+use cosmwasm_std::{OverflowError, StdError, Uint128, Uint256};
+use cw_utils::PaymentError;
+use tessera_api::ValidationError;
+use thiserror::Error;
+
+/// Everything the registry refuses, with the ids and limits involved in the message.
+#[derive(Error, Debug)]
+pub enum ContractError {
+    #[error("{0}")]
+    Std(#[from] StdError),
+
+    #[error("{0}")]
+    Overflow(#[from] OverflowError),
+
+    #[error("{0}")]
+    Validation(#[from] ValidationError),
+
+    #[error("{0}")]
+    Payment(#[from] PaymentError),
+
+    #[error("{sender} may not {action}: only {allowed} may")]
+    Unauthorized {
+        sender: String,
+        action: &'static str,
+        allowed: &'static str,
+    },
+
+    #[error("provider {provider} is already registered")]
+    AlreadyRegistered { provider: String },
+
+    #[error("provider {provider} is not registered")]
+    ProviderNotFound { provider: String },
+
+    #[error("provider {provider} has {active} active leases; close them before deregistering")]
+    ActiveLeases { provider: String, active: u64 },
+
+    #[error("unbond amount must be more than zero")]
+    ZeroUnbond {},
+
+    #[error("provider {provider} cannot unbond {amount}: only {bond} is bonded")]
+    InsufficientBond {
+        provider: String,
+        amount: Uint128,
+        bond: Uint128,
+    },
+
+    #[error(
+        "provider {provider} has {entries} unbonding entries in flight, max {max}; \
+         claim matured entries or wait before unbonding again"
+    )]
+    TooManyUnbondingEntries {
+        provider: String,
+        entries: usize,
+        max: u32,
+    },
+
+    #[error("{address} has no matured unbonding entries to claim")]
+    NothingToClaim { address: String },
+
+    #[error("slash fraction {fraction_bps} bps is outside 1..={max}")]
+    InvalidSlashFraction { fraction_bps: u16, max: u16 },
+
+    #[error("{count} auditors given, max {max}")]
+    TooManyAuditors { count: usize, max: usize },
+
+    #[error("auditor {auditor} is listed more than once")]
+    DuplicateAuditor { auditor: String },
+
+    #[error("max_unbonding_entries {value} is outside 1..={max}")]
+    InvalidMaxUnbondingEntries { value: u32, max: u32 },
+
+    #[error("auditor {auditor} has signed no attributes of provider {provider}")]
+    NothingSigned { auditor: String, provider: String },
+
+    #[error("auditor {auditor} has not signed attribute {key:?} of provider {provider}")]
+    AttributeNotSigned {
+        auditor: String,
+        provider: String,
+        key: String,
+    },
+
+    #[error("amount {amount} does not fit in 128 bits")]
+    AmountTooLarge { amount: Uint256 },
+}
+
+/// `StdError` in cosmwasm-std 3 carries a backtrace and a boxed source and so has no
+/// `PartialEq`, which rules out a derive. Errors compare by variant and message instead; every
+/// variant's message names all of its fields, so this is as strict as a derive would be for
+/// them, and two `Std` errors are equal when their kind and message are.
+impl PartialEq for ContractError {
+    fn eq(&self, other: &Self) -> bool {
+        match (self, other) {
+            (Self::Std(a), Self::Std(b)) => a.kind() == b.kind() && a.to_string() == b.to_string(),
+            (Self::Overflow(a), Self::Overflow(b)) => a == b,
+            (Self::Validation(a), Self::Validation(b)) => a == b,
+            (Self::Payment(a), Self::Payment(b)) => a == b,
+            _ => {
+                std::mem::discriminant(self) == std::mem::discriminant(other)
+                    && self.to_string() == other.to_string()
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn errors_compare_by_variant_and_fields() {
+        let a = ContractError::ActiveLeases {
+            provider: "p".into(),
+            active: 2,
+        };
+        assert_eq!(
+            a,
+            ContractError::ActiveLeases {
+                provider: "p".into(),
+                active: 2
+            }
+        );
+        assert_ne!(
+            a,
+            ContractError::ActiveLeases {
+                provider: "p".into(),
+                active: 3
+            }
+        );
+        assert_eq!(
+            ContractError::from(StdError::msg("boom")),
+            ContractError::from(StdError::msg("boom"))
+        );
+        assert_ne!(
+            ContractError::from(StdError::msg("boom")),
+            ContractError::from(StdError::msg("bang"))
+        );
+    }
+
+    #[test]
+    fn messages_name_the_provider_and_the_limit() {
+        let err = ContractError::TooManyUnbondingEntries {
+            provider: "prov".into(),
+            entries: 7,
+            max: 7,
+        };
+        assert_eq!(
+            err.to_string(),
+            "provider prov has 7 unbonding entries in flight, max 7; claim matured entries or \
+             wait before unbonding again"
+        );
+    }
+}

@@ -1,0 +1,245 @@
+//! A registry on a cw-multi-test chain, with named accounts holding genesis balances.
+
+#![allow(dead_code)]
+
+use cosmwasm_std::testing::MockApi;
+use cosmwasm_std::{coin, Addr, Coin, StdError, StdResult, Uint128};
+use cw_multi_test::{App, AppResponse, ContractWrapper, Executor};
+use serde::de::DeserializeOwned;
+use tessera_api::attributes::Attribute;
+use tessera_api::gpu::GpuSpec;
+use tessera_api::registry::{
+    ExecuteMsg, InstantiateMsg, ProviderInfo, ProviderResponse, QueryMsg, RegistryParams,
+    Reputation, UnbondingResponse,
+};
+use tessera_registry::contract::{execute, instantiate, migrate, query};
+use tessera_registry::ContractError;
+
+pub const DENOM: &str = "utsr";
+pub const OTHER_DENOM: &str = "uatom";
+pub const MIN_BOND: u128 = 100;
+pub const UNBONDING_SECS: u64 = 7 * 24 * 60 * 60;
+pub const MAX_ENTRIES: u32 = 3;
+/// What every named account holds at genesis, in each of `DENOM` and `OTHER_DENOM`.
+pub const GENESIS: u128 = 10_000;
+
+pub fn addr(name: &str) -> Addr {
+    MockApi::default().addr_make(name)
+}
+
+pub fn utsr(amount: u128) -> Vec<Coin> {
+    vec![coin(amount, DENOM)]
+}
+
+pub fn attr(key: &str, value: &str) -> Attribute {
+    Attribute::new(key, value)
+}
+
+pub fn h100(count: u32) -> GpuSpec {
+    GpuSpec {
+        vendor: "nvidia".into(),
+        model: "h100".into(),
+        vram_mib: 81_920,
+        interface: Some("sxm".into()),
+        count,
+    }
+}
+
+pub fn register_msg(host: &str, attributes: Vec<Attribute>) -> ExecuteMsg {
+    ExecuteMsg::Register {
+        host_uri: format!("https://{host}:8443"),
+        attributes,
+        gpus: vec![h100(8)],
+        info: ProviderInfo {
+            email: "ops@example.com".into(),
+            website: "https://example.com".into(),
+        },
+    }
+}
+
+/// The message carried by a failed contract call. cw-multi-test 3 turns a contract's error into
+/// text wrapped in `StdError`s (`kind: Other, error: …`), so the `ContractError` cannot be
+/// downcast: its `Display` is the innermost message, which is what tests compare.
+pub fn contract_message(err: &StdError) -> String {
+    let text = err.to_string();
+    match text.rsplit_once("kind: Other, error: ") {
+        Some((_, inner)) => inner.to_string(),
+        None => text,
+    }
+}
+
+#[track_caller]
+pub fn assert_error<T: std::fmt::Debug>(result: StdResult<T>, expected: ContractError) {
+    let err = result.expect_err("the call should have failed");
+    assert_eq!(contract_message(&err), expected.to_string());
+}
+
+pub fn default_params() -> RegistryParams {
+    RegistryParams {
+        authority: addr("gov").into_string(),
+        market: Some(addr("market").into_string()),
+        community_pool: addr("pool").into_string(),
+        bond_denom: DENOM.into(),
+        min_bond: Uint128::new(MIN_BOND),
+        unbonding_period_secs: UNBONDING_SECS,
+        max_unbonding_entries: MAX_ENTRIES,
+    }
+}
+
+pub struct Suite {
+    pub app: App,
+    pub code_id: u64,
+    pub registry: Addr,
+    pub authority: Addr,
+    pub market: Addr,
+    pub pool: Addr,
+    pub auditor: Addr,
+    pub auditor2: Addr,
+    pub provider: Addr,
+    pub provider2: Addr,
+    pub stranger: Addr,
+}
+
+/// Accounts given genesis balances.
+const FUNDED: [&str; 8] = [
+    "gov",
+    "market",
+    "auditor",
+    "auditor2",
+    "provider",
+    "provider2",
+    "provider3",
+    "stranger",
+];
+
+impl Suite {
+    /// A registry with the default params and `auditor` as the only auditor.
+    pub fn new() -> Self {
+        Self::with(default_params(), vec![addr("auditor").into_string()])
+            .expect("default instantiation succeeds")
+    }
+
+    pub fn with(params: RegistryParams, auditors: Vec<String>) -> StdResult<Self> {
+        let mut app = App::new(|router, _api, storage| {
+            for name in FUNDED {
+                router
+                    .bank
+                    .init_balance(
+                        storage,
+                        &addr(name),
+                        vec![coin(GENESIS, DENOM), coin(GENESIS, OTHER_DENOM)],
+                    )
+                    .expect("genesis balances");
+            }
+        });
+        let code = ContractWrapper::new(execute, instantiate, query).with_migrate(migrate);
+        let code_id = app.store_code(Box::new(code));
+        let authority = addr("gov");
+        let registry = app.instantiate_contract(
+            code_id,
+            authority.clone(),
+            &InstantiateMsg { params, auditors },
+            &[],
+            "tessera-registry",
+            Some(authority.to_string()),
+        )?;
+        Ok(Self {
+            app,
+            code_id,
+            registry,
+            authority,
+            market: addr("market"),
+            pool: addr("pool"),
+            auditor: addr("auditor"),
+            auditor2: addr("auditor2"),
+            provider: addr("provider"),
+            provider2: addr("provider2"),
+            stranger: addr("stranger"),
+        })
+    }
+
+    pub fn execute(
+        &mut self,
+        sender: &Addr,
+        msg: &ExecuteMsg,
+        funds: &[Coin],
+    ) -> StdResult<AppResponse> {
+        self.app
+            .execute_contract(sender.clone(), self.registry.clone(), msg, funds)
+    }
+
+    /// Registers `provider` with `bond` attached (none when zero) and the given attributes.
+    pub fn register(
+        &mut self,
+        provider: &Addr,
+        bond: u128,
+        attributes: Vec<Attribute>,
+    ) -> StdResult<AppResponse> {
+        let funds = if bond == 0 { vec![] } else { utsr(bond) };
+        let msg = register_msg("gpu.example.com", attributes);
+        self.execute(provider, &msg, &funds)
+    }
+
+    pub fn query<T: DeserializeOwned>(&self, msg: &QueryMsg) -> StdResult<T> {
+        self.app.wrap().query_wasm_smart(&self.registry, msg)
+    }
+
+    pub fn provider(&self, address: &Addr) -> ProviderResponse {
+        self.query(&QueryMsg::Provider {
+            address: address.to_string(),
+        })
+        .expect("provider is registered")
+    }
+
+    pub fn reputation(&self, provider: &Addr) -> Reputation {
+        self.query(&QueryMsg::Reputation {
+            provider: provider.to_string(),
+        })
+        .expect("provider is registered")
+    }
+
+    pub fn unbonding(&self, provider: &Addr) -> UnbondingResponse {
+        self.query(&QueryMsg::Unbonding {
+            provider: provider.to_string(),
+        })
+        .expect("unbonding query succeeds")
+    }
+
+    pub fn balance(&self, address: &Addr) -> u128 {
+        let coin = self
+            .app
+            .wrap()
+            .query_balance(address, DENOM)
+            .expect("bank query succeeds");
+        Uint128::try_from(coin.amount)
+            .expect("balances fit in 128 bits")
+            .u128()
+    }
+
+    /// Sum of `DENOM` held by the named accounts, the registry and the community pool: it must
+    /// never change, whatever the registry does.
+    pub fn total_supply_seen(&self) -> u128 {
+        FUNDED
+            .iter()
+            .map(|name| self.balance(&addr(name)))
+            .chain([self.balance(&self.registry), self.balance(&self.pool)])
+            .sum()
+    }
+
+    pub fn advance(&mut self, secs: u64) {
+        self.app.update_block(|block| {
+            block.time = block.time.plus_seconds(secs);
+            block.height += secs / 5 + 1;
+        });
+    }
+}
+
+/// The value of attribute `key` in the contract's `wasm` event.
+pub fn wasm_attr(res: &AppResponse, key: &str) -> Option<String> {
+    res.events
+        .iter()
+        .filter(|e| e.ty == "wasm")
+        .flat_map(|e| e.attributes.iter())
+        .find(|a| a.key == key)
+        .map(|a| a.value.clone())
+}
