@@ -424,6 +424,17 @@ impl Suite {
         .expect("attributes signed");
     }
 
+    /// The error the market gives for `addr` when it is not a valid address here.
+    pub fn invalid_address(&self, addr: &str) -> ContractError {
+        use cosmwasm_std::Api;
+        ContractError::from(
+            self.app
+                .api()
+                .addr_validate(addr)
+                .expect_err("not a valid address"),
+        )
+    }
+
     pub fn bid_info(&self, id: &BidId) -> BidResponse {
         self.query(&QueryMsg::Bid { id: id.clone() })
     }
