@@ -78,7 +78,13 @@ pub fn execute_submit_attestation(
     lease.attestations = seq;
     lease.attested_to = period_end;
     let due = period_end.saturating_add(params.attestation_interval_secs);
-    move_queue_entry(deps.storage, &ATTEST_QUEUE, lease.uid, &mut lease.attestation_due_at, Some(due))?;
+    move_queue_entry(
+        deps.storage,
+        &ATTEST_QUEUE,
+        lease.uid,
+        &mut lease.attestation_due_at,
+        Some(due),
+    )?;
     leases().save(deps.storage, lease.uid, &lease)?;
     Ok(Response::new()
         .add_attribute("action", "submit_attestation")

@@ -1,7 +1,9 @@
 //! The reverse auction: providers bid on open orders, the tenant may accept a bid at any time,
 //! and otherwise the end-block hook awards the lowest price when the window ends.
 
-use cosmwasm_std::{Addr, Api, Coin, DepsMut, Env, MessageInfo, Response, Storage, Uint128};
+use cosmwasm_std::{
+    Addr, Api, Coin, DepsMut, Env, MessageInfo, QuerierWrapper, Response, Storage, Uint128,
+};
 use tessera_api::market::{BidOffer, BidState, LeaseState, MarketParams, OrderState};
 use tessera_api::registry::{ProviderEvent, ProviderResponse};
 use tessera_api::{BidId, OrderId};
@@ -17,7 +19,11 @@ use crate::state::{
 };
 
 /// Resolves a public order id to its stored order.
-pub fn load_order(storage: &dyn Storage, api: &dyn Api, id: &OrderId) -> Result<Order, ContractError> {
+pub fn load_order(
+    storage: &dyn Storage,
+    api: &dyn Api,
+    id: &OrderId,
+) -> Result<Order, ContractError> {
     let not_found = || ContractError::OrderNotFound { id: id.to_string() };
     let owner = api.addr_validate(&id.owner)?;
     if id.oseq != 1 {
@@ -142,7 +148,7 @@ pub fn execute_place_bid(
             max: params.max_bids_per_order,
         });
     }
-    let registered = query_provider(deps.as_ref(), &params.registry, &provider)?;
+    let registered = query_provider(&deps.querier, &params.registry, &provider)?;
     check_provider_fits(&order, &registered, &offer)?;
 
     let bid = Bid {
@@ -160,7 +166,13 @@ pub fn execute_place_bid(
     if order.window_ends_at.is_none() {
         // The window of an order that drew no bids restarts with its first bid.
         let ends = now.saturating_add(order.bid_window_secs);
-        move_queue_entry(deps.storage, &AUCTION_QUEUE, order.uid, &mut order.window_ends_at, Some(ends))?;
+        move_queue_entry(
+            deps.storage,
+            &AUCTION_QUEUE,
+            order.uid,
+            &mut order.window_ends_at,
+            Some(ends),
+        )?;
     }
     orders().save(deps.storage, order.uid, &order)?;
     Ok(Response::new()
@@ -236,9 +248,22 @@ pub fn execute_accept_bid(
             state: format!("{:?}", bid.state).to_lowercase(),
         });
     }
+    if !still_active(&deps.querier, &params.registry, &provider) {
+        return Err(ContractError::ProviderNotActive {
+            provider: provider.to_string(),
+        });
+    }
     let mut deployment = load_deployment(deps.storage, &order.owner, order.dseq)?;
     let mut fx = Effects::default();
-    award(deps.storage, &params, &mut order, &mut deployment, &provider, now, &mut fx)?;
+    award(
+        deps.storage,
+        &params,
+        &mut order,
+        &mut deployment,
+        &provider,
+        now,
+        &mut fx,
+    )?;
     save_deployment(deps.storage, &deployment)?;
     Ok(fx.into_response(
         Response::new()
@@ -248,25 +273,49 @@ pub fn execute_accept_bid(
     ))
 }
 
-/// The winning bid of an order at the end of its window: lowest price, then higher
-/// reputation, then the earlier bid, then the lower address (so the choice is total and
-/// deterministic). `None` without open bids.
-pub fn pick_winner(storage: &dyn Storage, order_uid: u64) -> Result<Option<Addr>, ContractError> {
-    let mut best: Option<Bid> = None;
-    for item in BIDS
+/// The open bids of an order, best first: lowest price, then higher reputation, then the
+/// earlier bid, then the lower address (so the order is total and deterministic).
+pub fn ranked_bidders(storage: &dyn Storage, order_uid: u64) -> Result<Vec<Addr>, ContractError> {
+    let mut open: Vec<Bid> = BIDS
         .prefix(order_uid)
         .range(storage, None, None, cosmwasm_std::Order::Ascending)
-    {
-        let (_, bid) = item?;
-        if bid.state != BidState::Open {
-            continue;
-        }
-        let rank = |b: &Bid| (b.price, -i128::from(b.reputation_score), b.created_at, b.provider.clone());
-        if best.as_ref().is_none_or(|b| rank(&bid) < rank(b)) {
-            best = Some(bid);
-        }
+        .map(|item| item.map(|(_, bid)| bid))
+        .filter(|bid| bid.as_ref().map_or(true, |b| b.state == BidState::Open))
+        .collect::<Result<_, _>>()?;
+    open.sort_by_key(|b| {
+        (
+            b.price,
+            -i128::from(b.reputation_score),
+            b.created_at,
+            b.provider.clone(),
+        )
+    });
+    Ok(open.into_iter().map(|b| b.provider).collect())
+}
+
+/// Removes every open bid of an order and queues its deposit back.
+pub fn drop_open_bids(
+    storage: &mut dyn Storage,
+    order_uid: u64,
+    fx: &mut Effects,
+) -> Result<(), ContractError> {
+    let open: Vec<(Addr, Bid)> = BIDS
+        .prefix(order_uid)
+        .range(storage, None, None, cosmwasm_std::Order::Ascending)
+        .filter(|r| r.as_ref().map_or(true, |(_, b)| b.state == BidState::Open))
+        .collect::<Result<_, _>>()?;
+    for (provider, bid) in open {
+        fx.transfers
+            .send(&provider, to_uint128(&bid.deposit)?, &bid.deposit.denom);
+        BIDS.remove(storage, (order_uid, &provider));
     }
-    Ok(best.map(|b| b.provider))
+    Ok(())
+}
+
+/// Whether the registry still lets `provider` take a lease: it may have been jailed or have
+/// unbonded since it bid. A provider the registry no longer knows is not active.
+pub fn still_active(querier: &QuerierWrapper, registry: &str, provider: &Addr) -> bool {
+    query_provider(querier, registry, provider).is_ok_and(|p| p.active)
 }
 
 /// Turns `winner`'s bid into a lease: other open bids lose and get their deposits back, the
@@ -290,7 +339,7 @@ pub fn award(
         if bid.state != BidState::Open {
             continue;
         }
-        if &provider == winner {
+        if provider == *winner {
             bid.state = BidState::Won;
             won = Some(bid.clone());
         } else {
@@ -306,7 +355,13 @@ pub fn award(
 
     order.state = OrderState::Matched;
     order.open_bids = 0;
-    move_queue_entry(storage, &AUCTION_QUEUE, order.uid, &mut order.window_ends_at, None)?;
+    move_queue_entry(
+        storage,
+        &AUCTION_QUEUE,
+        order.uid,
+        &mut order.window_ends_at,
+        None,
+    )?;
     orders().save(storage, order.uid, order)?;
 
     deployment.escrow.drawing_rate = deployment
@@ -330,6 +385,7 @@ pub fn award(
         remainder: 0,
         debt: Uint128::zero(),
         total_paid: Uint128::zero(),
+        take_carry: Default::default(),
         insufficient_since: None,
         closed_at: None,
         close_reason: None,
@@ -342,7 +398,13 @@ pub fn award(
     };
     reschedule(storage, &mut lease, deployment, params, now)?;
     let due = now.saturating_add(params.attestation_interval_secs);
-    move_queue_entry(storage, &ATTEST_QUEUE, lease.uid, &mut lease.attestation_due_at, Some(due))?;
+    move_queue_entry(
+        storage,
+        &ATTEST_QUEUE,
+        lease.uid,
+        &mut lease.attestation_due_at,
+        Some(due),
+    )?;
     leases().save(storage, lease.uid, &lease)?;
     fx.report(&params.registry, winner, ProviderEvent::LeaseStarted)?;
     Ok(lease)

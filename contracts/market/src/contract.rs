@@ -105,9 +105,7 @@ pub fn sudo(deps: DepsMut, env: Env, msg: SudoMsg) -> Result<Response, ContractE
 pub fn reply(_deps: DepsMut, _env: Env, msg: Reply) -> Result<Response, ContractError> {
     let error = match (msg.id, msg.result.into_result()) {
         (REPLY_REGISTRY_REPORT, Err(error)) => error,
-        (id, _) => {
-            return Err(ContractError::Std(format!("unexpected reply id {id}")))
-        }
+        (id, _) => return Err(ContractError::Std(format!("unexpected reply id {id}"))),
     };
     Ok(Response::new()
         .add_attribute("action", "registry_report_failed")
@@ -117,7 +115,9 @@ pub fn reply(_deps: DepsMut, _env: Env, msg: Reply) -> Result<Response, Contract
 pub fn query(deps: Deps, env: Env, msg: QueryMsg) -> Result<Binary, ContractError> {
     Ok(match msg {
         QueryMsg::Params {} => to_json_binary(&query::params(deps)?)?,
-        QueryMsg::Deployment { owner, dseq } => to_json_binary(&query::deployment(deps, owner, dseq)?)?,
+        QueryMsg::Deployment { owner, dseq } => {
+            to_json_binary(&query::deployment(deps, owner, dseq)?)?
+        }
         QueryMsg::Deployments {
             owner,
             start_after,
@@ -141,7 +141,9 @@ pub fn query(deps: Deps, env: Env, msg: QueryMsg) -> Result<Binary, ContractErro
             start_after,
             limit,
         } => to_json_binary(&query::leases_by(deps, filter, start_after, limit)?)?,
-        QueryMsg::Escrow { owner, dseq } => to_json_binary(&query::escrow(deps, env, owner, dseq)?)?,
+        QueryMsg::Escrow { owner, dseq } => {
+            to_json_binary(&query::escrow(deps, env, owner, dseq)?)?
+        }
         QueryMsg::Attestations {
             lease,
             start_after,

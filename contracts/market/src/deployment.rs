@@ -30,7 +30,10 @@ pub fn load_deployment(
         })
 }
 
-pub fn save_deployment(storage: &mut dyn Storage, deployment: &Deployment) -> Result<(), ContractError> {
+pub fn save_deployment(
+    storage: &mut dyn Storage,
+    deployment: &Deployment,
+) -> Result<(), ContractError> {
     DEPLOYMENTS.save(storage, (&deployment.owner, deployment.dseq), deployment)?;
     Ok(())
 }
@@ -159,7 +162,8 @@ pub fn execute_create_deployment(
         AUCTION_QUEUE.save(deps.storage, (window_ends_at, uid), &())?;
         order_uids.push(uid);
     }
-    let live_orders = u32::try_from(order_uids.len()).map_err(|_| ContractError::overflow("orders"))?;
+    let live_orders =
+        u32::try_from(order_uids.len()).map_err(|_| ContractError::overflow("orders"))?;
     let deployment = Deployment {
         owner: owner.clone(),
         dseq,
@@ -245,7 +249,10 @@ pub fn execute_deposit(
     Ok(fx.into_response(
         Response::new()
             .add_attribute("action", "deposit")
-            .add_attribute("deployment", DeploymentId::new(owner.as_str(), dseq).to_string())
+            .add_attribute(
+                "deployment",
+                DeploymentId::new(owner.as_str(), dseq).to_string(),
+            )
             .add_attribute("depositor", info.sender)
             .add_attribute("amount", amount.to_string())
             .add_attribute("leases_resumed", resumed.to_string()),
@@ -288,7 +295,13 @@ fn close_deployment(
         match order.state {
             OrderState::Open => {
                 refund_open_bids(storage, uid, &mut fx)?;
-                move_queue_entry(storage, &AUCTION_QUEUE, uid, &mut order.window_ends_at, None)?;
+                move_queue_entry(
+                    storage,
+                    &AUCTION_QUEUE,
+                    uid,
+                    &mut order.window_ends_at,
+                    None,
+                )?;
                 order.state = OrderState::Closed;
                 order.open_bids = 0;
                 orders().save(storage, uid, &order)?;
@@ -349,7 +362,8 @@ pub fn finish_order(deployment: &mut Deployment, now: u64, fx: &mut Effects) {
 fn refund_escrow(deployment: &mut Deployment, now: u64, fx: &mut Effects) {
     let balance = std::mem::take(&mut deployment.escrow.balance);
     deployment.escrow.refunded += balance;
-    fx.transfers.send(&deployment.owner, balance, &deployment.denom);
+    fx.transfers
+        .send(&deployment.owner, balance, &deployment.denom);
     deployment.state = DeploymentState::Closed;
     deployment.closed_at = Some(now);
 }

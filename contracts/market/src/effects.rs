@@ -19,7 +19,12 @@ pub struct Effects {
 
 impl Effects {
     /// Queues a lease event for the registry's reputation counters.
-    pub fn report(&mut self, registry: &str, provider: &Addr, event: ProviderEvent) -> StdResult<()> {
+    pub fn report(
+        &mut self,
+        registry: &str,
+        provider: &Addr,
+        event: ProviderEvent,
+    ) -> StdResult<()> {
         let msg = WasmMsg::Execute {
             contract_addr: registry.to_string(),
             msg: to_json_binary(&RegistryExecuteMsg::Record {

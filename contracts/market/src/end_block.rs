@@ -2,11 +2,11 @@
 //! through the time-ordered queues, earliest first, and handles at most
 //! `max_end_block_items` entries per block across all of them; what is left waits a block.
 
-use cosmwasm_std::{DepsMut, Env, Response, Storage};
+use cosmwasm_std::{DepsMut, Env, QuerierWrapper, Response, Storage};
 use tessera_api::market::{close_reason, LeaseState, MarketParams, OrderState};
 use tessera_api::registry::ProviderEvent;
 
-use crate::auction::{award, pick_winner};
+use crate::auction::{award, drop_open_bids, ranked_bidders, still_active};
 use crate::deployment::{load_deployment, save_deployment};
 use crate::effects::Effects;
 use crate::error::ContractError;
@@ -34,7 +34,16 @@ pub fn sudo_end_block(deps: DepsMut, env: Env) -> Result<Response, ContractError
 
     // Auctions first: a lease that starts now should not wait behind routine payouts.
     for (at, uid) in take_due(deps.storage, &AUCTION_QUEUE, now, &mut budget)? {
-        close_auction(deps.storage, &params, at, uid, now, &mut fx, &mut tally)?;
+        close_auction(
+            deps.storage,
+            &deps.querier,
+            &params,
+            at,
+            uid,
+            now,
+            &mut fx,
+            &mut tally,
+        )?;
     }
     for (at, uid) in take_due(deps.storage, &GRACE_QUEUE, now, &mut budget)? {
         end_grace(deps.storage, &params, at, uid, now, &mut fx, &mut tally)?;
@@ -72,8 +81,10 @@ fn take_due(
     Ok(due)
 }
 
+#[allow(clippy::too_many_arguments)]
 fn close_auction(
     storage: &mut dyn Storage,
+    querier: &QuerierWrapper,
     params: &MarketParams,
     at: u64,
     uid: u64,
@@ -85,16 +96,32 @@ fn close_auction(
     if order.state != OrderState::Open || order.window_ends_at != Some(at) {
         return Ok(());
     }
-    match pick_winner(storage, uid)? {
+    // The best bidder that is still active wins; one jailed or unbonded since it bid loses.
+    let winner = ranked_bidders(storage, uid)?
+        .into_iter()
+        .find(|bidder| still_active(querier, &params.registry, bidder));
+    match winner {
         Some(winner) => {
             let mut deployment = load_deployment(storage, &order.owner, order.dseq)?;
-            award(storage, params, &mut order, &mut deployment, &winner, now, fx)?;
+            award(
+                storage,
+                params,
+                &mut order,
+                &mut deployment,
+                &winner,
+                now,
+                fx,
+            )?;
             save_deployment(storage, &deployment)?;
             tally.awarded += 1;
         }
         None => {
-            // No bids: the order waits, and its first bid restarts the window.
+            // No eligible bids: any left are dropped with their deposits returned (so their
+            // providers may bid again once active), the order waits, and its next bid restarts
+            // the window.
+            drop_open_bids(storage, uid, fx)?;
             order.window_ends_at = None;
+            order.open_bids = 0;
             orders().save(storage, uid, &order)?;
             tally.unbid += 1;
         }
@@ -148,9 +175,19 @@ fn miss_attestation(
     lease.missed_attestations += 1;
     lease.attestation_due_at = None;
     let next = at.saturating_add(params.attestation_interval_secs.max(1));
-    move_queue_entry(storage, &ATTEST_QUEUE, uid, &mut lease.attestation_due_at, Some(next))?;
+    move_queue_entry(
+        storage,
+        &ATTEST_QUEUE,
+        uid,
+        &mut lease.attestation_due_at,
+        Some(next),
+    )?;
     leases().save(storage, uid, &lease)?;
-    fx.report(&params.registry, &lease.provider, ProviderEvent::AttestationMissed)?;
+    fx.report(
+        &params.registry,
+        &lease.provider,
+        ProviderEvent::AttestationMissed,
+    )?;
     tally.missed_attestations += 1;
     Ok(())
 }

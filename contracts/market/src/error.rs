@@ -126,7 +126,9 @@ pub enum ContractError {
     #[error("attestation for lease {id} must start at {expected}, got {got}")]
     AttestationNotContiguous { id: String, expected: u64, got: u64 },
 
-    #[error("attestation period {start}..{end} is empty or ends after the current block time {now}")]
+    #[error(
+        "attestation period {start}..{end} is empty or ends after the current block time {now}"
+    )]
     AttestationPeriodInvalid { start: u64, end: u64, now: u64 },
 
     #[error("attestation claims {claimed} GPU-seconds, at most {max} fit in the period with {gpus} GPUs")]

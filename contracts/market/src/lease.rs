@@ -47,8 +47,14 @@ pub fn settle(
     lease.settled_to = lease.settled_to.max(now);
     lease.remainder = accrual.remainder;
 
-    let split = split_payout(paid, params.take_rate_bps, params.burn_bps);
-    fx.transfers.send(&lease.provider, split.provider, &lease.denom);
+    let split = split_payout(
+        paid,
+        params.take_rate_bps,
+        params.burn_bps,
+        &mut lease.take_carry,
+    );
+    fx.transfers
+        .send(&lease.provider, split.provider, &lease.denom);
     fx.transfers.send(
         &Addr::unchecked(&params.community_pool),
         split.community_pool,
@@ -90,8 +96,20 @@ pub fn reschedule(
         ),
         LeaseState::Closed => (None, None),
     };
-    move_queue_entry(storage, &SETTLE_QUEUE, lease.uid, &mut lease.settle_at, settle_at)?;
-    move_queue_entry(storage, &GRACE_QUEUE, lease.uid, &mut lease.grace_ends_at, grace_ends_at)?;
+    move_queue_entry(
+        storage,
+        &SETTLE_QUEUE,
+        lease.uid,
+        &mut lease.settle_at,
+        settle_at,
+    )?;
+    move_queue_entry(
+        storage,
+        &GRACE_QUEUE,
+        lease.uid,
+        &mut lease.grace_ends_at,
+        grace_ends_at,
+    )?;
     if lease.state == LeaseState::Closed {
         move_queue_entry(
             storage,
@@ -170,6 +188,7 @@ impl Closer {
 /// Settles and closes a lease: its order and bid close, the bid deposit goes back to the
 /// provider, unpaid debt is forgiven, the registry hears of it, and the deployment closes
 /// itself when this was its last live order. Saves the lease, order and bid.
+#[allow(clippy::too_many_arguments)]
 pub fn close(
     storage: &mut dyn Storage,
     lease: &mut Lease,
@@ -203,7 +222,8 @@ pub fn close(
     bid.state = BidState::Closed;
     fx.transfers.send(
         &lease.provider,
-        Uint128::try_from(bid.deposit.amount).map_err(|_| ContractError::overflow("bid deposit"))?,
+        Uint128::try_from(bid.deposit.amount)
+            .map_err(|_| ContractError::overflow("bid deposit"))?,
         &bid.deposit.denom,
     );
     BIDS.save(storage, bid_key, &bid)?;
@@ -221,7 +241,11 @@ pub fn close(
 }
 
 /// Resolves a public lease id to its stored lease.
-pub fn load_lease(storage: &dyn Storage, api: &dyn Api, id: &LeaseId) -> Result<Lease, ContractError> {
+pub fn load_lease(
+    storage: &dyn Storage,
+    api: &dyn Api,
+    id: &LeaseId,
+) -> Result<Lease, ContractError> {
     let not_found = || ContractError::LeaseNotFound { id: id.to_string() };
     let owner = api.addr_validate(&id.owner)?;
     let provider = api.addr_validate(&id.provider)?;
@@ -262,7 +286,9 @@ pub fn execute_close_lease(
     if closer == Closer::Provider && reason == close_reason::PROVIDER_MANIFEST_TIMEOUT {
         // Releasing for a missing manifest is penalty-free, so it must be true: the timeout has
         // passed and the provider never attested work (an attestation means it had the manifest).
-        let at = lease.created_at.saturating_add(params.manifest_timeout_secs);
+        let at = lease
+            .created_at
+            .saturating_add(params.manifest_timeout_secs);
         if now < at || lease.attestations > 0 {
             return Err(ContractError::ManifestTimeoutNotReached {
                 id: id.to_string(),

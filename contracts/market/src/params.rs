@@ -30,10 +30,16 @@ pub fn validate(api: &dyn Api, mut p: MarketParams) -> Result<MarketParams, Cont
             return Err(invalid(format!("min_deposit lists {} twice", coin.denom)));
         }
         if coin.amount.is_zero() {
-            return Err(invalid(format!("min_deposit of {} must be positive", coin.denom)));
+            return Err(invalid(format!(
+                "min_deposit of {} must be positive",
+                coin.denom
+            )));
         }
     }
     validate_denom(&p.bid_min_deposit.denom)?;
+    if p.bid_min_deposit.amount.is_zero() {
+        return Err(invalid("bid_min_deposit must be positive"));
+    }
     for (name, bps) in [("take_rate_bps", p.take_rate_bps), ("burn_bps", p.burn_bps)] {
         if bps > BPS_DENOMINATOR {
             return Err(invalid(format!("{name} is {bps}, max {BPS_DENOMINATOR}")));
@@ -85,11 +91,15 @@ pub fn apply(current: MarketParams, u: MarketParamsUpdate) -> MarketParams {
         min_bid_window_secs: u.min_bid_window_secs.unwrap_or(current.min_bid_window_secs),
         max_bid_window_secs: u.max_bid_window_secs.unwrap_or(current.max_bid_window_secs),
         grace_period_secs: u.grace_period_secs.unwrap_or(current.grace_period_secs),
-        manifest_timeout_secs: u.manifest_timeout_secs.unwrap_or(current.manifest_timeout_secs),
+        manifest_timeout_secs: u
+            .manifest_timeout_secs
+            .unwrap_or(current.manifest_timeout_secs),
         attestation_interval_secs: u
             .attestation_interval_secs
             .unwrap_or(current.attestation_interval_secs),
-        settle_interval_secs: u.settle_interval_secs.unwrap_or(current.settle_interval_secs),
+        settle_interval_secs: u
+            .settle_interval_secs
+            .unwrap_or(current.settle_interval_secs),
         max_groups: u.max_groups.unwrap_or(current.max_groups),
         max_end_block_items: u.max_end_block_items.unwrap_or(current.max_end_block_items),
     }

@@ -1,6 +1,6 @@
 //! Read-only views. Every list is paginated (`tessera_api::pagination`).
 
-use cosmwasm_std::{Deps, Env, Order as IterOrder, StdResult, Uint128, Coin};
+use cosmwasm_std::{Coin, Deps, Env, Order as IterOrder, StdResult, Uint128};
 use cw_storage_plus::Bound;
 use tessera_api::market::{
     AttestationResponse, AttestationsResponse, BidResponse, BidsResponse, DeploymentResponse,
@@ -16,8 +16,8 @@ use crate::error::ContractError;
 use crate::escrow::{accrue, funds_last_until};
 use crate::lease::load_lease;
 use crate::state::{
-    lease_state_key, leases, order_state_key, orders, Bid, Deployment, Lease, Order,
-    ATTESTATIONS, BIDS, DEPLOYMENTS, PARAMS,
+    lease_state_key, leases, order_state_key, orders, Bid, Deployment, Lease, Order, ATTESTATIONS,
+    BIDS, DEPLOYMENTS, PARAMS,
 };
 
 pub fn params(deps: Deps) -> StdResult<MarketParams> {
@@ -42,7 +42,11 @@ fn deployment_response(deps: Deps, d: Deployment) -> Result<DeploymentResponse, 
     })
 }
 
-pub fn deployment(deps: Deps, owner: String, dseq: u64) -> Result<DeploymentResponse, ContractError> {
+pub fn deployment(
+    deps: Deps,
+    owner: String,
+    dseq: u64,
+) -> Result<DeploymentResponse, ContractError> {
     let owner = deps.api.addr_validate(&owner)?;
     deployment_response(deps, load_deployment(deps.storage, &owner, dseq)?)
 }
@@ -96,7 +100,9 @@ pub fn orders_by_state(
     limit: Option<u32>,
 ) -> Result<OrdersResponse, ContractError> {
     let start = match start_after {
-        Some(id) => Some(Bound::exclusive(load_order(deps.storage, deps.api, &id)?.uid)),
+        Some(id) => Some(Bound::exclusive(
+            load_order(deps.storage, deps.api, &id)?.uid,
+        )),
         None => None,
     };
     let list = orders()
@@ -186,7 +192,9 @@ pub fn leases_by(
     limit: Option<u32>,
 ) -> Result<LeasesResponse, ContractError> {
     let start = match start_after {
-        Some(id) => Some(Bound::exclusive(load_lease(deps.storage, deps.api, &id)?.uid)),
+        Some(id) => Some(Bound::exclusive(
+            load_lease(deps.storage, deps.api, &id)?.uid,
+        )),
         None => None,
     };
     let idx = &leases().idx;
@@ -219,7 +227,12 @@ pub fn leases_by(
 
 /// The escrow as of the current block: what is owed but not yet settled counts as spent, so
 /// `funds_last_until` is when the tenant must have topped up.
-pub fn escrow(deps: Deps, env: Env, owner: String, dseq: u64) -> Result<EscrowResponse, ContractError> {
+pub fn escrow(
+    deps: Deps,
+    env: Env,
+    owner: String,
+    dseq: u64,
+) -> Result<EscrowResponse, ContractError> {
     let now = env.block.time.seconds();
     let owner = deps.api.addr_validate(&owner)?;
     let d = load_deployment(deps.storage, &owner, dseq)?;

@@ -1,17 +1,17 @@
 //! Reading the provider registry: who a bidder is, what it declared, who vouches for it.
 
-use cosmwasm_std::{Addr, Deps};
+use cosmwasm_std::{Addr, QuerierWrapper};
 use tessera_api::registry::{ProviderResponse, QueryMsg as RegistryQueryMsg};
 
 use crate::error::ContractError;
 
 /// The registry's record of `provider`; an error that says so when it is not registered.
 pub fn query_provider(
-    deps: Deps,
+    querier: &QuerierWrapper,
     registry: &str,
     provider: &Addr,
 ) -> Result<ProviderResponse, ContractError> {
-    deps.querier
+    querier
         .query_wasm_smart(
             registry,
             &RegistryQueryMsg::Provider {

@@ -5,13 +5,15 @@
 //! falls due at a time (auction ends, settlements, grace periods, attestation deadlines) sits in
 //! time-ordered queues keyed `(time, uid)`, so the end-block hook touches only what is due.
 
-use serde::{Deserialize, Serialize};
 use cosmwasm_std::{Addr, Coin, Order as IterOrder, StdResult, Storage, Uint128};
-use cw_storage_plus::{Bound, IndexList, IndexedMap, Index, Item, Map, MultiIndex};
+use cw_storage_plus::{Bound, Index, IndexList, IndexedMap, Item, Map, MultiIndex};
+use serde::{Deserialize, Serialize};
 use tessera_api::market::{
     BidOffer, BidState, DeploymentState, GroupSpec, LeaseState, MarketParams, OrderState,
 };
 use tessera_api::{BidId, DeploymentId, OrderId};
+
+use crate::escrow::TakeCarry;
 
 /// Market parameters; only `params.authority` changes them.
 pub const PARAMS: Item<MarketParams> = Item::new("params");
@@ -142,6 +144,8 @@ pub struct Lease {
     pub debt: Uint128,
     /// Paid out for this lease (provider share and take together).
     pub total_paid: Uint128,
+    /// Fractions of take and burn carried between payouts.
+    pub take_carry: TakeCarry,
     pub insufficient_since: Option<u64>,
     pub closed_at: Option<u64>,
     pub close_reason: Option<u32>,

@@ -814,3 +814,76 @@ fn bids_on_missing_or_closed_orders_are_refused() {
     ));
     s.assert_conserved();
 }
+
+fn slash(s: &mut Suite, provider: &cosmwasm_std::Addr) {
+    let authority = s.authority.clone();
+    s.registry_execute(
+        &authority,
+        &RegExecuteMsg::Slash {
+            provider: provider.to_string(),
+            fraction_bps: 1000,
+            reason: "faked attestations".into(),
+        },
+        &[],
+    )
+    .unwrap();
+}
+
+#[test]
+fn a_provider_jailed_after_bidding_cannot_win_and_the_next_best_active_bid_does() {
+    let mut s = Suite::new();
+    let (_, order) = open_order(&mut s, 1);
+    let cheap = s.provider("cheap", 8);
+    let fair = s.provider("fair", 8);
+    s.bid(&cheap, &order, 100_000, 1).unwrap();
+    s.bid(&fair, &order, 200_000, 1).unwrap();
+    slash(&mut s, &cheap);
+    let cheap_before = s.balance(&cheap);
+    s.advance_and_end_block(30);
+    assert_eq!(s.lease(&order.bid(fair.as_str())).state, LeaseState::Active);
+    assert_eq!(s.bid_info(&order.bid(cheap.as_str())).state, BidState::Lost);
+    assert_eq!(s.balance(&cheap), cheap_before + BID_DEPOSIT);
+    s.assert_conserved();
+}
+
+#[test]
+fn a_tenant_cannot_accept_the_bid_of_a_provider_jailed_since() {
+    let mut s = Suite::new();
+    let (tenant, order) = open_order(&mut s, 1);
+    let provider = s.provider("provider", 8);
+    s.bid(&provider, &order, 100_000, 1).unwrap();
+    slash(&mut s, &provider);
+    s.expect_error(
+        &tenant,
+        &ExecuteMsg::AcceptBid {
+            bid: order.bid(provider.as_str()),
+        },
+        &[],
+        ContractError::ProviderNotActive {
+            provider: provider.to_string(),
+        },
+    );
+}
+
+#[test]
+fn when_every_bidder_became_inactive_the_bids_are_dropped_and_the_order_waits() {
+    let mut s = Suite::new();
+    let (_, order) = open_order(&mut s, 1);
+    let provider = s.provider("provider", 8);
+    s.bid(&provider, &order, 100_000, 1).unwrap();
+    slash(&mut s, &provider);
+    let before = s.balance(&provider);
+    s.advance_and_end_block(30);
+    let o = s.order(&order);
+    assert_eq!(
+        (o.state, o.window_ends_at, o.open_bids),
+        (OrderState::Open, None, 0)
+    );
+    assert_eq!(s.balance(&provider), before + BID_DEPOSIT);
+    // Bonded back, it may bid again, which restarts the window.
+    s.registry_execute(&provider, &RegExecuteMsg::Bond {}, &coins(10 * TSR, DENOM))
+        .unwrap();
+    s.bid(&provider, &order, 100_000, 1).unwrap();
+    assert!(s.order(&order).window_ends_at.is_some());
+    s.assert_conserved();
+}

@@ -422,3 +422,36 @@ fn deposits_in_another_denom_or_to_a_missing_or_closed_deployment_are_refused() 
     assert_eq!(s.balance(&friend), 10 * TSR);
     s.assert_conserved();
 }
+
+#[test]
+fn many_small_payouts_owe_the_same_take_as_one_large_payout() {
+    // 49 utsr per second: each one-second payout's take (0.98) is below one unit.
+    let Leased {
+        mut suite,
+        provider,
+        lease,
+        ..
+    } = leased(49 * 3600, 100 * TSR);
+    let provider_before = suite.balance(&provider);
+    let pool = suite.pool.clone();
+    let pool_before = suite.balance(&pool);
+    let burned_before = suite.burned();
+    for _ in 0..100 {
+        suite.advance(1);
+        suite
+            .execute(
+                &provider,
+                &ExecuteMsg::WithdrawLease {
+                    lease: lease.clone(),
+                },
+                &[],
+            )
+            .unwrap();
+    }
+    // 4900 paid: 2 % is exactly 98, half burned, half pooled — as if paid at once.
+    assert_eq!(suite.lease(&lease).total_paid, Uint128::new(4_900));
+    assert_eq!(suite.balance(&provider), provider_before + 4_802);
+    assert_eq!(suite.balance(&pool), pool_before + 49);
+    assert_eq!(suite.burned(), burned_before + 49);
+    suite.assert_conserved();
+}

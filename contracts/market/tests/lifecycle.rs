@@ -31,7 +31,11 @@ fn a_deployment_is_leased_paid_by_the_second_and_closed_with_a_refund() {
     let lease = s.lease(&lease_id);
     assert_eq!(lease.state, LeaseState::Active);
     assert_eq!(s.order(&order).state, OrderState::Matched);
-    assert_eq!(s.balance(&loser), loser_before + BID_DEPOSIT, "losing deposit refunded");
+    assert_eq!(
+        s.balance(&loser),
+        loser_before + BID_DEPOSIT,
+        "losing deposit refunded"
+    );
     let lost: tessera_api::market::BidResponse = s.query(&QueryMsg::Bid {
         id: order.bid(loser.as_str()),
     });

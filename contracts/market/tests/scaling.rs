@@ -175,7 +175,9 @@ fn measure(background: u64) -> Vec<(&'static str, u64, u64)> {
         table.push((name, deps.storage.reads.get(), deps.storage.writes));
     };
 
-    step("create_deployment", &mut deps, &mut |d| create(d, &env, &tenant, 1, 5));
+    step("create_deployment", &mut deps, &mut |d| {
+        create(d, &env, &tenant, 1, 5)
+    });
     step("place_bid", &mut deps, &mut |d| {
         contract::execute(
             d.as_mut(),
@@ -195,12 +197,18 @@ fn measure(background: u64) -> Vec<(&'static str, u64, u64)> {
     env.block.time = env.block.time.plus_seconds(5);
     step("end_block (award 1 order)", &mut deps, &mut |d| {
         let res = contract::sudo(d.as_mut(), env.clone(), SudoMsg::EndBlock {}).expect("end block");
-        assert!(res.attributes.iter().any(|a| a.key == "awarded" && a.value == "1"));
+        assert!(res
+            .attributes
+            .iter()
+            .any(|a| a.key == "awarded" && a.value == "1"));
     });
     env.block.time = env.block.time.plus_seconds(60);
     step("end_block (settle 1 lease)", &mut deps, &mut |d| {
         let res = contract::sudo(d.as_mut(), env.clone(), SudoMsg::EndBlock {}).expect("end block");
-        assert!(res.attributes.iter().any(|a| a.key == "settled" && a.value == "1"));
+        assert!(res
+            .attributes
+            .iter()
+            .any(|a| a.key == "settled" && a.value == "1"));
     });
     step("close_deployment", &mut deps, &mut |d| {
         contract::execute(
@@ -218,9 +226,19 @@ fn measure(background: u64) -> Vec<(&'static str, u64, u64)> {
 fn storage_work_per_message_is_the_same_with_10_and_10_000_open_orders() {
     let small = measure(10);
     let large = measure(10_000);
-    println!("{:<28} {:>18} {:>18}", "message", "10 orders (r/w)", "10,000 orders (r/w)");
+    println!(
+        "{:<28} {:>18} {:>18}",
+        "message", "10 orders (r/w)", "10,000 orders (r/w)"
+    );
     for ((name, r1, w1), (_, r2, w2)) in small.iter().zip(&large) {
-        println!("{name:<28} {:>18} {:>18}", format!("{r1}/{w1}"), format!("{r2}/{w2}"));
+        println!(
+            "{name:<28} {:>18} {:>18}",
+            format!("{r1}/{w1}"),
+            format!("{r2}/{w2}")
+        );
     }
-    assert_eq!(small, large, "storage work must not depend on the number of open orders");
+    assert_eq!(
+        small, large,
+        "storage work must not depend on the number of open orders"
+    );
 }

@@ -231,7 +231,12 @@ impl Suite {
         self.provider_with(name, vec![h100(gpus)], vec![])
     }
 
-    pub fn provider_with(&mut self, name: &str, gpus: Vec<GpuSpec>, attributes: Vec<Attribute>) -> Addr {
+    pub fn provider_with(
+        &mut self,
+        name: &str,
+        gpus: Vec<GpuSpec>,
+        attributes: Vec<Attribute>,
+    ) -> Addr {
         let addr = self.account(name, MIN_BOND + 100 * TSR);
         self.app
             .execute_contract(
@@ -253,14 +258,25 @@ impl Suite {
         self.account(name, 1_000 * TSR)
     }
 
-    pub fn execute(&mut self, sender: &Addr, msg: &ExecuteMsg, funds: &[Coin]) -> StdResult<AppResponse> {
+    pub fn execute(
+        &mut self,
+        sender: &Addr,
+        msg: &ExecuteMsg,
+        funds: &[Coin],
+    ) -> StdResult<AppResponse> {
         self.app
             .execute_contract(sender.clone(), self.market.clone(), msg, funds)
     }
 
     /// Runs `msg` expecting the market to refuse it with exactly `expected`. (cw-multi-test
     /// carries contract errors as text, so the message is compared.)
-    pub fn expect_error(&mut self, sender: &Addr, msg: &ExecuteMsg, funds: &[Coin], expected: ContractError) {
+    pub fn expect_error(
+        &mut self,
+        sender: &Addr,
+        msg: &ExecuteMsg,
+        funds: &[Coin],
+        expected: ContractError,
+    ) {
         let err = self
             .execute(sender, msg, funds)
             .expect_err("the market should refuse this message");
@@ -290,7 +306,13 @@ impl Suite {
         DeploymentId::new(tenant.as_str(), dseq).order(gseq, 1)
     }
 
-    pub fn bid(&mut self, provider: &Addr, order: &OrderId, price: u128, gpus: u32) -> StdResult<AppResponse> {
+    pub fn bid(
+        &mut self,
+        provider: &Addr,
+        order: &OrderId,
+        price: u128,
+        gpus: u32,
+    ) -> StdResult<AppResponse> {
         self.execute(
             provider,
             &ExecuteMsg::PlaceBid {
@@ -365,7 +387,10 @@ impl Suite {
             .expect("reputation")
     }
 
-    pub fn update_params(&mut self, update: tessera_api::market::MarketParamsUpdate) -> StdResult<AppResponse> {
+    pub fn update_params(
+        &mut self,
+        update: tessera_api::market::MarketParamsUpdate,
+    ) -> StdResult<AppResponse> {
         let authority = self.authority.clone();
         self.execute(&authority, &ExecuteMsg::UpdateParams(update), &[])
     }
@@ -521,7 +546,9 @@ pub fn assert_error(err: cosmwasm_std::StdError, expected: ContractError) {
     let text = err.to_string();
     let wanted = expected.to_string();
     assert!(
-        text.ends_with(&format!("error: {wanted}")) || text.contains(&format!("{wanted}\n")) || text.ends_with(&wanted),
+        text.ends_with(&format!("error: {wanted}"))
+            || text.contains(&format!("{wanted}\n"))
+            || text.ends_with(&wanted),
         "expected error {wanted:?}, got {text:?}"
     );
 }
