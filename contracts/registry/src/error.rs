@@ -1,4 +1,4 @@
-use cosmwasm_std::{OverflowError, StdError, Uint128, Uint256};
+use cosmwasm_std::{MessageInfo, OverflowError, StdError, Uint128, Uint256};
 use cw_utils::PaymentError;
 use tessera_api::ValidationError;
 use thiserror::Error;
@@ -81,6 +81,25 @@ pub enum ContractError {
 
     #[error("amount {amount} does not fit in 128 bits")]
     AmountTooLarge { amount: Uint256 },
+}
+
+/// Who may send a restricted message, as [`ContractError::Unauthorized`] names them.
+pub mod allowed {
+    pub const AUTHORITY: &str = "the authority";
+    pub const MARKET: &str = "the market";
+    pub const MARKET_OR_AUTHORITY: &str = "the market or the authority";
+    pub const AUDITOR: &str = "a current auditor";
+}
+
+impl ContractError {
+    /// The sender of `info` may not `action`; only `allowed` (one of [`allowed`]) may.
+    pub fn unauthorized(info: &MessageInfo, action: &'static str, allowed: &'static str) -> Self {
+        Self::Unauthorized {
+            sender: info.sender.to_string(),
+            action,
+            allowed,
+        }
+    }
 }
 
 /// `StdError` in cosmwasm-std 3 carries a backtrace and a boxed source and so has no
