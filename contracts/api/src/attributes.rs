@@ -159,33 +159,29 @@ mod tests {
     #[test]
     fn placement_needs_declared_and_signed_attributes() {
         let region = Attribute::new("region", "eu");
+        let declared = vec![region.clone()];
+        let by_aud1 = signed("aud1", &declared);
+        let by_aud3 = signed("aud3", &declared);
         let mut req = PlacementRequirements {
-            attributes: vec![region.clone()],
+            attributes: declared.clone(),
             signed_by: SignedBy::default(),
         };
-        assert!(req.check(&[region.clone()], &[]).is_ok());
+        assert!(req.check(&declared, &[]).is_ok());
         assert_eq!(
             req.check(&[], &[]).unwrap_err(),
             "provider lacks attribute region=eu"
         );
 
         req.signed_by.all_of = vec!["aud1".into()];
-        assert!(req.check(&[region.clone()], &[]).is_err());
-        assert!(req
-            .check(&[region.clone()], &[signed("aud1", &[region.clone()])])
-            .is_ok());
+        assert!(req.check(&declared, &[]).is_err());
+        assert!(req.check(&declared, std::slice::from_ref(&by_aud1)).is_ok());
 
         req.signed_by.any_of = vec!["aud2".into(), "aud3".into()];
         assert!(req
-            .check(&[region.clone()], &[signed("aud1", &[region.clone()])])
+            .check(&declared, std::slice::from_ref(&by_aud1))
             .unwrap_err()
             .contains("none of the auditors aud2, aud3"));
-        assert!(req
-            .check(
-                &[region.clone()],
-                &[signed("aud1", &[region.clone()]), signed("aud3", &[region])]
-            )
-            .is_ok());
+        assert!(req.check(&declared, &[by_aud1, by_aud3]).is_ok());
     }
 
     #[test]

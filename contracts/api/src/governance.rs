@@ -164,9 +164,10 @@ pub enum QueryMsg {
     },
     #[returns(StakeResponse)]
     Stake { address: String },
-    /// The community pool: what the contract holds beyond stakes, unstaking and deposits.
+    /// The community pool in `denom` (the staking denom by default): what the contract holds
+    /// beyond stakes, unstaking entries and open proposals' deposits.
     #[returns(PoolResponse)]
-    Pool {},
+    Pool { denom: Option<String> },
 }
 
 #[cw_serde]
@@ -228,7 +229,7 @@ pub struct StakeResponse {
 
 #[cw_serde]
 pub struct PoolResponse {
-    pub balances: Vec<Coin>,
+    pub balance: Coin,
 }
 
 #[cw_serde]
