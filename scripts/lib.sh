@@ -1,0 +1,130 @@
+# shellcheck shell=bash
+# Helpers shared by the scripts in this folder. Source it, don't run it:
+#   source "$(dirname -- "${BASH_SOURCE[0]}")/lib.sh"
+# Every ensure_* function is idempotent: it installs only what is missing or at the wrong version.
+
+# Versions the build depends on. The wasm-opt (binaryen) version is pinned in scripts/package.json
+# and scripts/package-lock.json instead, so that `npm ci` can install it.
+# cosmwasm-check must match the host's cosmwasm-vm (=3.0.10, see the workspace Cargo.toml).
+COSMWASM_CHECK_VERSION=3.0.10
+WASM_TARGET=wasm32-unknown-unknown
+
+SCRIPTS_DIR="$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd)"
+ROOT="$(cd -- "$SCRIPTS_DIR/.." && pwd)"
+WASM_OPT="$SCRIPTS_DIR/node_modules/.bin/wasm-opt"
+
+# `cargo install` puts binaries here; a CI shell may not have it on PATH yet.
+CARGO_BIN="${CARGO_HOME:-$HOME/.cargo}/bin"
+case ":$PATH:" in
+  *":$CARGO_BIN:"*) ;;
+  *) PATH="$CARGO_BIN:$PATH" ;;
+esac
+export PATH
+
+log() { printf '==> %s\n' "$*" >&2; }
+warn() { printf 'warning: %s\n' "$*" >&2; }
+die() {
+  printf 'error: %s\n' "$*" >&2
+  exit 1
+}
+
+need_cmd() {
+  command -v "$1" >/dev/null 2>&1 || die "'$1' is required but not on PATH${2:+ ($2)}"
+}
+
+# ensure_rust_component rustfmt|clippy
+ensure_rust_component() {
+  local component=$1 probe
+  case $component in
+    rustfmt) probe=(cargo fmt --version) ;;
+    clippy) probe=(cargo clippy --version) ;;
+    *) die "ensure_rust_component: unknown component $component" ;;
+  esac
+  "${probe[@]}" >/dev/null 2>&1 && return 0
+  need_cmd rustup "install the Rust component '$component' by hand"
+  log "installing Rust component $component"
+  rustup component add "$component"
+}
+
+ensure_wasm_target() {
+  need_cmd rustc "install Rust with rustup: https://rustup.rs"
+  # The sysroot check also covers toolchains that were not installed with rustup.
+  if [[ -d "$(rustc --print sysroot)/lib/rustlib/$WASM_TARGET" ]]; then
+    return 0
+  fi
+  need_cmd rustup "install the Rust target $WASM_TARGET by hand"
+  log "installing Rust target $WASM_TARGET"
+  rustup target add "$WASM_TARGET"
+}
+
+# binaryen's wasm-opt from npm, into scripts/node_modules. A stamp (a copy of the lockfile taken
+# after a successful `npm ci`) tells whether node_modules is current, so the common case costs
+# no npm call at all.
+ensure_wasm_opt() {
+  local stamp="$SCRIPTS_DIR/node_modules/.tessera-lock"
+  if [[ -x "$WASM_OPT" ]] && cmp -s "$SCRIPTS_DIR/package-lock.json" "$stamp"; then
+    return 0
+  fi
+  need_cmd node "Node.js 18+ runs binaryen's wasm-opt"
+  need_cmd npm "npm installs binaryen's wasm-opt"
+  log "installing binaryen (wasm-opt) from scripts/package-lock.json"
+  (cd -- "$SCRIPTS_DIR" && npm ci --no-audit --no-fund --loglevel=error)
+  [[ -x "$WASM_OPT" ]] || die "npm ci did not install $WASM_OPT"
+  cp -- "$SCRIPTS_DIR/package-lock.json" "$stamp"
+}
+
+cosmwasm_check_is_current() {
+  command -v cosmwasm-check >/dev/null 2>&1 &&
+    [[ "$(cosmwasm-check --version 2>/dev/null)" == *" $COSMWASM_CHECK_VERSION" ]]
+}
+
+# cosmwasm-check runs the same static checks as the node's cosmwasm-vm. Its install compiles
+# wasmer (about 5 minutes on 2 cores), in a target dir of its own so that it neither pollutes the
+# workspace's target dir nor is thrown away (a rerun after a version bump reuses most of it).
+ensure_cosmwasm_check() {
+  cosmwasm_check_is_current && return 0
+  need_cmd cargo
+  log "installing cosmwasm-check $COSMWASM_CHECK_VERSION (takes a few minutes)"
+  CARGO_TARGET_DIR="${TESSERA_INSTALL_TARGET_DIR:-$HOME/.cache/tessera/install-target}" \
+    cargo install cosmwasm-check --version "=$COSMWASM_CHECK_VERSION" --locked --force
+  cosmwasm_check_is_current ||
+    die "cosmwasm-check $COSMWASM_CHECK_VERSION was installed but '$(command -v cosmwasm-check)' reports '$(cosmwasm-check --version 2>&1)'"
+}
+
+# Prints one line per contract crate: "<package name> <directory name>", sorted by directory.
+# A contract is a workspace member under contracts/ whose lib target is a cdylib; this leaves out
+# contracts/api (a plain library) and picks up new contracts without editing this script.
+list_contracts() {
+  need_cmd node
+  (cd -- "$ROOT" && cargo metadata --no-deps --format-version 1 --locked) |
+    node -e '
+      const path = require("path");
+      const root = process.argv[1];
+      let json = "";
+      process.stdin.on("data", (d) => (json += d));
+      process.stdin.on("end", () => {
+        const rows = [];
+        for (const pkg of JSON.parse(json).packages) {
+          const dir = path.dirname(pkg.manifest_path);
+          if (path.dirname(dir) !== path.join(root, "contracts")) continue;
+          const lib = pkg.targets.find((t) => t.kind.includes("cdylib"));
+          if (lib) rows.push([pkg.name, path.basename(dir)]);
+        }
+        rows.sort((a, b) => a[1].localeCompare(b[1]));
+        for (const r of rows) console.log(r.join(" "));
+      });
+    ' "$ROOT"
+}
+
+# Where cargo writes build output: CARGO_TARGET_DIR, build.target-dir from a cargo config,
+# or <root>/target by default. cargo metadata resolves all three.
+cargo_target_dir() {
+  (cd -- "$ROOT" && cargo metadata --no-deps --format-version 1 --locked) |
+    node -e 'let j="";process.stdin.on("data",d=>j+=d).on("end",()=>console.log(JSON.parse(j).target_directory))'
+}
+
+# Seconds as "1m05s" / "42s".
+fmt_duration() {
+  local s=$1
+  if ((s >= 60)); then printf '%dm%02ds' $((s / 60)) $((s % 60)); else printf '%ds' "$s"; fi
+}

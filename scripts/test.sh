@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# The project's test command, run by CI (.ci/run) and by developers before pushing:
+# format, lints, contract wasm build + checks, schema drift, then the workspace tests.
+set -euo pipefail
+
+# shellcheck source=scripts/lib.sh
+source "$(dirname -- "${BASH_SOURCE[0]}")/lib.sh"
+
+# A target dir outside the checkout: CI starts from a fresh clone each run, and on a shared
+# machine the next run (and a developer's own builds) then reuse the compiled dependencies
+# instead of rebuilding the whole workspace. An explicit CARGO_TARGET_DIR wins.
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/tessera/target}"
+cd -- "$ROOT"
+
+STEPS=(setup fmt clippy contracts schemas test)
+declare -A took=()
+current=""
+t0=$SECONDS
+
+summary() {
+  local rc=$? step
+  echo
+  echo "==== summary ===="
+  for step in "${STEPS[@]}"; do
+    if [[ -n "${took[$step]:-}" ]]; then
+      printf '  %-10s ok      %s\n' "$step" "$(fmt_duration "${took[$step]}")"
+    elif [[ "$step" == "$current" ]]; then
+      printf '  %-10s FAILED  %s\n' "$step" "$(fmt_duration $((SECONDS - step_start)))"
+    fi
+  done
+  printf '  %-10s %-7s %s\n' total "$( ((rc == 0)) && echo ok || echo FAILED)" "$(fmt_duration $((SECONDS - t0)))"
+}
+trap summary EXIT
+
+step_start=$SECONDS
+# step <name> <command...>: runs one section with a header and records its time.
+step() {
+  local name=$1 i
+  shift
+  for i in "${!STEPS[@]}"; do [[ "${STEPS[$i]}" == "$name" ]] && break; done
+  current=$name
+  step_start=$SECONDS
+  echo
+  echo "==== [$((i + 1))/${#STEPS[@]}] $name: $* ===="
+  "$@"
+  took[$name]=$((SECONDS - step_start))
+}
+
+check_schemas() {
+  "$SCRIPTS_DIR/schema.sh"
+  if ! git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+    warn "not a git checkout: cannot compare schemas with the committed ones, skipped"
+    return 0
+  fi
+  # Modified, deleted and new (untracked) schema files all count as drift.
+  local drift
+  drift="$(git status --porcelain --untracked-files=all -- ':(glob)contracts/*/schema/**')"
+  if [[ -n "$drift" ]]; then
+    printf '%s\n' "$drift" >&2
+    git --no-pager diff --stat -- ':(glob)contracts/*/schema/**' >&2
+    die "schemas drifted: run scripts/schema.sh and commit"
+  fi
+  log "schemas match the committed ones"
+}
+
+step setup "$SCRIPTS_DIR/setup.sh"
+step fmt cargo fmt --all -- --check
+step clippy cargo clippy --workspace --all-targets --locked -- -D warnings
+step contracts "$SCRIPTS_DIR/build-contracts.sh"
+step schemas check_schemas
+step test cargo test --workspace --locked
