@@ -606,17 +606,7 @@ fn a_slashed_and_jailed_provider_cannot_bid() {
     let mut s = Suite::new();
     let (_, order) = open_order(&mut s, 1);
     let provider = s.provider("provider", 8);
-    let authority = s.authority.clone();
-    s.registry_execute(
-        &authority,
-        &RegExecuteMsg::Slash {
-            provider: provider.to_string(),
-            fraction_bps: 1000,
-            reason: "faked attestations".into(),
-        },
-        &[],
-    )
-    .unwrap();
+    slash(&mut s, &provider);
     s.expect_error(
         &provider,
         &place_bid(&order, 500_000, vec![h100(1)]),
