@@ -1,0 +1,287 @@
+//! The ante handler: everything a transaction must pass before its messages run.
+//!
+//! Phases, cheapest first: stateless checks → tx-size gas → accounts, signatures and sequences
+//! → fee deduction → sequence increment (and first-time public keys). Each state access is
+//! charged to the transaction's gas meter. The caller runs `ante` in its own overlay layer and
+//! discards that layer on error, so a refused transaction changes nothing; on success the layer
+//! is kept even if the messages then fail (the fee is paid and the sequence used, as in the SDK).
+
+use base64::Engine as _;
+use tessera_store::StateWrite;
+
+use crate::address::Address;
+use crate::auth::{self, BaseAccount};
+use crate::coin::Coins;
+use crate::crypto::PublicKey;
+use crate::error::TxError;
+use crate::event::Event;
+use crate::fees::{self, GasPrice};
+use crate::gas::{desc, GasConfig, GasMeter, GasMeteredState};
+use crate::tx::{SignMode, Tx};
+
+/// Why the transaction is being run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    /// Mempool admission: ante only, minimum gas price enforced, messages not executed.
+    Check,
+    /// Block execution.
+    Deliver,
+    /// Gas estimation: unlimited meter, signatures not verified (clients send
+    /// `SIGN_MODE_UNSPECIFIED` with empty signatures), all writes discarded by the caller.
+    Simulate,
+}
+
+/// Chain parameters of the ante handler (SDK `x/auth` defaults) and the validator's local
+/// minimum gas prices.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AnteParams {
+    pub max_memo_bytes: usize,
+    pub tx_sig_limit: usize,
+    pub tx_size_cost_per_byte: u64,
+    pub sig_verify_cost_secp256k1: u64,
+    /// Node configuration, not consensus: applied in `Check` only.
+    pub min_gas_prices: Vec<GasPrice>,
+    pub gas_config: GasConfig,
+}
+
+impl Default for AnteParams {
+    fn default() -> Self {
+        Self {
+            max_memo_bytes: 256,
+            tx_sig_limit: 7,
+            tx_size_cost_per_byte: 10,
+            sig_verify_cost_secp256k1: 1000,
+            min_gas_prices: Vec::new(),
+            gas_config: GasConfig::default(),
+        }
+    }
+}
+
+/// What a transaction is checked against.
+#[derive(Clone, Copy, Debug)]
+pub struct TxContext<'a> {
+    pub chain_id: &'a str,
+    /// Height of the block being built or checked against (timeout checks).
+    pub block_height: u64,
+    pub mode: Mode,
+    pub params: &'a AnteParams,
+}
+
+/// What the messages need to know after a successful ante.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AnteOutcome {
+    /// The tx's signers in order; every message's signer is among them.
+    pub signers: Vec<Address>,
+    pub fee_payer: Address,
+    pub fee: Coins,
+    /// Fee transfer, `tx {fee, fee_payer}`, then per signer `tx {acc_seq}` and `tx {signature}`.
+    pub events: Vec<Event>,
+}
+
+/// The SDK's `MaxGasWanted`: gas limits must fit an `int64`.
+pub const MAX_GAS_WANTED: u64 = i64::MAX as u64;
+
+/// Bytes a real signature will add to the simulated tx (field tag, length, 64-byte `r || s`),
+/// charged at the tx-size rate in `Simulate` for each empty signature so the estimate covers the
+/// signed tx.
+pub const SIMULATED_SIGNATURE_BYTES: u64 = 66;
+
+/// The SDK's simulation placeholder key (`simSecp256k1Pubkey`): set on keyless accounts in
+/// `Simulate` so that the estimate pays for writing an account with a key.
+const SIMULATION_PUBKEY: [u8; 33] = [
+    0x03, 0x5a, 0xd6, 0x81, 0x0a, 0x47, 0xf0, 0x73, 0x55, 0x3f, 0xf3, 0x0d, 0x2f, 0xcc, 0x7e, 0x0d,
+    0x3b, 0x1c, 0x0b, 0x74, 0xb6, 0x1a, 0x1a, 0xaa, 0x25, 0x82, 0x34, 0x40, 0x37, 0x15, 0x1e, 0x14,
+    0x3a,
+];
+
+/// The meter a transaction runs under: its gas limit, or unlimited when simulating (the point
+/// of simulation is to learn the limit).
+pub fn new_gas_meter(tx: &Tx, mode: Mode) -> GasMeter {
+    match mode {
+        Mode::Simulate => GasMeter::infinite(),
+        Mode::Check | Mode::Deliver => GasMeter::new(tx.auth_info.fee.gas_limit),
+    }
+}
+
+/// Runs the ante checks of `tx` against `state`, charging `meter`.
+pub fn ante(
+    state: &mut dyn StateWrite,
+    tx: &Tx,
+    ctx: &TxContext<'_>,
+    meter: &mut GasMeter,
+) -> Result<AnteOutcome, TxError> {
+    let signers = check_stateless(tx, ctx)?;
+    let mut gs = GasMeteredState::new(state, meter, ctx.params.gas_config);
+    let result = run_stateful(&mut gs, tx, ctx, signers);
+    gs.finish(result)
+}
+
+/// The phases that read and write state, all through the gas-metered state.
+fn run_stateful(
+    gs: &mut GasMeteredState<'_>,
+    tx: &Tx,
+    ctx: &TxContext<'_>,
+    signers: Vec<Address>,
+) -> Result<AnteOutcome, TxError> {
+    let simulate = ctx.mode == Mode::Simulate;
+    charge_tx_size(gs, tx, ctx)?;
+    let accounts = verify_signers(gs, tx, ctx, &signers)?;
+
+    let fee_payer = signers[0].clone();
+    let fee = tx.auth_info.fee.amount.clone();
+    let mut events = fees::deduct_fee(gs, &fee_payer, &fee)?;
+
+    for (i, mut account) in accounts.into_iter().enumerate() {
+        let info = &tx.auth_info.signer_infos[i];
+        if account.pubkey.is_none() {
+            account.pubkey = match info.public_key {
+                Some(key) => Some(key),
+                None if simulate => Some(PublicKey::unchecked(SIMULATION_PUBKEY)),
+                // verify_signers refused keyless accounts outside simulation.
+                None => None,
+            };
+        }
+        account.sequence = account
+            .sequence
+            .checked_add(1)
+            .ok_or_else(|| TxError::invalid_request("account sequence overflow"))?;
+        auth::set_account(gs, &account);
+
+        events.push(Event::new("tx").attr("acc_seq", format!("{}/{}", signers[i], info.sequence)));
+        let signature = base64::engine::general_purpose::STANDARD.encode(&tx.signatures[i]);
+        events.push(Event::new("tx").attr("signature", signature));
+    }
+    Ok(AnteOutcome {
+        signers,
+        fee_payer,
+        fee,
+        events,
+    })
+}
+
+/// Checks that need no state; returns the signers.
+fn check_stateless(tx: &Tx, ctx: &TxContext<'_>) -> Result<Vec<Address>, TxError> {
+    let params = ctx.params;
+    let sigs = tx.signatures.len();
+    if sigs == 0 {
+        return Err(TxError::no_signatures());
+    }
+    let infos = tx.auth_info.signer_infos.len();
+    if sigs != infos {
+        return Err(TxError::unauthorized(format!(
+            "wrong number of signers; expected {infos}, got {sigs}"
+        )));
+    }
+    let signers = tx.signers();
+    if signers.len() != sigs {
+        return Err(TxError::unauthorized(format!(
+            "wrong number of signers; expected {}, got {sigs}",
+            signers.len()
+        )));
+    }
+    if sigs > params.tx_sig_limit {
+        return Err(TxError::too_many_signatures(format!(
+            "signatures: {sigs}, limit: {}",
+            params.tx_sig_limit
+        )));
+    }
+    let gas_limit = tx.auth_info.fee.gas_limit;
+    if gas_limit > MAX_GAS_WANTED {
+        return Err(TxError::invalid_request(format!(
+            "invalid gas supplied; {gas_limit} > {MAX_GAS_WANTED}"
+        )));
+    }
+    let timeout = tx.body.timeout_height;
+    if timeout > 0 && ctx.block_height > timeout {
+        return Err(TxError::tx_timeout_height(format!(
+            "block height: {}, timeout height: {timeout}",
+            ctx.block_height
+        )));
+    }
+    let memo = tx.body.memo.len();
+    if memo > params.max_memo_bytes {
+        return Err(TxError::memo_too_large(format!(
+            "maximum number of characters is {} but received {memo} characters",
+            params.max_memo_bytes
+        )));
+    }
+    if ctx.mode != Mode::Simulate {
+        for (i, (info, signer)) in tx.auth_info.signer_infos.iter().zip(&signers).enumerate() {
+            if info.mode != SignMode::Direct {
+                return Err(TxError::not_supported(format!(
+                    "sign mode {} is not supported",
+                    info.mode.as_str()
+                )));
+            }
+            if let Some(key) = &info.public_key {
+                if key.address() != *signer {
+                    return Err(TxError::invalid_pubkey(format!(
+                        "pubKey does not match signer address {signer} with signer index: {i}"
+                    )));
+                }
+            }
+        }
+    }
+    if ctx.mode == Mode::Check {
+        fees::check_min_gas_price(&tx.auth_info.fee.amount, gas_limit, &params.min_gas_prices)?;
+    }
+    Ok(signers)
+}
+
+fn charge_tx_size(gs: &GasMeteredState<'_>, tx: &Tx, ctx: &TxContext<'_>) -> Result<(), TxError> {
+    let per_byte = ctx.params.tx_size_cost_per_byte;
+    let size = u64::try_from(tx.size).unwrap_or(u64::MAX);
+    gs.consume(per_byte.saturating_mul(size), desc::TX_SIZE)?;
+    if ctx.mode == Mode::Simulate {
+        let empty = tx.signatures.iter().filter(|s| s.is_empty()).count();
+        let missing_bytes = SIMULATED_SIGNATURE_BYTES.saturating_mul(empty as u64);
+        gs.consume(per_byte.saturating_mul(missing_bytes), desc::TX_SIZE)?;
+    }
+    Ok(())
+}
+
+/// Loads every signer's account and checks its key, sequence and (outside simulation) its
+/// SIGN_MODE_DIRECT signature over the SignDoc bound to this chain and account number.
+fn verify_signers(
+    gs: &GasMeteredState<'_>,
+    tx: &Tx,
+    ctx: &TxContext<'_>,
+    signers: &[Address],
+) -> Result<Vec<BaseAccount>, TxError> {
+    let simulate = ctx.mode == Mode::Simulate;
+    let mut accounts = Vec::with_capacity(signers.len());
+    for (i, signer) in signers.iter().enumerate() {
+        let info = &tx.auth_info.signer_infos[i];
+        let account = auth::get_account(gs, signer)?
+            .ok_or_else(|| TxError::unknown_address(format!("account {signer} does not exist")))?;
+        let pubkey = account.pubkey.or(info.public_key);
+        if pubkey.is_none() && !simulate {
+            return Err(TxError::invalid_pubkey("pubkey on account is not set"));
+        }
+        gs.consume(
+            ctx.params.sig_verify_cost_secp256k1,
+            desc::SIG_VERIFY_SECP256K1,
+        )?;
+        if info.sequence != account.sequence {
+            return Err(TxError::wrong_sequence(account.sequence, info.sequence));
+        }
+        if let (false, Some(key)) = (simulate, pubkey) {
+            let doc = auth::sign_doc_bytes(
+                &tx.body_bytes,
+                &tx.auth_info_bytes,
+                ctx.chain_id,
+                account.account_number,
+            );
+            // The reason stays out of the log: the SDK says the same for every failure, and
+            // the account number and chain-id are what a client most often gets wrong.
+            key.verify(&doc, &tx.signatures[i]).map_err(|_| {
+                TxError::unauthorized(format!(
+                    "signature verification failed; please verify account number ({}) and chain-id ({})",
+                    account.account_number, ctx.chain_id
+                ))
+            })?;
+        }
+        accounts.push(account);
+    }
+    Ok(accounts)
+}
