@@ -50,9 +50,13 @@ pub fn execute_bank_msg(
 pub trait WasmExecutor {
     /// Executes one wasm message signed by `signer`, charging `meter` (the tx's meter: VM gas
     /// divided by the CosmWasm multiplier, plus KV gas).
+    ///
+    /// It gets the block's overlay itself (not a view) because the VM shares state with its
+    /// `'static` storage callbacks: the executor may move the overlay into a shared handle for
+    /// the call and must put it back before returning.
     fn execute(
         &mut self,
-        state: &mut dyn StateWrite,
+        state: &mut Overlay,
         meter: &mut GasMeter,
         signer: &Address,
         msg: &Any,
@@ -66,7 +70,7 @@ pub struct NoWasm;
 impl WasmExecutor for NoWasm {
     fn execute(
         &mut self,
-        _state: &mut dyn StateWrite,
+        _state: &mut Overlay,
         _meter: &mut GasMeter,
         _signer: &Address,
         msg: &Any,
@@ -200,7 +204,7 @@ pub fn run_tx(
 
 /// Runs the messages in order; the first failure fails them all.
 fn execute_messages(
-    state: &mut dyn StateWrite,
+    state: &mut Overlay,
     tx: &Tx,
     ctx: &TxContext<'_>,
     meter: &mut GasMeter,

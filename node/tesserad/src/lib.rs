@@ -2,6 +2,7 @@
 
 pub mod address;
 pub mod ante;
+pub mod app;
 pub mod auth;
 pub mod bank;
 pub mod coin;

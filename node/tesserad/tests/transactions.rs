@@ -720,7 +720,7 @@ struct RecordingWasm {
 impl WasmExecutor for RecordingWasm {
     fn execute(
         &mut self,
-        state: &mut dyn StateWrite,
+        state: &mut tessera_store::Overlay,
         meter: &mut GasMeter,
         signer: &Address,
         msg: &Any,

@@ -111,9 +111,10 @@ pub fn set_pinned(state: &mut dyn StateWrite, code_id: u64, pinned: bool) {
 }
 
 pub fn index_add(state: &mut dyn StateWrite, code_id: u64, pos: AbsoluteTxPosition, addr: &[u8]) {
+    // A marker byte, not an empty value: the Merkle store cannot prove empty leaves.
     state.set(
         &keys::by_code(code_id, pos.block_height, pos.tx_index, addr),
-        &[],
+        &[1],
     );
 }
 

@@ -1,0 +1,376 @@
+//! The application state machine behind an ABCI 2.0-shaped interface: `info`, `init_chain`,
+//! `check_tx`, `prepare_proposal`, `process_proposal`, `finalize_block`, `commit`, `query`.
+//!
+//! A block runs in an [`Overlay`] over the committed store; `finalize_block` computes the app
+//! hash the commit will produce without writing, and `commit` writes it in one atomic store
+//! transaction. A process killed at any point reopens at the last committed height and the
+//! consensus engine replays the rest.
+
+pub mod abci;
+pub mod genesis;
+pub mod query;
+pub mod wasm;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use sha2::{Digest, Sha256};
+use tessera_store::{Overlay, StateRead, StateWrite, Store, StoreError, StoreOptions};
+use tessera_vm::types::{BlockEnv, TxEnv};
+use tessera_vm::{Timestamp, VmConfig, WasmHost};
+use thiserror::Error;
+
+use crate::ante::{AnteParams, Mode, TxContext};
+use crate::event::Event;
+use crate::exec::{run_tx, NoWasm, TxOutcome};
+use crate::fees::GasPrice;
+use abci::*;
+use wasm::{call_env, with_shared, ChainBank, VmExecutor};
+
+/// Time of the last finalized block (big-endian nanoseconds): the clock of simulations and
+/// queries between blocks.
+pub const BLOCK_TIME_KEY: &[u8] = b"app/block_time";
+
+/// The message the end-block hooks receive.
+pub const END_BLOCK_MSG: &[u8] = br#"{"end_block":{}}"#;
+
+#[derive(Error, Debug)]
+pub enum AppError {
+    #[error("store: {0}")]
+    Store(#[from] StoreError),
+    #[error("wasm host: {0}")]
+    Vm(String),
+    #[error("genesis: {0}")]
+    Genesis(String),
+    #[error("consensus: {0}")]
+    Consensus(String),
+    /// A fault of this node (storage), not of a transaction: the block must not be committed.
+    #[error("internal error in tx {index}: {log}")]
+    Internal { index: usize, log: String },
+}
+
+#[derive(Clone, Debug)]
+pub struct AppConfig {
+    /// Where the state (`state.redb`) and the VM cache (`wasm/`) live.
+    pub data_dir: PathBuf,
+    /// This validator's minimum gas prices (mempool admission only).
+    pub min_gas_prices: Vec<GasPrice>,
+    /// Committed versions kept queryable.
+    pub keep_versions: u64,
+}
+
+impl AppConfig {
+    pub fn new(data_dir: impl Into<PathBuf>) -> Self {
+        Self {
+            data_dir: data_dir.into(),
+            min_gas_prices: vec![],
+            keep_versions: 100,
+        }
+    }
+}
+
+/// A block finalized but not yet committed.
+struct Pending {
+    height: u64,
+    overlay: Overlay,
+    response: FinalizeBlockResponse,
+}
+
+pub struct App {
+    store: Arc<Store>,
+    host: WasmHost,
+    ante: AnteParams,
+    chain_id: String,
+    /// Genesis state from `init_chain`, consumed by the first block (so it commits with it).
+    genesis: Option<Overlay>,
+    pending: Option<Pending>,
+    /// The mempool's view: committed state plus the checked transactions' ante effects.
+    check: Overlay,
+}
+
+impl App {
+    pub fn open(config: AppConfig) -> Result<App, AppError> {
+        std::fs::create_dir_all(&config.data_dir).map_err(|e| {
+            AppError::Store(StoreError::Backend(format!(
+                "{}: {e}",
+                config.data_dir.display()
+            )))
+        })?;
+        let store = Arc::new(Store::open_with(
+            config.data_dir.join("state.redb"),
+            StoreOptions {
+                keep_versions: config.keep_versions,
+            },
+        )?);
+        let host = WasmHost::new(
+            VmConfig::new(config.data_dir.join("wasm")),
+            Arc::new(ChainBank),
+        )
+        .map_err(|e| AppError::Vm(e.to_string()))?;
+        let snapshot = store.snapshot()?;
+        let chain_id = snapshot
+            .get(genesis::CHAIN_ID_KEY)?
+            .map(|b| String::from_utf8_lossy(&b).into_owned())
+            .unwrap_or_default();
+        let check = Overlay::new(snapshot);
+        let app = App {
+            store,
+            host,
+            ante: AnteParams {
+                min_gas_prices: config.min_gas_prices,
+                ..AnteParams::default()
+            },
+            chain_id,
+            genesis: None,
+            pending: None,
+            check,
+        };
+        {
+            let shared = Arc::new(std::sync::Mutex::new(Overlay::new(app.store.snapshot()?)));
+            app.host
+                .sync_pinned(&shared)
+                .map_err(|e| AppError::Vm(e.to_string()))?;
+        }
+        Ok(app)
+    }
+
+    pub fn store(&self) -> &Arc<Store> {
+        &self.store
+    }
+
+    pub fn host(&self) -> &WasmHost {
+        &self.host
+    }
+
+    pub fn chain_id(&self) -> &str {
+        &self.chain_id
+    }
+
+    pub fn info(&self) -> InfoResponse {
+        let height = self.store.latest_version();
+        InfoResponse {
+            version: env!("CARGO_PKG_VERSION").to_string(),
+            app_version: 1,
+            last_block_height: height,
+            last_block_app_hash: if height == 0 {
+                Vec::new()
+            } else {
+                self.store.app_hash().to_vec()
+            },
+        }
+    }
+
+    pub fn init_chain(&mut self, req: InitChainRequest) -> Result<InitChainResponse, AppError> {
+        if self.store.latest_version() > 0 {
+            return Err(AppError::Consensus(
+                "init_chain on a chain that already has blocks".into(),
+            ));
+        }
+        let app_state: genesis::AppState = serde_json::from_slice(&req.app_state_bytes)
+            .map_err(|e| AppError::Genesis(format!("app_state: {e}")))?;
+        self.chain_id = req.chain_id.clone();
+        let block = BlockEnv {
+            height: req.initial_height.max(1),
+            time: Timestamp::from_nanos(req.time.as_nanos()),
+            chain_id: req.chain_id,
+        };
+        let mut overlay = Overlay::new(self.store.snapshot()?);
+        genesis::apply(&mut overlay, &self.host, &block, &app_state)?;
+        let app_hash = self.store.working_hash(&overlay.changes())?;
+        self.check = Overlay::new(self.store.snapshot()?);
+        self.genesis = Some(overlay);
+        Ok(InitChainResponse {
+            app_hash: app_hash.to_vec(),
+        })
+    }
+
+    fn ctx(&self, height: u64, mode: Mode) -> TxContext<'_> {
+        TxContext {
+            chain_id: &self.chain_id,
+            block_height: height,
+            mode,
+            params: &self.ante,
+        }
+    }
+
+    /// Mempool admission: decoding and the ante checks against the mempool's view.
+    pub fn check_tx(&mut self, tx: &[u8], _kind: CheckTxKind) -> TxOutcome {
+        let height = self.store.latest_version() + 1;
+        let ctx = TxContext {
+            chain_id: &self.chain_id,
+            block_height: height,
+            mode: Mode::Check,
+            params: &self.ante,
+        };
+        run_tx(&mut self.check, tx, &ctx, &mut NoWasm)
+    }
+
+    /// Keeps the proposer's transactions in order while they fit `max_tx_bytes`.
+    pub fn prepare_proposal(&self, txs: Vec<Vec<u8>>, max_tx_bytes: u64) -> Vec<Vec<u8>> {
+        let mut used = 0u64;
+        txs.into_iter()
+            .take_while(|tx| {
+                used = used.saturating_add(tx.len() as u64);
+                used <= max_tx_bytes
+            })
+            .collect()
+    }
+
+    /// Accepts any proposal: invalid transactions fail in `finalize_block` with their codes,
+    /// as in the Cosmos SDK.
+    pub fn process_proposal(&self, _txs: &[Vec<u8>]) -> bool {
+        true
+    }
+
+    pub fn finalize_block(
+        &mut self,
+        req: FinalizeBlockRequest,
+    ) -> Result<FinalizeBlockResponse, AppError> {
+        if let Some(pending) = &self.pending {
+            if pending.height == req.height {
+                return Ok(pending.response.clone());
+            }
+            return Err(AppError::Consensus(format!(
+                "finalize_block({}) while block {} awaits commit",
+                req.height, pending.height
+            )));
+        }
+        let expected = self.store.latest_version() + 1;
+        if req.height != expected && !(self.genesis.is_some() && self.store.latest_version() == 0) {
+            return Err(AppError::Consensus(format!(
+                "finalize_block({}) but the next height is {expected}",
+                req.height
+            )));
+        }
+        let mut overlay = match self.genesis.take() {
+            Some(genesis) => genesis,
+            None => Overlay::new(self.store.snapshot()?),
+        };
+        let block = BlockEnv {
+            height: req.height,
+            time: Timestamp::from_nanos(req.time.as_nanos()),
+            chain_id: self.chain_id.clone(),
+        };
+        let mut tx_results = Vec::with_capacity(req.txs.len());
+        for (index, tx) in req.txs.iter().enumerate() {
+            let mut executor = VmExecutor {
+                host: &self.host,
+                block: block.clone(),
+                tx: Some(TxEnv {
+                    index: u32::try_from(index).unwrap_or(u32::MAX),
+                    hash: Sha256::digest(tx).to_vec(),
+                }),
+                msg_index: 0,
+            };
+            let ctx = TxContext {
+                chain_id: &self.chain_id,
+                block_height: req.height,
+                mode: Mode::Deliver,
+                params: &self.ante,
+            };
+            let outcome = run_tx(&mut overlay, tx, &ctx, &mut executor);
+            if outcome.codespace == "undefined" && outcome.code == 1 {
+                return Err(AppError::Internal {
+                    index,
+                    log: outcome.log,
+                });
+            }
+            tx_results.push(outcome);
+        }
+        overlay.set(BLOCK_TIME_KEY, &req.time.as_nanos().to_be_bytes());
+        let events = self.end_block(&mut overlay, &block)?;
+        let app_hash = self.store.working_hash(&overlay.changes())?.to_vec();
+        let response = FinalizeBlockResponse {
+            tx_results,
+            events,
+            app_hash,
+        };
+        self.pending = Some(Pending {
+            height: req.height,
+            overlay,
+            response: response.clone(),
+        });
+        Ok(response)
+    }
+
+    /// Calls every end-block hook; a failing hook is reverted and reported, never fatal, so a
+    /// broken contract cannot stop the chain.
+    fn end_block(&self, overlay: &mut Overlay, block: &BlockEnv) -> Result<Vec<Event>, AppError> {
+        let hooks = genesis::hooks(overlay)?;
+        let mut events = Vec::new();
+        for hook in hooks.end_block {
+            let outcome = with_shared(overlay, |shared| {
+                self.host.sudo(
+                    &call_env(shared, block, hook.gas_limit),
+                    &hook.contract,
+                    END_BLOCK_MSG,
+                )
+            });
+            match outcome {
+                Ok(response) => events.extend(response.events.into_iter().map(|e| {
+                    e.attributes
+                        .into_iter()
+                        .fold(Event::new(e.ty), |ev, a| ev.attr(a.key, a.value))
+                })),
+                Err(err) => events.push(
+                    Event::new("end_block_hook_failed")
+                        .attr("contract", hook.contract.clone())
+                        .attr("error", err.to_string()),
+                ),
+            }
+        }
+        Ok(events)
+    }
+
+    pub fn commit(&mut self) -> Result<CommitResponse, AppError> {
+        let pending = self
+            .pending
+            .take()
+            .ok_or_else(|| AppError::Consensus("commit without a finalized block".into()))?;
+        self.store
+            .commit(pending.height, &pending.overlay.changes())?;
+        self.check = Overlay::new(self.store.snapshot()?);
+        Ok(CommitResponse { retain_height: 0 })
+    }
+
+    /// Runs a transaction without keeping anything (`Simulate`): gas estimation.
+    pub fn simulate(&self, tx: &[u8]) -> Result<TxOutcome, AppError> {
+        let height = self.store.latest_version() + 1;
+        let mut overlay = Overlay::new(self.store.snapshot()?);
+        let block = self.latest_block_env(height);
+        let mut executor = VmExecutor {
+            host: &self.host,
+            block,
+            tx: None,
+            msg_index: 0,
+        };
+        Ok(run_tx(
+            &mut overlay,
+            tx,
+            &self.ctx(height, Mode::Simulate),
+            &mut executor,
+        ))
+    }
+
+    fn latest_block_env(&self, height: u64) -> BlockEnv {
+        BlockEnv {
+            height,
+            time: Timestamp::from_nanos(self.last_block_time_nanos()),
+            chain_id: self.chain_id.clone(),
+        }
+    }
+
+    /// The committed block time, in nanoseconds (0 before the first block).
+    pub fn last_block_time_nanos(&self) -> u64 {
+        self.store
+            .snapshot()
+            .ok()
+            .and_then(|s| s.get(BLOCK_TIME_KEY).ok().flatten())
+            .and_then(|b| <[u8; 8]>::try_from(b.as_slice()).ok())
+            .map_or(0, u64::from_be_bytes)
+    }
+
+    pub fn query(&self, req: QueryRequest) -> QueryResponse {
+        query::route(self, req)
+    }
+}
