@@ -1,0 +1,321 @@
+//! What a consensus engine relies on: a node stopped at any step of a block reopens at its
+//! last commit and, replaying, reaches the same app hashes as a node that never stopped; and
+//! queries answer on the standard paths as a Cosmos SDK node does.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use common::{alice, bob, send_msg, Signer, TxSpec};
+use cosmos_sdk_proto::cosmos::auth::v1beta1 as auth_pb;
+use cosmos_sdk_proto::cosmos::bank::v1beta1 as bank_pb;
+use cosmos_sdk_proto::cosmos::tx::v1beta1 as tx_pb;
+use cosmrs::proto::prost::Message as _;
+use tessera_store::verify_proof;
+use tesserad::app::abci::{BlockTime, FinalizeBlockRequest, InitChainRequest, QueryRequest};
+use tesserad::app::genesis::{self, GenesisAccount, GenesisCoin};
+use tesserad::app::{App, AppConfig};
+
+const START: u64 = 1_700_000_000;
+const BLOCKS: u64 = 5;
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn genesis_bytes() -> Vec<u8> {
+    let template = std::fs::read_to_string(root().join("chain-config/genesis.template.json"))
+        .expect("template");
+    let accounts = [alice(), bob()]
+        .iter()
+        .map(|w| GenesisAccount {
+            address: w.bech32(),
+            coins: vec![GenesisCoin {
+                denom: "utsr".into(),
+                amount: "1000000000".into(),
+            }],
+        })
+        .collect();
+    let state = genesis::app_state_from_template(&template, &root().join("artifacts"), accounts)
+        .expect("genesis");
+    serde_json::to_vec(&state).expect("json")
+}
+
+fn init(app: &mut App, genesis: &[u8]) {
+    app.init_chain(InitChainRequest {
+        chain_id: common::CHAIN_ID.into(),
+        time: BlockTime {
+            seconds: START,
+            nanos: 0,
+        },
+        initial_height: 1,
+        app_state_bytes: genesis.to_vec(),
+    })
+    .expect("init chain");
+}
+
+/// The txs of block `height`: alice pays bob, one send per block from block 2 on. ECDSA
+/// signatures are deterministic (RFC 6979), so every run builds the same bytes.
+fn txs(height: u64) -> Vec<Vec<u8>> {
+    if height < 2 {
+        return vec![];
+    }
+    let a = alice();
+    // alice is account 0 in genesis; her sequence is the number of sends before this block.
+    let spec = TxSpec::new(
+        vec![send_msg(&a, &bob(), 1_000)],
+        vec![Signer {
+            wallet: &a,
+            account_number: 0,
+            sequence: height - 2,
+        }],
+    );
+    vec![spec.sign()]
+}
+
+fn finalize(app: &mut App, height: u64) -> Vec<u8> {
+    let res = app
+        .finalize_block(FinalizeBlockRequest {
+            height,
+            time: BlockTime {
+                seconds: START + height,
+                nanos: 0,
+            },
+            txs: txs(height),
+            proposer_address: vec![0; 20],
+        })
+        .expect("finalize");
+    for r in &res.tx_results {
+        assert_eq!(r.code, 0, "{}", r.log);
+    }
+    res.app_hash
+}
+
+/// Where a node stops in block 3.
+#[derive(Debug, Clone, Copy)]
+enum Stop {
+    Never,
+    BeforeFinalize,
+    AfterFinalizeBeforeCommit,
+}
+
+/// Runs BLOCKS blocks, stopping (dropping the app and reopening it from disk) where told, and
+/// replaying as CometBFT's handshake would: from the app's last committed height.
+fn run(dir: &Path, genesis: &[u8], stop: Stop) -> Vec<Vec<u8>> {
+    let open = || App::open(AppConfig::new(dir)).expect("open");
+    let mut app = open();
+    init(&mut app, genesis);
+    let mut hashes = Vec::new();
+    for height in 1..=BLOCKS {
+        if height == 3 && matches!(stop, Stop::BeforeFinalize) {
+            drop(app);
+            app = open();
+            assert_eq!(app.info().last_block_height, 2);
+        }
+        let hash = finalize(&mut app, height);
+        if height == 3 && matches!(stop, Stop::AfterFinalizeBeforeCommit) {
+            drop(app);
+            app = open();
+            assert_eq!(
+                app.info().last_block_height,
+                2,
+                "the uncommitted block is gone"
+            );
+            let again = finalize(&mut app, height);
+            assert_eq!(again, hash, "replaying the block gives the same app hash");
+        }
+        app.commit().expect("commit");
+        assert_eq!(app.info().last_block_app_hash, hash);
+        hashes.push(hash);
+    }
+    hashes
+}
+
+#[test]
+fn a_node_stopped_at_any_step_of_a_block_reaches_the_same_app_hashes() {
+    let genesis = genesis_bytes();
+    let reference = run(
+        tempfile::tempdir().expect("dir").path(),
+        &genesis,
+        Stop::Never,
+    );
+    assert_eq!(reference.len() as u64, BLOCKS);
+    for stop in [Stop::BeforeFinalize, Stop::AfterFinalizeBeforeCommit] {
+        let dir = tempfile::tempdir().expect("dir");
+        assert_eq!(
+            run(dir.path(), &genesis, stop),
+            reference,
+            "stopped {stop:?}"
+        );
+    }
+}
+
+#[test]
+fn a_node_stopped_before_its_first_commit_starts_again_from_genesis() {
+    let genesis = genesis_bytes();
+    let dir = tempfile::tempdir().expect("dir");
+    {
+        let mut app = App::open(AppConfig::new(dir.path())).expect("open");
+        init(&mut app, &genesis);
+        finalize(&mut app, 1);
+        // Killed before commit: nothing of genesis or block 1 is on disk.
+    }
+    let mut app = App::open(AppConfig::new(dir.path())).expect("reopen");
+    assert_eq!(app.info().last_block_height, 0);
+    assert!(app.info().last_block_app_hash.is_empty());
+    init(&mut app, &genesis);
+    let hash = finalize(&mut app, 1);
+    app.commit().expect("commit");
+    let reference = run(
+        tempfile::tempdir().expect("dir").path(),
+        &genesis,
+        Stop::Never,
+    );
+    assert_eq!(hash, reference[0]);
+}
+
+fn chain_at(blocks: u64) -> (tempfile::TempDir, App) {
+    let dir = tempfile::tempdir().expect("dir");
+    let mut app = App::open(AppConfig::new(dir.path())).expect("open");
+    init(&mut app, &genesis_bytes());
+    for height in 1..=blocks {
+        finalize(&mut app, height);
+        app.commit().expect("commit");
+    }
+    (dir, app)
+}
+
+fn query(
+    app: &App,
+    path: &str,
+    data: Vec<u8>,
+    height: u64,
+    prove: bool,
+) -> tesserad::app::abci::QueryResponse {
+    app.query(QueryRequest {
+        path: path.into(),
+        data,
+        height,
+        prove,
+    })
+}
+
+#[test]
+fn accounts_and_balances_answer_on_the_sdk_paths_at_current_and_past_heights() {
+    let (_dir, app) = chain_at(3);
+    let a = alice();
+    let res = query(
+        &app,
+        "/cosmos.auth.v1beta1.Query/Account",
+        auth_pb::QueryAccountRequest {
+            address: a.bech32(),
+        }
+        .encode_to_vec(),
+        0,
+        false,
+    );
+    assert_eq!((res.code, res.height), (0, 3));
+    let account = auth_pb::QueryAccountResponse::decode(res.value.as_slice())
+        .expect("decodes")
+        .account
+        .expect("account");
+    let base = auth_pb::BaseAccount::decode(account.value.as_slice()).expect("base account");
+    assert_eq!((base.address, base.sequence), (a.bech32(), 2));
+
+    // An unknown account fails the way CosmJS recognizes.
+    let stranger = common::Wallet::from_seed(9).bech32();
+    let res = query(
+        &app,
+        "/cosmos.auth.v1beta1.Query/Account",
+        auth_pb::QueryAccountRequest { address: stranger }.encode_to_vec(),
+        0,
+        false,
+    );
+    assert_ne!(res.code, 0);
+    assert!(
+        res.log.contains("rpc error: code = NotFound"),
+        "{}",
+        res.log
+    );
+    assert!(res.height > 0);
+
+    let balance_at = |height| {
+        let res = query(
+            &app,
+            "/cosmos.bank.v1beta1.Query/Balance",
+            bank_pb::QueryBalanceRequest {
+                address: bob().bech32(),
+                denom: "utsr".into(),
+            }
+            .encode_to_vec(),
+            height,
+            false,
+        );
+        assert_eq!(res.code, 0, "{}", res.log);
+        bank_pb::QueryBalanceResponse::decode(res.value.as_slice())
+            .expect("decodes")
+            .balance
+            .expect("coin")
+            .amount
+    };
+    assert_eq!(balance_at(0), "1000002000");
+    assert_eq!(balance_at(2), "1000001000", "the balance as of block 2");
+
+    let res = query(&app, "/cosmos.bank.v1beta1.Query/Nope", vec![], 0, false);
+    assert_ne!(res.code, 0);
+    let res = query(
+        &app,
+        "/cosmos.bank.v1beta1.Query/Balance",
+        vec![0xff, 0xff],
+        0,
+        false,
+    );
+    assert_ne!(
+        res.code, 0,
+        "malformed request bytes are an error, not a crash"
+    );
+}
+
+#[test]
+fn raw_state_reads_carry_ics23_proofs_against_the_committed_app_hash() {
+    let (_dir, app) = chain_at(3);
+    let key = tesserad::auth::account_key(&alice().address);
+    let res = query(&app, "/store/state/key", key.clone(), 0, true);
+    assert_eq!(res.code, 0, "{}", res.log);
+    assert_eq!(res.proof_ops.len(), 1);
+    let proof = tessera_store::ics23::CommitmentProof::decode(res.proof_ops[0].data.as_slice())
+        .expect("proof");
+    let root: [u8; 32] = app.info().last_block_app_hash.try_into().expect("32 bytes");
+    assert!(verify_proof(&root, &key, Some(&res.value), &proof));
+    assert!(!verify_proof(&root, &key, Some(b"forged"), &proof));
+}
+
+#[test]
+fn simulate_estimates_gas_without_changing_state() {
+    let (_dir, app) = chain_at(3);
+    let a = alice();
+    let spec = TxSpec::new(
+        vec![send_msg(&a, &bob(), 5)],
+        vec![Signer {
+            wallet: &a,
+            account_number: 0,
+            sequence: 2,
+        }],
+    );
+    let before = app.info();
+    let res = query(
+        &app,
+        "/cosmos.tx.v1beta1.Service/Simulate",
+        tx_pb::SimulateRequest {
+            tx_bytes: spec.sign(),
+            ..Default::default()
+        }
+        .encode_to_vec(),
+        0,
+        false,
+    );
+    assert_eq!(res.code, 0, "{}", res.log);
+    let sim = tx_pb::SimulateResponse::decode(res.value.as_slice()).expect("decodes");
+    assert!(sim.gas_info.expect("gas").gas_used > 0);
+    assert_eq!(app.info(), before);
+}
