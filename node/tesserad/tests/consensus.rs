@@ -319,3 +319,76 @@ fn simulate_estimates_gas_without_changing_state() {
     assert!(sim.gas_info.expect("gas").gas_used > 0);
     assert_eq!(app.info(), before);
 }
+
+#[test]
+fn bad_transactions_in_a_block_fail_with_sdk_codes_and_change_nothing_but_fees() {
+    let (_dir, mut app) = chain_at(1);
+    let (a, b) = (alice(), bob());
+    let signed = |seq: u64, tweak: &dyn Fn(&mut TxSpec)| {
+        let mut spec = TxSpec::new(
+            vec![send_msg(&a, &b, 1)],
+            vec![Signer {
+                wallet: &a,
+                account_number: 0,
+                sequence: seq,
+            }],
+        );
+        tweak(&mut spec);
+        spec.sign()
+    };
+    let unknown = cosmrs::Any {
+        type_url: "/cosmos.gov.v1.MsgVote".into(),
+        value: vec![],
+    };
+    let txs = vec![
+        vec![0xde, 0xad, 0xbe, 0xef],
+        signed(0, &|s| s.chain_id = "other-chain".into()),
+        signed(5, &|_| {}),
+        signed(0, &|s| s.msgs = vec![unknown.clone()]),
+        signed(0, &|s| s.gas = 1_000),
+    ];
+    let balance = |app: &App| {
+        let snapshot = app.store().snapshot().expect("snapshot");
+        tesserad::bank::balance(&*snapshot, &a.address, "utsr").expect("balance")
+    };
+    let before = balance(&app);
+    let res = app
+        .finalize_block(FinalizeBlockRequest {
+            height: 2,
+            time: BlockTime {
+                seconds: START + 2,
+                nanos: 0,
+            },
+            txs,
+            proposer_address: vec![0; 20],
+        })
+        .expect("finalize");
+    app.commit().expect("commit");
+    let codes: Vec<(u32, &str)> = res
+        .tx_results
+        .iter()
+        .map(|r| (r.code, r.codespace.as_str()))
+        .collect();
+    assert_eq!(
+        codes,
+        vec![(2, "sdk"), (4, "sdk"), (32, "sdk"), (6, "sdk"), (11, "sdk")]
+    );
+    for r in &res.tx_results {
+        assert!(!r.log.is_empty(), "a failure explains itself");
+    }
+    assert!(
+        res.tx_results[2]
+            .log
+            .contains("account sequence mismatch, expected 0, got 5"),
+        "{}",
+        res.tx_results[2].log
+    );
+    assert!(
+        res.tx_results[4].log.contains("out of gas"),
+        "{}",
+        res.tx_results[4].log
+    );
+    // Each failed in the ante (1,000 gas runs out on the tx-size charge, before the fee is
+    // taken, as in the SDK), so nothing changed, not even a fee.
+    assert_eq!(balance(&app), before);
+}
