@@ -1,185 +1,14 @@
 //! The whole state machine driven by a mock consensus: signed transactions against the real
 //! compiled contracts in the real CosmWasm VM, blocks finalized and committed to disk.
 
+#[path = "support/chain.rs"]
+mod chain;
 mod common;
 
-use std::path::PathBuf;
-
-use common::{alice, bob, Signer, TxSpec, Wallet};
-use cosmos_sdk_proto::cosmwasm::wasm::v1 as wasm_pb;
-use cosmrs::proto::prost::Message as _;
-use cosmrs::Any;
-use serde_json::{json, Value};
-use tesserad::app::abci::{
-    BlockTime, FinalizeBlockRequest, FinalizeBlockResponse, InitChainRequest, QueryRequest,
-};
-use tesserad::app::genesis::{self, GenesisAccount, GenesisCoin};
+use chain::{assert_ok, Chain, FEE};
+use common::{alice, bob};
+use serde_json::json;
 use tesserad::app::{App, AppConfig};
-use tesserad::{auth, bank};
-
-const GAS: u64 = 3_000_000;
-const FEE: u128 = 75_000;
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-/// A chain in a box: one app on a temp dir, blocks one second apart unless told otherwise.
-struct Chain {
-    app: App,
-    height: u64,
-    time: u64,
-    _dir: tempfile::TempDir,
-    contracts: std::collections::BTreeMap<String, String>,
-}
-
-impl Chain {
-    fn start() -> Chain {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let mut app = App::open(AppConfig::new(dir.path())).expect("app opens");
-        let template = std::fs::read_to_string(root().join("chain-config/genesis.template.json"))
-            .expect("template");
-        let accounts = [alice(), bob()]
-            .iter()
-            .map(|w| GenesisAccount {
-                address: w.bech32(),
-                coins: vec![GenesisCoin {
-                    denom: "utsr".into(),
-                    amount: "1000000000".into(),
-                }],
-            })
-            .collect();
-        let state =
-            genesis::app_state_from_template(&template, &root().join("artifacts"), accounts)
-                .expect("genesis");
-        let time = 1_700_000_000;
-        app.init_chain(InitChainRequest {
-            chain_id: common::CHAIN_ID.into(),
-            time: BlockTime {
-                seconds: time,
-                nanos: 0,
-            },
-            initial_height: 1,
-            app_state_bytes: serde_json::to_vec(&state).expect("json"),
-        })
-        .expect("init chain");
-        let mut chain = Chain {
-            app,
-            height: 0,
-            time,
-            _dir: dir,
-            contracts: Default::default(),
-        };
-        chain.block(vec![]);
-        chain.contracts = genesis::contracts(&*chain.app.store().snapshot().expect("snapshot"))
-            .expect("contracts");
-        chain
-    }
-
-    /// Finalizes and commits a block `secs` after the previous one.
-    fn block_after(&mut self, secs: u64, txs: Vec<Vec<u8>>) -> FinalizeBlockResponse {
-        self.height += 1;
-        self.time += secs;
-        let txs = self.app.prepare_proposal(txs, 4 << 20);
-        assert!(self.app.process_proposal(&txs));
-        let res = self
-            .app
-            .finalize_block(FinalizeBlockRequest {
-                height: self.height,
-                time: BlockTime {
-                    seconds: self.time,
-                    nanos: 0,
-                },
-                txs,
-                proposer_address: vec![0; 20],
-            })
-            .expect("finalize");
-        self.app.commit().expect("commit");
-        res
-    }
-
-    fn block(&mut self, txs: Vec<Vec<u8>>) -> FinalizeBlockResponse {
-        self.block_after(1, txs)
-    }
-
-    fn contract(&self, name: &str) -> String {
-        self.contracts[name].clone()
-    }
-
-    fn account(&self, w: &Wallet) -> (u64, u64) {
-        let snapshot = self.app.store().snapshot().expect("snapshot");
-        let acc = auth::get_account(&*snapshot, &w.address)
-            .expect("read")
-            .expect("account exists");
-        (acc.account_number, acc.sequence)
-    }
-
-    fn balance(&self, address: &str) -> u128 {
-        let snapshot = self.app.store().snapshot().expect("snapshot");
-        bank::balance(
-            &*snapshot,
-            &tesserad::Address::from_bech32(address).expect("address"),
-            "utsr",
-        )
-        .expect("balance")
-    }
-
-    /// A signed `MsgExecuteContract` from `w`.
-    fn execute(&self, w: &Wallet, contract: &str, msg: Value, funds: u128) -> Vec<u8> {
-        let (number, sequence) = self.account(w);
-        let any = Any {
-            type_url: "/cosmwasm.wasm.v1.MsgExecuteContract".into(),
-            value: wasm_pb::MsgExecuteContract {
-                sender: w.bech32(),
-                contract: contract.into(),
-                msg: serde_json::to_vec(&msg).expect("json"),
-                funds: if funds == 0 {
-                    vec![]
-                } else {
-                    vec![cosmos_sdk_proto::cosmos::base::v1beta1::Coin {
-                        denom: "utsr".into(),
-                        amount: funds.to_string(),
-                    }]
-                },
-            }
-            .encode_to_vec(),
-        };
-        let mut spec = TxSpec::new(
-            vec![any],
-            vec![Signer {
-                wallet: w,
-                account_number: number,
-                sequence,
-            }],
-        );
-        spec.gas = GAS;
-        spec.fee = FEE;
-        spec.sign()
-    }
-
-    fn smart(&self, contract: &str, msg: Value) -> Value {
-        let res = self.app.query(QueryRequest {
-            path: "/cosmwasm.wasm.v1.Query/SmartContractState".into(),
-            data: wasm_pb::QuerySmartContractStateRequest {
-                address: contract.into(),
-                query_data: serde_json::to_vec(&msg).expect("json"),
-            }
-            .encode_to_vec(),
-            height: 0,
-            prove: false,
-        });
-        assert_eq!(res.code, 0, "query failed: {}", res.log);
-        let data = wasm_pb::QuerySmartContractStateResponse::decode(res.value.as_slice())
-            .expect("response");
-        serde_json::from_slice(&data.data).expect("json")
-    }
-}
-
-fn assert_ok(res: &FinalizeBlockResponse) {
-    for (i, r) in res.tx_results.iter().enumerate() {
-        assert_eq!(r.code, 0, "tx {i} failed: {}", r.log);
-    }
-}
 
 const MANIFEST: &str = "0000000000000000000000000000000000000000000000000000000000000001";
 
@@ -278,11 +107,11 @@ fn state_survives_a_restart_with_the_same_app_hash() {
     let mut chain = Chain::start();
     chain.block(vec![]);
     let info = chain.app.info();
-    let dir = chain._dir.path().to_path_buf();
-    let Chain { app, _dir, .. } = chain;
+    let path = chain.dir.path().to_path_buf();
+    let Chain { app, dir, .. } = chain;
     drop(app);
-    let reopened = App::open(AppConfig::new(&dir)).expect("reopen");
+    let reopened = App::open(AppConfig::new(&path)).expect("reopen");
     assert_eq!(reopened.info(), info);
     assert_eq!(reopened.chain_id(), common::CHAIN_ID);
-    drop(_dir);
+    drop(dir);
 }

@@ -29,8 +29,12 @@ pub struct Wallet {
 
 impl Wallet {
     pub fn from_seed(seed: u8) -> Self {
-        let key =
-            SigningKey::from_slice(&[seed; 32]).expect("a fixed non-zero seed is a valid key");
+        Self::from_secret(&[seed; 32])
+    }
+
+    /// A wallet from 32 secret bytes (any value below the curve order other than zero).
+    pub fn from_secret(secret: &[u8; 32]) -> Self {
+        let key = SigningKey::from_slice(secret).expect("a valid secp256k1 secret");
         let pk: [u8; 33] = key
             .public_key()
             .to_bytes()

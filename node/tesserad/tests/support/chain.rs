@@ -1,0 +1,217 @@
+//! A chain in a box: one [`App`] on a temp dir behind a mock consensus, with the genesis of
+//! `chain-config/genesis.template.json` and the real contracts of `artifacts/`. Shared by
+//! `tests/app.rs` and the benches, which include it with `#[path]` next to `tests/common`
+//! (it names `crate::common`).
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use cosmos_sdk_proto::cosmwasm::wasm::v1 as wasm_pb;
+use cosmrs::proto::prost::Message as _;
+use cosmrs::Any;
+use serde_json::Value;
+use tesserad::app::abci::{
+    BlockTime, FinalizeBlockRequest, FinalizeBlockResponse, InitChainRequest, QueryRequest,
+};
+use tesserad::app::genesis::{self, GenesisAccount, GenesisCoin};
+use tesserad::app::{App, AppConfig};
+use tesserad::{auth, bank};
+
+use crate::common::{self, alice, bob, Signer, TxSpec, Wallet};
+
+pub const GAS: u64 = 3_000_000;
+pub const FEE: u128 = 75_000;
+/// Block time of the genesis.
+pub const GENESIS_TIME: u64 = 1_700_000_000;
+
+/// The repository root.
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// A chain in a box: one app on a temp dir, blocks one second apart unless told otherwise.
+pub struct Chain {
+    pub app: App,
+    /// Height and time of the last block.
+    pub height: u64,
+    pub time: u64,
+    pub dir: tempfile::TempDir,
+    pub contracts: BTreeMap<String, String>,
+}
+
+impl Chain {
+    /// alice and bob funded with 1,000 TSR each.
+    pub fn start() -> Chain {
+        Chain::start_with(
+            [alice(), bob()]
+                .iter()
+                .map(|w| (w.bech32(), 1_000_000_000))
+                .collect(),
+        )
+    }
+
+    /// A chain whose genesis funds `accounts` (bech32 address, utsr), then its first block.
+    pub fn start_with(accounts: Vec<(String, u128)>) -> Chain {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut app = App::open(AppConfig::new(dir.path())).expect("app opens");
+        let template = std::fs::read_to_string(root().join("chain-config/genesis.template.json"))
+            .expect("template");
+        let accounts = accounts
+            .into_iter()
+            .map(|(address, amount)| GenesisAccount {
+                address,
+                coins: vec![GenesisCoin {
+                    denom: "utsr".into(),
+                    amount: amount.to_string(),
+                }],
+            })
+            .collect();
+        let state =
+            genesis::app_state_from_template(&template, &root().join("artifacts"), accounts)
+                .expect("genesis");
+        app.init_chain(InitChainRequest {
+            chain_id: common::CHAIN_ID.into(),
+            time: BlockTime {
+                seconds: GENESIS_TIME,
+                nanos: 0,
+            },
+            initial_height: 1,
+            app_state_bytes: serde_json::to_vec(&state).expect("json"),
+        })
+        .expect("init chain");
+        let mut chain = Chain {
+            app,
+            height: 0,
+            time: GENESIS_TIME,
+            dir,
+            contracts: Default::default(),
+        };
+        chain.block(vec![]);
+        chain.contracts = genesis::contracts(&*chain.app.store().snapshot().expect("snapshot"))
+            .expect("contracts");
+        chain
+    }
+
+    /// The request of the next block, `secs` after the previous one.
+    pub fn next_block(&mut self, secs: u64, txs: Vec<Vec<u8>>) -> FinalizeBlockRequest {
+        self.height += 1;
+        self.time += secs;
+        let txs = self.app.prepare_proposal(txs, 4 << 20);
+        assert!(self.app.process_proposal(&txs));
+        FinalizeBlockRequest {
+            height: self.height,
+            time: BlockTime {
+                seconds: self.time,
+                nanos: 0,
+            },
+            txs,
+            proposer_address: vec![0; 20],
+        }
+    }
+
+    /// Finalizes and commits a block `secs` after the previous one.
+    pub fn block_after(&mut self, secs: u64, txs: Vec<Vec<u8>>) -> FinalizeBlockResponse {
+        let req = self.next_block(secs, txs);
+        let res = self.app.finalize_block(req).expect("finalize");
+        self.app.commit().expect("commit");
+        res
+    }
+
+    pub fn block(&mut self, txs: Vec<Vec<u8>>) -> FinalizeBlockResponse {
+        self.block_after(1, txs)
+    }
+
+    pub fn contract(&self, name: &str) -> String {
+        self.contracts[name].clone()
+    }
+
+    /// Account number and sequence of `w` in the committed state.
+    pub fn account(&self, w: &Wallet) -> (u64, u64) {
+        let snapshot = self.app.store().snapshot().expect("snapshot");
+        let acc = auth::get_account(&*snapshot, &w.address)
+            .expect("read")
+            .expect("account exists");
+        (acc.account_number, acc.sequence)
+    }
+
+    pub fn balance(&self, address: &str) -> u128 {
+        let snapshot = self.app.store().snapshot().expect("snapshot");
+        bank::balance(
+            &*snapshot,
+            &tesserad::Address::from_bech32(address).expect("address"),
+            "utsr",
+        )
+        .expect("balance")
+    }
+
+    /// A signed `MsgExecuteContract` from `w` at its committed sequence.
+    pub fn execute(&self, w: &Wallet, contract: &str, msg: Value, funds: u128) -> Vec<u8> {
+        let account = self.account(w);
+        sign(w, account, vec![execute_any(w, contract, &msg, funds)], GAS)
+    }
+
+    pub fn smart(&self, contract: &str, msg: Value) -> Value {
+        let res = self.app.query(QueryRequest {
+            path: "/cosmwasm.wasm.v1.Query/SmartContractState".into(),
+            data: wasm_pb::QuerySmartContractStateRequest {
+                address: contract.into(),
+                query_data: serde_json::to_vec(&msg).expect("json"),
+            }
+            .encode_to_vec(),
+            height: 0,
+            prove: false,
+        });
+        assert_eq!(res.code, 0, "query failed: {}", res.log);
+        let data = wasm_pb::QuerySmartContractStateResponse::decode(res.value.as_slice())
+            .expect("response");
+        serde_json::from_slice(&data.data).expect("json")
+    }
+}
+
+/// A `MsgExecuteContract` from `w`, with `funds` utsr attached (none when 0).
+pub fn execute_any(w: &Wallet, contract: &str, msg: &Value, funds: u128) -> Any {
+    Any {
+        type_url: "/cosmwasm.wasm.v1.MsgExecuteContract".into(),
+        value: wasm_pb::MsgExecuteContract {
+            sender: w.bech32(),
+            contract: contract.into(),
+            msg: serde_json::to_vec(msg).expect("json"),
+            funds: if funds == 0 {
+                vec![]
+            } else {
+                vec![cosmos_sdk_proto::cosmos::base::v1beta1::Coin {
+                    denom: "utsr".into(),
+                    amount: funds.to_string(),
+                }]
+            },
+        }
+        .encode_to_vec(),
+    }
+}
+
+/// A tx of `msgs` signed by `w` as (account number, sequence), with `gas` and [`FEE`].
+pub fn sign(
+    w: &Wallet,
+    (account_number, sequence): (u64, u64),
+    msgs: Vec<Any>,
+    gas: u64,
+) -> Vec<u8> {
+    let mut spec = TxSpec::new(
+        msgs,
+        vec![Signer {
+            wallet: w,
+            account_number,
+            sequence,
+        }],
+    );
+    spec.gas = gas;
+    spec.fee = FEE;
+    spec.sign()
+}
+
+pub fn assert_ok(res: &FinalizeBlockResponse) {
+    for (i, r) in res.tx_results.iter().enumerate() {
+        assert_eq!(r.code, 0, "tx {i} failed: {}", r.log);
+    }
+}
