@@ -2,9 +2,11 @@
 //! last commit and, replaying, reaches the same app hashes as a node that never stopped; and
 //! queries answer on the standard paths as a Cosmos SDK node does.
 
+#[path = "support/chain.rs"]
+mod chain;
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use common::{alice, bob, send_msg, Signer, TxSpec};
 use cosmos_sdk_proto::cosmos::auth::v1beta1 as auth_pb;
@@ -13,32 +15,16 @@ use cosmos_sdk_proto::cosmos::tx::v1beta1 as tx_pb;
 use cosmrs::proto::prost::Message as _;
 use tessera_store::verify_proof;
 use tesserad::app::abci::{BlockTime, FinalizeBlockRequest, InitChainRequest, QueryRequest};
-use tesserad::app::genesis::{self, GenesisAccount, GenesisCoin};
 use tesserad::app::{App, AppConfig};
 
-const START: u64 = 1_700_000_000;
+const START: u64 = chain::GENESIS_TIME;
 const BLOCKS: u64 = 5;
 
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
 fn genesis_bytes() -> Vec<u8> {
-    let template = std::fs::read_to_string(root().join("chain-config/genesis.template.json"))
-        .expect("template");
-    let accounts = [alice(), bob()]
-        .iter()
-        .map(|w| GenesisAccount {
-            address: w.bech32(),
-            coins: vec![GenesisCoin {
-                denom: "utsr".into(),
-                amount: "1000000000".into(),
-            }],
-        })
-        .collect();
-    let state = genesis::app_state_from_template(&template, &root().join("artifacts"), accounts)
-        .expect("genesis");
-    serde_json::to_vec(&state).expect("json")
+    chain::genesis_bytes(vec![
+        (alice().bech32(), 1_000_000_000),
+        (bob().bech32(), 1_000_000_000),
+    ])
 }
 
 fn init(app: &mut App, genesis: &[u8]) {

@@ -26,6 +26,25 @@ pub const FEE: u128 = 75_000;
 pub const GENESIS_TIME: u64 = 1_700_000_000;
 
 /// The repository root.
+/// The genesis `app_state` (JSON) of the template with `accounts` (bech32 address, utsr) funded.
+pub fn genesis_bytes(accounts: Vec<(String, u128)>) -> Vec<u8> {
+    let template = std::fs::read_to_string(root().join("chain-config/genesis.template.json"))
+        .expect("template");
+    let accounts = accounts
+        .into_iter()
+        .map(|(address, amount)| GenesisAccount {
+            address,
+            coins: vec![GenesisCoin {
+                denom: "utsr".into(),
+                amount: amount.to_string(),
+            }],
+        })
+        .collect();
+    let state = genesis::app_state_from_template(&template, &root().join("artifacts"), accounts)
+        .expect("genesis");
+    serde_json::to_vec(&state).expect("json")
+}
+
 pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
@@ -55,21 +74,6 @@ impl Chain {
     pub fn start_with(accounts: Vec<(String, u128)>) -> Chain {
         let dir = tempfile::tempdir().expect("temp dir");
         let mut app = App::open(AppConfig::new(dir.path())).expect("app opens");
-        let template = std::fs::read_to_string(root().join("chain-config/genesis.template.json"))
-            .expect("template");
-        let accounts = accounts
-            .into_iter()
-            .map(|(address, amount)| GenesisAccount {
-                address,
-                coins: vec![GenesisCoin {
-                    denom: "utsr".into(),
-                    amount: amount.to_string(),
-                }],
-            })
-            .collect();
-        let state =
-            genesis::app_state_from_template(&template, &root().join("artifacts"), accounts)
-                .expect("genesis");
         app.init_chain(InitChainRequest {
             chain_id: common::CHAIN_ID.into(),
             time: BlockTime {
@@ -77,7 +81,7 @@ impl Chain {
                 nanos: 0,
             },
             initial_height: 1,
-            app_state_bytes: serde_json::to_vec(&state).expect("json"),
+            app_state_bytes: genesis_bytes(accounts),
         })
         .expect("init chain");
         let mut chain = Chain {
