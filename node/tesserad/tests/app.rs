@@ -115,3 +115,147 @@ fn state_survives_a_restart_with_the_same_app_hash() {
     assert_eq!(reopened.chain_id(), common::CHAIN_ID);
     drop(dir);
 }
+
+/// Total utsr in existence now.
+fn supply(chain: &Chain) -> u128 {
+    let snapshot = chain.app.store().snapshot().expect("snapshot");
+    tesserad::bank::supply(&*snapshot, "utsr").expect("supply")
+}
+
+#[test]
+fn the_whole_market_lifecycle_adds_up_to_the_unit() {
+    let (tenant, loser, winner) = (alice(), bob(), common::carol());
+    let start = 1_000_000_000u128;
+    let mut chain = Chain::start_with(
+        [&tenant, &loser, &winner]
+            .iter()
+            .map(|w| (w.bech32(), start))
+            .collect(),
+    );
+    let (registry, market, gov) = (
+        chain.contract("registry"),
+        chain.contract("market"),
+        chain.contract("governance"),
+    );
+    let supply_start = supply(&chain);
+    let gpu = json!({"vendor": "nvidia", "model": "h100", "vram_mib": 81920, "count": 8});
+    let register = |chain: &Chain, w: &common::Wallet| {
+        chain.execute(
+            w,
+            &registry,
+            json!({"register": {"host_uri": "https://p.example.com", "gpus": [gpu.clone()]}}),
+            100_000_000,
+        )
+    };
+    let group = json!({
+        "name": "train",
+        "resources": {"cpu_millis": 4000, "memory_mib": 16384,
+                      "gpu": {"units": 1, "models": [{"vendor": "nvidia", "model": "h100"}]}},
+        "count": 1,
+        "max_price": "3600000"
+    });
+    let txs = vec![
+        register(&chain, &loser),
+        register(&chain, &winner),
+        chain.execute(
+            &tenant,
+            &market,
+            json!({"create_deployment": {"dseq": 1, "groups": [group], "manifest_hash": MANIFEST}}),
+            10_000_000,
+        ),
+    ];
+    assert_ok(&chain.block(txs));
+
+    // Two bids; the lower one (800 utsr per second) wins when the window closes.
+    let order = json!({"owner": tenant.bech32(), "dseq": 1, "gseq": 1, "oseq": 1});
+    let offer =
+        json!({"gpus": [{"vendor": "nvidia", "model": "h100", "vram_mib": 81920, "count": 1}]});
+    let bids = vec![
+        chain.execute(
+            &loser,
+            &market,
+            json!({"place_bid": {"order": order, "price": "3600000", "offer": offer}}),
+            500_000,
+        ),
+        chain.execute(
+            &winner,
+            &market,
+            json!({"place_bid": {"order": order, "price": "2880000", "offer": offer}}),
+            500_000,
+        ),
+    ];
+    assert_ok(&chain.block(bids));
+    chain.block_after(30, vec![]);
+    let lease_id = json!({"owner": tenant.bech32(), "dseq": 1, "gseq": 1, "oseq": 1, "provider": winner.bech32()});
+    let lease = chain.smart(&market, json!({"lease": {"id": lease_id}}));
+    assert_eq!(lease["state"], "active");
+    let lease_start = lease["created_at"].as_u64().expect("created_at");
+
+    // The provider attests the first minute of work, then the tenant closes after two.
+    chain.block_after(60, vec![]);
+    let attest = chain.execute(
+        &winner,
+        &market,
+        json!({"submit_attestation": {"lease": lease_id, "period_start": lease_start, "period_end": lease_start + 60,
+               "gpu_seconds": 60, "work_units": 10,
+               "output_root": "ab".repeat(32), "inventory_hash": "cd".repeat(32)}}),
+        0,
+    );
+    assert_ok(&chain.block(vec![attest]));
+    let atts = chain.smart(&market, json!({"attestations": {"lease": lease_id}}));
+    assert_eq!(atts["attestations"][0]["gpu_seconds"], 60);
+    chain.block_after(59, vec![]);
+    let close = chain.execute(
+        &tenant,
+        &market,
+        json!({"close_deployment": {"dseq": 1}}),
+        0,
+    );
+    assert_ok(&chain.block(vec![close]));
+
+    let lease = chain.smart(&market, json!({"lease": {"id": lease_id}}));
+    assert_eq!(lease["state"], "closed");
+    let elapsed = lease["closed_at"].as_u64().expect("closed_at") - lease_start;
+    let paid: u128 = lease["total_paid"]
+        .as_str()
+        .expect("amount")
+        .parse()
+        .expect("number");
+    assert_eq!(
+        paid,
+        800 * u128::from(elapsed),
+        "800 utsr per second of the lease"
+    );
+    let take = paid * 200 / 10_000;
+    let burned = take / 2;
+
+    // To the unit: every party's balance, the pool and the supply.
+    assert_eq!(chain.balance(&tenant.bech32()), start - paid - 2 * FEE);
+    assert_eq!(
+        chain.balance(&winner.bech32()),
+        start - 100_000_000 - 3 * FEE + (paid - take)
+    );
+    assert_eq!(
+        chain.balance(&loser.bech32()),
+        start - 100_000_000 - 2 * FEE
+    );
+    assert_eq!(chain.balance(&gov), take - burned, "the community pool");
+    assert_eq!(
+        chain.balance(&market),
+        0,
+        "the market keeps nothing after the close"
+    );
+    assert_eq!(chain.balance(&registry), 200_000_000, "the two bonds");
+    assert_eq!(supply(&chain), supply_start - burned);
+    let rep = chain.smart(
+        &registry,
+        json!({"reputation": {"provider": winner.bech32()}}),
+    );
+    assert_eq!(
+        (
+            rep["leases_completed"].as_u64(),
+            rep["active_leases"].as_u64()
+        ),
+        (Some(1), Some(0))
+    );
+}
