@@ -11,7 +11,7 @@
 use std::collections::BTreeMap;
 use std::ops::Bound;
 use std::path::Path;
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 
 use jmt::storage::Node;
 use jmt::{KeyHash, Sha256Jmt};
@@ -74,6 +74,36 @@ pub struct Store {
     keep_versions: u64,
     /// A cache of the committed head, for `latest_version`/`app_hash` without a transaction.
     head: RwLock<Head>,
+    /// The next version, written but not committed by [`Store::stage`], so that the commit
+    /// that follows a block's finalize does not redo the tree update.
+    staged: Mutex<Option<Staged>>,
+}
+
+/// An uncommitted write transaction holding a whole next version.
+struct Staged {
+    version: u64,
+    digest: [u8; 32],
+    head: Head,
+    txn: redb::WriteTransaction,
+}
+
+/// A digest of a change set, to recognise the staged one at commit.
+fn changes_digest(changes: &BTreeMap<Vec<u8>, Option<Vec<u8>>>) -> [u8; 32] {
+    use sha2::Digest;
+    let mut h = Sha256::new();
+    for (key, value) in changes {
+        h.update((key.len() as u64).to_be_bytes());
+        h.update(key);
+        match value {
+            Some(v) => {
+                h.update([1]);
+                h.update((v.len() as u64).to_be_bytes());
+                h.update(v);
+            }
+            None => h.update([0]),
+        }
+    }
+    h.finalize().into()
 }
 
 impl Store {
@@ -129,6 +159,7 @@ impl Store {
             db,
             keep_versions: options.keep_versions.max(1),
             head: RwLock::new(head),
+            staged: Mutex::new(None),
         })
     }
 
@@ -172,7 +203,55 @@ impl Store {
         version: u64,
         changes: &BTreeMap<Vec<u8>, Option<Vec<u8>>>,
     ) -> Result<[u8; 32], StoreError> {
+        if let Some(staged) = self.take_staged() {
+            if staged.version == version && staged.digest == changes_digest(changes) {
+                staged.txn.commit().map_err(backend("committing"))?;
+                self.advance_head(staged.head);
+                return Ok(staged.head.root);
+            }
+            staged
+                .txn
+                .abort()
+                .map_err(backend("discarding a stale stage"))?;
+        }
         self.commit_inner(version, changes, Finish::Durable)
+    }
+
+    /// Computes and writes `changes` as `version` without committing, and returns its root.
+    /// A following [`Store::commit`] of the same version and changes only makes it durable; a
+    /// different commit, a new stage or a crash drops it. (The block's finalize stages, its
+    /// commit commits: the tree update runs once per block.)
+    pub fn stage(
+        &self,
+        version: u64,
+        changes: &BTreeMap<Vec<u8>, Option<Vec<u8>>>,
+    ) -> Result<[u8; 32], StoreError> {
+        if let Some(old) = self.take_staged() {
+            old.txn
+                .abort()
+                .map_err(backend("discarding a stale stage"))?;
+        }
+        let (txn, head) = self.write_next(version, changes)?;
+        let mut slot = self.staged.lock().unwrap_or_else(|p| p.into_inner());
+        *slot = Some(Staged {
+            version,
+            digest: changes_digest(changes),
+            head,
+            txn,
+        });
+        Ok(head.root)
+    }
+
+    fn take_staged(&self) -> Option<Staged> {
+        self.staged.lock().unwrap_or_else(|p| p.into_inner()).take()
+    }
+
+    fn advance_head(&self, head: Head) {
+        let mut cached = self.head.write().unwrap_or_else(|p| p.into_inner());
+        // Another commit may have finished in between; never move the cache backwards.
+        if head.version > cached.version {
+            *cached = head;
+        }
     }
 
     /// The app hash that committing `changes` as the next version would give, without
@@ -186,6 +265,11 @@ impl Store {
             .latest_version()
             .checked_add(1)
             .ok_or_else(|| StoreError::Backend("the version counter is exhausted".into()))?;
+        if let Some(old) = self.take_staged() {
+            old.txn
+                .abort()
+                .map_err(backend("discarding a stale stage"))?;
+        }
         self.commit_inner(next, changes, Finish::Discard)
     }
 
@@ -278,6 +362,31 @@ impl Store {
         changes: &BTreeMap<Vec<u8>, Option<Vec<u8>>>,
         finish: Finish,
     ) -> Result<[u8; 32], StoreError> {
+        let (txn, head) = self.write_next(version, changes)?;
+        match finish {
+            Finish::Durable => txn.commit().map_err(backend("committing"))?,
+            Finish::Discard => {
+                txn.abort().map_err(backend("discarding a preview"))?;
+                return Ok(head.root);
+            }
+            #[cfg(test)]
+            Finish::AbortBeforeCommit => {
+                // Everything was computed and written into the transaction; dropping it here is
+                // what a crash before redb's commit leaves on disk.
+                txn.abort().map_err(backend("aborting"))?;
+                return Err(StoreError::Backend("commit aborted by a test hook".into()));
+            }
+        }
+        self.advance_head(head);
+        Ok(head.root)
+    }
+
+    /// Opens a write transaction and writes `changes` as `version` into it (uncommitted).
+    fn write_next(
+        &self,
+        version: u64,
+        changes: &BTreeMap<Vec<u8>, Option<Vec<u8>>>,
+    ) -> Result<(redb::WriteTransaction, Head), StoreError> {
         // ics23 proofs need non-empty keys and values, and an unprovable leaf would also break
         // the absence proofs of its neighbours: refuse them rather than store them.
         for (key, value) in changes {
@@ -308,26 +417,7 @@ impl Store {
             }
             t.write_version(head, version, changes, self.keep_versions)?
         };
-        match finish {
-            Finish::Durable => txn.commit().map_err(backend("committing"))?,
-            Finish::Discard => {
-                txn.abort().map_err(backend("discarding a preview"))?;
-                return Ok(head.root);
-            }
-            #[cfg(test)]
-            Finish::AbortBeforeCommit => {
-                // Everything was computed and written into the transaction; dropping it here is
-                // what a crash before redb's commit leaves on disk.
-                txn.abort().map_err(backend("aborting"))?;
-                return Err(StoreError::Backend("commit aborted by a test hook".into()));
-            }
-        }
-        let mut cached = self.head.write().unwrap_or_else(|p| p.into_inner());
-        // Another commit may have finished in between; never move the cache backwards.
-        if head.version > cached.version {
-            *cached = head;
-        }
-        Ok(head.root)
+        Ok((txn, head))
     }
 
     /// Entry counts of every table, to check that pruning leaves nothing behind.

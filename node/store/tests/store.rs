@@ -403,3 +403,34 @@ proptest! {
 fn fail(e: StoreError) -> TestCaseError {
     TestCaseError::fail(e.to_string())
 }
+
+#[test]
+fn a_staged_version_commits_to_the_same_root_and_a_different_commit_replaces_it() -> Result<()> {
+    let (a, b) = (tempfile::tempdir()?, tempfile::tempdir()?);
+    let (staged, direct) = (
+        Store::open(a.path().join("s.redb"))?,
+        Store::open(b.path().join("s.redb"))?,
+    );
+    let one = changes(&[("k1", Some("v1")), ("k2", Some("v2"))]);
+    let root = staged.stage(1, &one)?;
+    ensure!(staged.latest_version() == 0, "staging commits nothing");
+    ensure!(staged.commit(1, &one)? == root);
+    ensure!(
+        direct.commit(1, &one)? == root,
+        "staged and direct commits agree"
+    );
+
+    // A stage that is not what gets committed is dropped, and the commit still happens.
+    let two = changes(&[("k1", None)]);
+    staged.stage(2, &changes(&[("k3", Some("v3"))]))?;
+    let root2 = staged.commit(2, &two)?;
+    ensure!(root2 == direct.commit(2, &two)?);
+    ensure!(staged.snapshot()?.get(b"k3")?.is_none());
+
+    // A stage that is never committed leaves nothing after a reopen.
+    staged.stage(3, &changes(&[("k4", Some("v4"))]))?;
+    drop(staged);
+    let reopened = Store::open(a.path().join("s.redb"))?;
+    ensure!(reopened.latest_version() == 2 && reopened.app_hash() == root2);
+    Ok(())
+}

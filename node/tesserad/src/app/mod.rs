@@ -279,7 +279,9 @@ impl App {
         }
         overlay.set(BLOCK_TIME_KEY, &req.time.as_nanos().to_be_bytes());
         let events = self.end_block(&mut overlay, &block)?;
-        let app_hash = self.store.working_hash(&overlay.changes())?.to_vec();
+        // Staged, not just hashed: the commit that follows makes this write durable instead of
+        // redoing the tree update.
+        let app_hash = self.store.stage(req.height, &overlay.changes())?.to_vec();
         let response = FinalizeBlockResponse {
             tx_results,
             events,
