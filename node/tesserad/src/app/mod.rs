@@ -262,13 +262,12 @@ impl App {
                 }),
                 msg_index: 0,
             };
-            let ctx = TxContext {
-                chain_id: &self.chain_id,
-                block_height: req.height,
-                mode: Mode::Deliver,
-                params: &self.ante,
-            };
-            let outcome = run_tx(&mut overlay, tx, &ctx, &mut executor);
+            let outcome = run_tx(
+                &mut overlay,
+                tx,
+                &self.ctx(req.height, Mode::Deliver),
+                &mut executor,
+            );
             if outcome.codespace == "undefined" && outcome.code == 1 {
                 return Err(AppError::Internal {
                     index,

@@ -423,8 +423,3 @@ fn code_info_pb(code_id: u64, info: &tessera_vm::types::CodeInfo) -> wasm_pb::Co
         instantiate_permission: None,
     }
 }
-
-/// Reads raw state at `height` (for tests and tools).
-pub fn state_at(app: &App, height: u64, key: &[u8]) -> Option<Vec<u8>> {
-    app.store.get_at(height, key).ok().flatten()
-}

@@ -204,8 +204,11 @@ pub fn decode_wasm_msg(any: &Any) -> Result<WasmTxMsg, TxError> {
 
 /// Runs `f` with the overlay moved into the shared handle the VM needs, and puts it back.
 pub fn with_shared<T>(state: &mut Overlay, f: impl FnOnce(&Arc<Mutex<Overlay>>) -> T) -> T {
-    let empty: Arc<dyn StateRead + Send + Sync> =
-        Arc::new(tessera_store::state::MemState::default());
+    // A placeholder left in `state` while the VM holds the real overlay; one shared empty base
+    // serves every call (this runs once per wasm message).
+    static EMPTY: std::sync::OnceLock<Arc<tessera_store::state::MemState>> =
+        std::sync::OnceLock::new();
+    let empty: Arc<dyn StateRead + Send + Sync> = EMPTY.get_or_init(Default::default).clone();
     let shared = Arc::new(Mutex::new(std::mem::replace(
         state,
         Overlay::new(empty.clone()),
