@@ -12,6 +12,7 @@ pub mod ids;
 pub mod market;
 pub mod pagination;
 pub mod registry;
+pub mod registry_storage;
 pub mod validation;
 
 pub use attributes::{Attribute, PlacementRequirements, SignedBy};

@@ -4,15 +4,16 @@
 use cosmwasm_std::{
     Addr, Api, Coin, DepsMut, Env, MessageInfo, QuerierWrapper, Response, Storage, Uint128,
 };
+use tessera_api::attributes::AuditorAttributes;
 use tessera_api::market::{BidOffer, BidState, LeaseState, MarketParams, OrderState};
-use tessera_api::registry::{ProviderEvent, ProviderResponse};
+use tessera_api::registry::ProviderEvent;
 use tessera_api::{BidId, OrderId};
 
 use crate::deployment::{load_deployment, paid_in, save_deployment, to_uint128};
 use crate::effects::Effects;
 use crate::error::ContractError;
 use crate::lease::{move_queue_entry, reschedule};
-use crate::registry::query_provider;
+use crate::registry::{load_bidder, signed_attributes, Bidder};
 use crate::state::{
     leases, orders, Bid, Deployment, Lease, Order, ATTEST_QUEUE, AUCTION_QUEUE, BIDS, ORDER_UIDS,
     PARAMS,
@@ -49,21 +50,23 @@ fn ensure_open(order: &Order) -> Result<(), ContractError> {
 /// counts it has registered. Shared by `place_bid`; the error explains the mismatch.
 fn check_provider_fits(
     order: &Order,
-    provider: &ProviderResponse,
+    provider: &Addr,
+    bidder: &Bidder,
+    signed: &[AuditorAttributes],
     offer: &BidOffer,
 ) -> Result<(), ContractError> {
     let order_id = order.id().to_string();
-    if !provider.active {
+    if !bidder.active {
         return Err(ContractError::ProviderNotActive {
-            provider: provider.address.clone(),
+            provider: provider.to_string(),
         });
     }
     order
         .spec
         .requirements
-        .check(&provider.attributes, &provider.signed)
+        .check(&bidder.record.attributes, signed)
         .map_err(|reason| ContractError::PlacementNotMet {
-            provider: provider.address.clone(),
+            provider: provider.to_string(),
             order: order_id.clone(),
             reason,
         })?;
@@ -77,7 +80,8 @@ fn check_provider_fits(
             reason,
         })?;
     for gpu in &offer.gpus {
-        let has = provider
+        let has = bidder
+            .record
             .gpus
             .iter()
             .filter(|g| g.same_kind(gpu))
@@ -148,8 +152,14 @@ pub fn execute_place_bid(
             max: params.max_bids_per_order,
         });
     }
-    let registered = query_provider(&deps.querier, &params.registry, &provider)?;
-    check_provider_fits(&order, &registered, &offer)?;
+    let bidder = load_bidder(&deps.querier, &params.registry, &provider)?;
+    let signed = signed_attributes(
+        &deps.querier,
+        &params.registry,
+        &provider,
+        &order.spec.requirements.signed_by,
+    )?;
+    check_provider_fits(&order, &provider, &bidder, &signed, &offer)?;
 
     let bid = Bid {
         order_uid: order.uid,
@@ -159,7 +169,7 @@ pub fn execute_place_bid(
         offer,
         deposit: Coin::new(deposit, params.bid_min_deposit.denom.clone()),
         created_at: now,
-        reputation_score: registered.reputation.score(),
+        reputation_score: bidder.standing.reputation.score(),
     };
     BIDS.save(deps.storage, (order.uid, &provider), &bid)?;
     order.open_bids += 1;
@@ -315,7 +325,7 @@ pub fn drop_open_bids(
 /// Whether the registry still lets `provider` take a lease: it may have been jailed or have
 /// unbonded since it bid. A provider the registry no longer knows is not active.
 pub fn still_active(querier: &QuerierWrapper, registry: &str, provider: &Addr) -> bool {
-    query_provider(querier, registry, provider).is_ok_and(|p| p.active)
+    load_bidder(querier, registry, provider).is_ok_and(|b| b.active)
 }
 
 /// Turns `winner`'s bid into a lease: other open bids lose and get their deposits back, the

@@ -7,11 +7,12 @@ use std::marker::PhantomData;
 
 use cosmwasm_std::testing::{message_info, mock_env, MockApi, MockQuerier, MockStorage};
 use cosmwasm_std::{
-    coin, coins, to_json_binary, Addr, ContractResult, Env, OwnedDeps, Record, Storage,
-    SystemResult, Uint128, WasmQuery,
+    coin, coins, Addr, ContractResult, Env, OwnedDeps, Record, Storage, SystemResult, Uint128,
+    WasmQuery,
 };
 use tessera_api::market::{BidOffer, ExecuteMsg, GroupSpec, InstantiateMsg, MarketParams, SudoMsg};
-use tessera_api::registry::{ProviderInfo, ProviderResponse, Reputation};
+use tessera_api::registry::{ProviderInfo, RegistryParams};
+use tessera_api::registry_storage::{Provider, PARAMS, PROVIDERS};
 use tessera_api::{DeploymentId, GpuRequirement, Resources};
 use tessera_market::contract;
 
@@ -83,24 +84,34 @@ fn group(name: &str) -> GroupSpec {
 
 fn setup(api: &MockApi) -> Deps {
     let provider = api.addr_make("provider");
-    let registered = ProviderResponse {
-        address: provider.to_string(),
+    // The registry's published storage, answered to the market's raw queries.
+    let mut registry = MockStorage::new();
+    let record = Provider {
         host_uri: "https://p.example.com".into(),
         attributes: vec![],
         gpus: vec![],
         info: ProviderInfo::default(),
-        bond: coin(100_000_000, DENOM),
-        unbonding: Uint128::zero(),
-        active: true,
-        jailed: false,
-        reputation: Reputation::default(),
-        signed: vec![],
+        bond: Uint128::new(100_000_000),
         registered_at_height: 1,
     };
+    PROVIDERS
+        .save(&mut registry, &provider, &record)
+        .expect("saves");
+    let params = RegistryParams {
+        authority: api.addr_make("gov").to_string(),
+        market: None,
+        community_pool: api.addr_make("gov").to_string(),
+        bond_denom: DENOM.into(),
+        min_bond: Uint128::new(1_000_000),
+        unbonding_period_secs: 60,
+        max_unbonding_entries: 7,
+    };
+    PARAMS.save(&mut registry, &params).expect("saves");
     let mut querier = MockQuerier::new(&[]);
-    let answer = to_json_binary(&registered).expect("serializes");
     querier.update_wasm(move |q| match q {
-        WasmQuery::Smart { .. } => SystemResult::Ok(ContractResult::Ok(answer.clone())),
+        WasmQuery::Raw { key, .. } => SystemResult::Ok(ContractResult::Ok(
+            registry.get(key.as_slice()).unwrap_or_default().into(),
+        )),
         _ => panic!("unexpected query {q:?}"),
     });
     let mut deps = OwnedDeps {

@@ -9,7 +9,6 @@ use tessera_api::registry::{RegistryParams, UnbondingEntry};
 
 use crate::bond;
 use crate::error::ContractError;
-use crate::provider::is_active;
 use crate::state::{
     load_provider, load_standing, load_unbonding, save_unbonding, Standing, PARAMS, PROVIDERS,
     STANDING, UNBONDING,
@@ -37,10 +36,7 @@ pub fn execute_bond(deps: DepsMut, info: MessageInfo) -> Result<Response, Contra
         .add_attribute("amount", amount.to_string())
         .add_attribute("bond", provider.bond.to_string())
         .add_attribute("unjailed", unjailed.to_string())
-        .add_attribute(
-            "active",
-            is_active(&params, &provider, &standing).to_string(),
-        ))
+        .add_attribute("active", provider.is_active(&params, &standing).to_string()))
 }
 
 pub fn execute_unbond(

@@ -10,18 +10,13 @@
 use cosmwasm_std::{Addr, DepsMut, Empty, Env, MessageInfo, Order, Response, StdResult, Storage};
 use tessera_api::attributes::Attribute;
 use tessera_api::gpu::GpuSpec;
-use tessera_api::registry::{validate_registration, ProviderInfo, RegistryParams};
+use tessera_api::registry::{validate_registration, ProviderInfo};
 
 use crate::bonding::{to_u128, unbond_on_deregister, unjail_if_bonded};
 use crate::error::ContractError;
 use crate::state::{
-    load_provider, load_standing, Provider, Standing, ATTRIBUTE_INDEX, PARAMS, PROVIDERS, SIGNED,
+    load_provider, load_standing, Provider, ATTRIBUTE_INDEX, PARAMS, PROVIDERS, SIGNED,
 };
-
-/// May bid: enough bonded under the current params, and not jailed.
-pub fn is_active(params: &RegistryParams, provider: &Provider, standing: &Standing) -> bool {
-    !standing.jailed && provider.bond >= params.min_bond
-}
 
 pub fn execute_register(
     deps: DepsMut,
@@ -59,10 +54,7 @@ pub fn execute_register(
         .add_attribute("bond", bond.to_string())
         .add_attribute("jailed", standing.jailed.to_string())
         .add_attribute("unjailed", unjailed.to_string())
-        .add_attribute(
-            "active",
-            is_active(&params, &provider, &standing).to_string(),
-        ))
+        .add_attribute("active", provider.is_active(&params, &standing).to_string()))
 }
 
 pub fn execute_update(

@@ -12,7 +12,6 @@ use tessera_api::registry::{
 use crate::bond;
 use crate::error::ContractError;
 use crate::msg::validate_addr;
-use crate::provider::is_active;
 use crate::state::{
     load_provider, load_standing, load_unbonding, Provider, Standing, ATTRIBUTE_INDEX, AUDITORS,
     PARAMS, PROVIDERS, SIGNED,
@@ -68,7 +67,7 @@ pub fn query_providers(
     for item in candidates {
         let (addr, provider) = item?;
         let standing = load_standing(storage, &addr)?;
-        if active.is_some_and(|want| is_active(&params, &provider, &standing) != want) {
+        if active.is_some_and(|want| provider.is_active(&params, &standing) != want) {
             continue;
         }
         providers.push(provider_response(
@@ -131,7 +130,7 @@ fn provider_response(
     Ok(ProviderResponse {
         signed: signed_by_current(storage, auditors, &addr)?,
         unbonding: bond::total(&entries)?,
-        active: is_active(params, &provider, &standing),
+        active: provider.is_active(params, &standing),
         bond: Coin::new(provider.bond, &params.bond_denom),
         address: addr.into_string(),
         host_uri: provider.host_uri,

@@ -144,9 +144,10 @@ impl Report {
              addresses and JSON lengths move the figures by a few hundred gas; give a limit \
              with some margin (CosmJS's `\"auto\"` multiplies a simulation by 1.3 or more).\n\n\
              Every call into a contract pays the VM's instance cost, 60,000 gas (wasmd's \
-             default), unless the code is pinned (2,000); a contract's queries to another \
-             contract pay it again (`place_bid` queries the registry, so 120,000 of its \
-             message gas is instance cost). The contracts are not pinned at genesis.\n\n\
+             default), unless the code is pinned (2,000); a contract's smart queries to another \
+             contract pay it again. The market reads the registry's published storage by raw \
+             query (`tessera_api::registry_storage`), so `place_bid` runs one instance. The \
+             contracts are not pinned at genesis.\n\n\
              Contracts measured (sha256 of `artifacts/*.wasm`): {}.",
             ["registry", "market", "governance"]
                 .map(|name| {

@@ -1,5 +1,5 @@
 //! End-to-end throughput of the node: blocks of signed market `place_bid` txs through decode,
-//! ante (signature, sequence, fee), VM execution (the market queries the registry) and the
+//! ante (signature, sequence, fee), VM execution (the market reads the registry by raw query) and the
 //! store commit, against the real contracts of `artifacts/`; and, in the same run, how many
 //! secp256k1 signatures this machine verifies per second, for scale.
 //!
@@ -14,6 +14,10 @@
 //! `j` has provider `i` bid on order `(i + j) mod 1000`: distinct providers on distinct orders
 //! in each block, a provider never bids twice on an order, and no order collects more than one
 //! bid per block.
+
+// The allocator of the tesserad binary, so the figures are the node's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 #[path = "../tests/support/chain.rs"]
 mod chain;

@@ -6,6 +6,8 @@
 //! discards that layer on error, so a refused transaction changes nothing; on success the layer
 //! is kept even if the messages then fail (the fee is paid and the sequence used, as in the SDK).
 
+use std::sync::OnceLock;
+
 use base64::Engine as _;
 use tessera_store::StateWrite;
 
@@ -65,6 +67,32 @@ pub struct TxContext<'a> {
     pub block_height: u64,
     pub mode: Mode,
     pub params: &'a AnteParams,
+    /// Signatures of this tx that another thread already verified (see [`VerifiedAhead`]);
+    /// `None` verifies every signature here.
+    pub verified_ahead: Option<&'a VerifiedAhead>,
+}
+
+/// The signers of one tx whose signatures a helper thread verified while earlier txs of the
+/// block executed: per signer, the key and account number the signature verified against, or
+/// `None` where the helper could not tell (unknown account, bad signature, undecodable tx).
+///
+/// The ante trusts an entry only when its own key and account number match it; the SignDoc
+/// and the signature come from the same tx bytes, so a match means the same check passed. A
+/// mismatch (state changed within the block) just verifies again here.
+#[derive(Debug, Default)]
+pub struct VerifiedAhead(OnceLock<Vec<Option<(PublicKey, u64)>>>);
+
+impl VerifiedAhead {
+    /// Records the helper's findings; later calls are ignored.
+    pub fn set(&self, signers: Vec<Option<(PublicKey, u64)>>) {
+        let _ = self.0.set(signers);
+    }
+
+    /// Whether signer `index`'s signature verified against `key` at `account_number`; waits
+    /// for the helper to get to this tx.
+    fn covers(&self, index: usize, key: &PublicKey, account_number: u64) -> bool {
+        self.0.wait().get(index).copied().flatten() == Some((*key, account_number))
+    }
 }
 
 /// What the messages need to know after a successful ante.
@@ -266,22 +294,38 @@ fn verify_signers(
             return Err(TxError::wrong_sequence(account.sequence, info.sequence));
         }
         if let (false, Some(key)) = (simulate, pubkey) {
-            let doc = auth::sign_doc_bytes(
-                &tx.body_bytes,
-                &tx.auth_info_bytes,
-                ctx.chain_id,
-                account.account_number,
-            );
-            // The reason stays out of the log: the SDK says the same for every failure, and
-            // the account number and chain-id are what a client most often gets wrong.
-            key.verify(&doc, &tx.signatures[i]).map_err(|_| {
-                TxError::unauthorized(format!(
-                    "signature verification failed; please verify account number ({}) and chain-id ({})",
-                    account.account_number, ctx.chain_id
-                ))
-            })?;
+            let verified_ahead = ctx
+                .verified_ahead
+                .is_some_and(|ahead| ahead.covers(i, &key, account.account_number));
+            if !verified_ahead {
+                verify_signature(tx, ctx.chain_id, i, &key, account.account_number)?;
+            }
         }
         accounts.push(account);
     }
     Ok(accounts)
+}
+
+/// Checks signer `index`'s SIGN_MODE_DIRECT signature of `tx` against `key`.
+pub fn verify_signature(
+    tx: &Tx,
+    chain_id: &str,
+    index: usize,
+    key: &PublicKey,
+    account_number: u64,
+) -> Result<(), TxError> {
+    let doc = auth::sign_doc_bytes(
+        &tx.body_bytes,
+        &tx.auth_info_bytes,
+        chain_id,
+        account_number,
+    );
+    let signature = tx.signatures.get(index).map_or(&[][..], Vec::as_slice);
+    // The reason stays out of the log: the SDK says the same for every failure, and the
+    // account number and chain-id are what a client most often gets wrong.
+    key.verify(&doc, signature).map_err(|_| {
+        TxError::unauthorized(format!(
+            "signature verification failed; please verify account number ({account_number}) and chain-id ({chain_id})"
+        ))
+    })
 }

@@ -13,7 +13,7 @@ use cosmos_sdk_proto::cosmos::auth::v1beta1 as auth_pb;
 use cosmos_sdk_proto::cosmos::bank::v1beta1 as bank_pb;
 use cosmos_sdk_proto::cosmos::tx::v1beta1 as tx_pb;
 use cosmrs::proto::prost::Message as _;
-use tessera_store::verify_proof;
+use tessera_store::{verify_proof, StateRead as _};
 use tesserad::app::abci::{BlockTime, FinalizeBlockRequest, InitChainRequest, QueryRequest};
 use tesserad::app::{App, AppConfig};
 
@@ -377,4 +377,86 @@ fn bad_transactions_in_a_block_fail_with_sdk_codes_and_change_nothing_but_fees()
     // Each failed in the ante (1,000 gas runs out on the tx-size charge, before the fee is
     // taken, as in the SDK), so nothing changed, not even a fee.
     assert_eq!(balance(&app), before);
+}
+
+/// The block's signatures are checked on a helper thread against the state before the block;
+/// the ante must still decide every tx as if it checked alone: an account created earlier in
+/// the same block signs its first tx, a bad signature is refused, a second tx of a signer
+/// follows its first.
+#[test]
+fn signatures_checked_ahead_agree_with_the_ante_when_the_block_changes_accounts() {
+    let (_dir, mut app) = chain_at(1);
+    let (a, b, c) = (alice(), bob(), common::carol());
+    let snapshot = app.store().snapshot().expect("snapshot");
+    let account = |w: &common::Wallet| {
+        tesserad::auth::get_account(&*snapshot, &w.address)
+            .expect("reads")
+            .expect("exists")
+    };
+    let (alice_acc, bob_acc) = (account(&a), account(&b));
+    assert!(
+        tesserad::auth::get_account(&*snapshot, &c.address)
+            .expect("reads")
+            .is_none(),
+        "carol is new"
+    );
+    let next_number = snapshot
+        .get(b"auth/next_account_number")
+        .expect("reads")
+        .map_or(0, |v| u64::from_be_bytes(v.try_into().expect("8 bytes")));
+    let tx = |w, msg, account_number, sequence| {
+        TxSpec::new(
+            vec![msg],
+            vec![Signer {
+                wallet: w,
+                account_number,
+                sequence,
+            }],
+        )
+        .sign()
+    };
+    let txs = vec![
+        tx(
+            &a,
+            send_msg(&a, &c, 5_000_000),
+            alice_acc.account_number,
+            alice_acc.sequence,
+        ),
+        // The block's first fee creates the fee collector's account (block 1 had no txs), so
+        // carol's is the one after.
+        tx(&c, send_msg(&c, &a, 1), next_number + 1, 0),
+        // Signed for another account number: the signature does not verify.
+        tx(
+            &b,
+            send_msg(&b, &a, 1),
+            bob_acc.account_number + 7,
+            bob_acc.sequence,
+        ),
+        tx(
+            &a,
+            send_msg(&a, &b, 1),
+            alice_acc.account_number,
+            alice_acc.sequence + 1,
+        ),
+    ];
+    let res = app
+        .finalize_block(FinalizeBlockRequest {
+            height: 2,
+            time: BlockTime {
+                seconds: START + 2,
+                nanos: 0,
+            },
+            txs,
+            proposer_address: vec![0; 20],
+        })
+        .expect("finalize");
+    let codes: Vec<u32> = res.tx_results.iter().map(|r| r.code).collect();
+    assert_eq!(codes, vec![0, 0, 4, 0], "{:?}", res.tx_results);
+    assert!(
+        res.tx_results[2]
+            .log
+            .contains("signature verification failed"),
+        "{}",
+        res.tx_results[2].log
+    );
 }

@@ -1,5 +1,5 @@
 //! The market and the registry, as real wasm, through the host: bonds, a deployment, a bid
-//! (which makes the market query the registry), and the end-block hook awarding the lease
+//! (which makes the market read the registry), and the end-block hook awarding the lease
 //! (which reports to the registry through a `reply_on_error` submessage).
 
 mod common;
@@ -37,7 +37,7 @@ fn a_bid_becomes_a_lease_at_end_block_and_the_registry_counts_it() {
         .expect("deployment created");
     let order = DeploymentId::new(tenant.clone(), 7).order(1, 1);
 
-    // Placing a bid makes the market query the registry for the provider.
+    // Placing a bid makes the market read the provider's record from the registry (raw queries).
     let bid = t
         .chain
         .execute(

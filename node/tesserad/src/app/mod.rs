@@ -9,9 +9,11 @@
 pub mod abci;
 pub mod genesis;
 pub mod query;
+mod verify_ahead;
 pub mod wasm;
 
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use sha2::{Digest, Sha256};
@@ -20,7 +22,7 @@ use tessera_vm::types::{BlockEnv, TxEnv};
 use tessera_vm::{Timestamp, VmConfig, WasmHost};
 use thiserror::Error;
 
-use crate::ante::{AnteParams, Mode, TxContext};
+use crate::ante::{AnteParams, Mode, TxContext, VerifiedAhead};
 use crate::event::Event;
 use crate::exec::{run_tx, NoWasm, TxOutcome};
 use crate::fees::GasPrice;
@@ -190,6 +192,7 @@ impl App {
             block_height: height,
             mode,
             params: &self.ante,
+            verified_ahead: None,
         }
     }
 
@@ -201,6 +204,7 @@ impl App {
             block_height: height,
             mode: Mode::Check,
             params: &self.ante,
+            verified_ahead: None,
         };
         run_tx(&mut self.check, tx, &ctx, &mut NoWasm)
     }
@@ -242,40 +246,40 @@ impl App {
                 req.height
             )));
         }
-        let mut overlay = match self.genesis.take() {
-            Some(genesis) => genesis,
-            None => Overlay::new(self.store.snapshot()?),
+        // The genesis block runs on the genesis overlay, which has no committed base to
+        // verify against ahead of time.
+        let (mut overlay, pre_block) = match self.genesis.take() {
+            Some(genesis) => (genesis, None),
+            None => {
+                let snapshot = self.store.snapshot()?;
+                (Overlay::new(snapshot.clone()), Some(snapshot))
+            }
         };
         let block = BlockEnv {
             height: req.height,
             time: Timestamp::from_nanos(req.time.as_nanos()),
             chain_id: self.chain_id.clone(),
         };
-        let mut tx_results = Vec::with_capacity(req.txs.len());
-        for (index, tx) in req.txs.iter().enumerate() {
-            let mut executor = VmExecutor {
-                host: &self.host,
-                block: block.clone(),
-                tx: Some(TxEnv {
-                    index: u32::try_from(index).unwrap_or(u32::MAX),
-                    hash: Sha256::digest(tx).to_vec(),
-                }),
-                msg_index: 0,
-            };
-            let outcome = run_tx(
-                &mut overlay,
-                tx,
-                &self.ctx(req.height, Mode::Deliver),
-                &mut executor,
-            );
-            if outcome.codespace == "undefined" && outcome.code == 1 {
-                return Err(AppError::Internal {
-                    index,
-                    log: outcome.log,
+        let verified: Vec<VerifiedAhead> =
+            req.txs.iter().map(|_| VerifiedAhead::default()).collect();
+        let stop = AtomicBool::new(false);
+        let tx_results = std::thread::scope(|scope| {
+            if let Some(pre_block) = &pre_block {
+                scope.spawn(|| {
+                    verify_ahead::verify_block(
+                        &**pre_block,
+                        &self.chain_id,
+                        &req.txs,
+                        &verified,
+                        &stop,
+                    )
                 });
             }
-            tx_results.push(outcome);
-        }
+            let ahead = pre_block.as_ref().map(|_| verified.as_slice());
+            let results = self.deliver_txs(&mut overlay, &block, &req.txs, ahead);
+            stop.store(true, Ordering::Relaxed);
+            results
+        })?;
         overlay.set(BLOCK_TIME_KEY, &req.time.as_nanos().to_be_bytes());
         let events = self.end_block(&mut overlay, &block)?;
         // Staged, not just hashed: the commit that follows makes this write durable instead of
@@ -292,6 +296,42 @@ impl App {
             response: response.clone(),
         });
         Ok(response)
+    }
+
+    /// Runs the block's transactions in order; `verified_ahead` holds one slot per tx when a
+    /// helper thread checks their signatures meanwhile.
+    fn deliver_txs(
+        &self,
+        overlay: &mut Overlay,
+        block: &BlockEnv,
+        txs: &[Vec<u8>],
+        verified_ahead: Option<&[VerifiedAhead]>,
+    ) -> Result<Vec<TxOutcome>, AppError> {
+        let mut tx_results = Vec::with_capacity(txs.len());
+        for (index, tx) in txs.iter().enumerate() {
+            let mut executor = VmExecutor {
+                host: &self.host,
+                block: block.clone(),
+                tx: Some(TxEnv {
+                    index: u32::try_from(index).unwrap_or(u32::MAX),
+                    hash: Sha256::digest(tx).to_vec(),
+                }),
+                msg_index: 0,
+            };
+            let ctx = TxContext {
+                verified_ahead: verified_ahead.and_then(|slots| slots.get(index)),
+                ..self.ctx(block.height, Mode::Deliver)
+            };
+            let outcome = run_tx(overlay, tx, &ctx, &mut executor);
+            if outcome.codespace == "undefined" && outcome.code == 1 {
+                return Err(AppError::Internal {
+                    index,
+                    log: outcome.log,
+                });
+            }
+            tx_results.push(outcome);
+        }
+        Ok(tx_results)
     }
 
     /// Calls every end-block hook; a failing hook is reverted and reported, never fatal, so a

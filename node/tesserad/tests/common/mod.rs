@@ -234,6 +234,7 @@ pub fn ctx<'a>(mode: Mode, params: &'a AnteParams) -> TxContext<'a> {
         block_height: 10,
         mode,
         params,
+        verified_ahead: None,
     }
 }
 
