@@ -426,6 +426,45 @@ fn placement_signed_by_all_of_needs_every_named_auditor() {
 }
 
 #[test]
+fn a_signature_counts_only_while_the_registry_trusts_its_auditor() {
+    let mut s = Suite::new();
+    let tenant = s.tenant("tenant");
+    let (auditor, other) = (s.addr("auditor"), s.addr("other"));
+    s.set_auditors(&[&auditor]);
+    let region = Attribute::new("region", "eu");
+    let provider = s.provider_with("provider", vec![h100(8)], vec![region.clone()]);
+    s.sign_attributes(&auditor, &provider, vec![region]);
+    let group = in_region(
+        gpu_group("train", 1, TSR),
+        "eu",
+        SignedBy {
+            all_of: vec![auditor.to_string()],
+            any_of: vec![],
+        },
+    );
+    s.create_deployment(&tenant, 1, vec![group], MIN_DEPOSIT)
+        .unwrap();
+    let order = Suite::order_id(&tenant, 1, 1);
+
+    // The registry stops trusting the auditor: its signature no longer places the provider.
+    s.set_auditors(&[&other]);
+    s.expect_error(
+        &provider,
+        &place_bid(&order, 500_000, vec![h100(1)]),
+        &bid_deposit(),
+        placement_not_met(
+            &provider,
+            &order,
+            format!("attribute region=eu is not signed by auditor {auditor}"),
+        ),
+    );
+    // Trusted again, the signature it made before counts again.
+    s.set_auditors(&[&other, &auditor]);
+    s.bid(&provider, &order, 500_000, 1).unwrap();
+    s.assert_conserved();
+}
+
+#[test]
 fn placement_signed_by_any_of_needs_one_of_the_named_auditors() {
     let mut s = Suite::new();
     let tenant = s.tenant("tenant");
