@@ -12,7 +12,10 @@ pub mod event;
 pub mod exec;
 pub mod fees;
 pub mod gas;
+pub mod metrics;
 pub mod msg;
+pub mod node;
+pub mod server;
 pub mod tx;
 
 pub use address::{Address, BECH32_PREFIX};

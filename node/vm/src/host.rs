@@ -517,6 +517,12 @@ impl WasmHost {
         records::page(state, &keys::contract_store(&bytes), page)
     }
 
+    /// The module cache's counters since start: where instances came from (pinned memory,
+    /// memory, compiled files on disk) and how often a module had to be compiled.
+    pub fn cache_stats(&self) -> cosmwasm_vm::Stats {
+        self.inner.cache.stats()
+    }
+
     pub fn pinned_codes(&self, state: &dyn StateRead) -> Result<Vec<u64>, WasmError> {
         let mut out = Vec::new();
         for entry in state.prefix(keys::PINNED)? {

@@ -1,0 +1,215 @@
+//! The node's home directory and its `config/app.toml`.
+//!
+//! ```text
+//! HOME/config/app.toml     tesserad's settings (this file's `Config`)
+//! HOME/data/               the app's state (state.redb) and compiled contracts (wasm/)
+//! HOME/cometbft/           CometBFT's home when tesserad runs it (config, keys, blocks, WAL)
+//! HOME/cometbft.log        its output
+//! ```
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::fees::GasPrice;
+
+/// The default dev chain's id.
+pub const DEV_CHAIN_ID: &str = "tessera-dev-1";
+
+/// `app.toml`. Every key is optional; [`Config::default`] holds the documented defaults.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    pub app: AppSection,
+    pub abci: AbciSection,
+    pub metrics: MetricsSection,
+    pub cometbft: CometSection,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AppSection {
+    /// Minimum gas prices this node asks for mempool admission, comma separated
+    /// (`"0.025utsr"`); empty for none. Not consensus: each validator picks its own.
+    pub min_gas_prices: String,
+    /// Committed heights kept queryable (queries and proofs at past heights).
+    pub keep_versions: u64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AbciSection {
+    /// Where CometBFT's `proxy_app` connects.
+    pub address: SocketAddr,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MetricsSection {
+    pub enabled: bool,
+    /// Prometheus scrape address of the app's metrics (CometBFT's are on 26660).
+    pub address: SocketAddr,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CometSection {
+    /// The `cometbft` binary: a path, or a name looked up on PATH and in `$(go env GOPATH)/bin`.
+    pub binary: String,
+    /// CometBFT's JSON-RPC listen address (clients: CosmJS, cosmrs, the CLI).
+    pub rpc_address: String,
+    /// Its p2p listen address.
+    pub p2p_address: String,
+    /// Pause after each commit: sets the block interval of a single-validator chain.
+    pub timeout_commit: String,
+}
+
+impl Default for AppSection {
+    fn default() -> Self {
+        Self {
+            min_gas_prices: "0.025utsr".into(),
+            keep_versions: 100,
+        }
+    }
+}
+
+impl Default for AbciSection {
+    fn default() -> Self {
+        Self {
+            address: ([127, 0, 0, 1], 26658).into(),
+        }
+    }
+}
+
+impl Default for MetricsSection {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            address: ([127, 0, 0, 1], 26661).into(),
+        }
+    }
+}
+
+impl Default for CometSection {
+    fn default() -> Self {
+        Self {
+            binary: "cometbft".into(),
+            rpc_address: "tcp://127.0.0.1:26657".into(),
+            p2p_address: "tcp://127.0.0.1:26656".into(),
+            timeout_commit: "1s".into(),
+        }
+    }
+}
+
+const HEADER: &str = "\
+# tesserad configuration (`tesserad init` wrote the defaults). Every key is optional.
+#
+# [app]      min_gas_prices: this node's minimum for mempool admission, e.g. \"0.025utsr\"
+#            keep_versions: committed heights kept queryable
+# [abci]     address: where CometBFT's proxy_app connects
+# [metrics]  the app's Prometheus metrics at http://ADDRESS/metrics (CometBFT's: :26660)
+# [cometbft] used when tesserad runs CometBFT itself (start --dev): binary, listen addresses,
+#            timeout_commit (the block interval of a one-validator chain)
+
+";
+
+impl Config {
+    /// Reads `path`; a missing file is the defaults. Errors name the file and the key.
+    pub fn load(path: &Path) -> Result<Self, String> {
+        match std::fs::read_to_string(path) {
+            Ok(text) => {
+                let config: Config =
+                    toml::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+                config.min_gas_prices().map_err(|e| {
+                    format!("{}: app.min_gas_prices: {e}", path.display())
+                })?;
+                Ok(config)
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Config::default()),
+            Err(e) => Err(format!("{}: {e}", path.display())),
+        }
+    }
+
+    pub fn write(&self, path: &Path) -> Result<(), String> {
+        let body = toml::to_string_pretty(self).map_err(|e| e.to_string())?;
+        std::fs::write(path, format!("{HEADER}{body}"))
+            .map_err(|e| format!("{}: {e}", path.display()))
+    }
+
+    pub fn min_gas_prices(&self) -> Result<Vec<GasPrice>, String> {
+        self.app
+            .min_gas_prices
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::parse)
+            .collect()
+    }
+}
+
+/// The paths of a home directory.
+#[derive(Clone, Debug)]
+pub struct Home {
+    pub root: PathBuf,
+}
+
+impl Home {
+    pub fn new(root: impl Into<PathBuf>) -> Self {
+        Self { root: root.into() }
+    }
+
+    /// `$HOME/.tesserad`, as wasmd uses `~/.wasmd`.
+    pub fn default_root() -> PathBuf {
+        std::env::var_os("HOME")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from("."))
+            .join(".tesserad")
+    }
+
+    pub fn config_file(&self) -> PathBuf {
+        self.root.join("config").join("app.toml")
+    }
+
+    pub fn data_dir(&self) -> PathBuf {
+        self.root.join("data")
+    }
+
+    pub fn comet_home(&self) -> PathBuf {
+        self.root.join("cometbft")
+    }
+
+    pub fn comet_log(&self) -> PathBuf {
+        self.root.join("cometbft.log")
+    }
+
+    pub fn comet_genesis(&self) -> PathBuf {
+        self.comet_home().join("config").join("genesis.json")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn written_defaults_read_back_equal_and_a_missing_file_is_the_defaults() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("app.toml");
+        assert_eq!(Config::load(&path).unwrap(), Config::default());
+        Config::default().write(&path).unwrap();
+        assert_eq!(Config::load(&path).unwrap(), Config::default());
+    }
+
+    #[test]
+    fn bad_settings_are_refused_with_the_file_and_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("app.toml");
+        std::fs::write(&path, "[app]\nmin_gas_prices = \"cheap\"\n").unwrap();
+        let err = Config::load(&path).unwrap_err();
+        assert!(err.contains("app.toml: app.min_gas_prices"), "{err}");
+        std::fs::write(&path, "[abci]\nadress = \"x\"\n").unwrap();
+        let err = Config::load(&path).unwrap_err();
+        assert!(err.contains("unknown field `adress`"), "{err}");
+    }
+}

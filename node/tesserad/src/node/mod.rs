@@ -1,0 +1,7 @@
+//! The `tesserad` process: its home and config, the ABCI server, metrics, and CometBFT as a
+//! child process for the dev chain.
+
+pub mod cometbft;
+pub mod config;
+pub mod dev;
+pub mod run;

@@ -1,0 +1,193 @@
+//! `tesserad init` and `tesserad start`.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use signal_hook::consts::{SIGINT, SIGTERM};
+use signal_hook::iterator::Signals;
+use tendermint_abci::ServerBuilder;
+
+use super::cometbft::{self, CometProcess};
+use super::config::{Config, Home, DEV_CHAIN_ID};
+use super::dev;
+use crate::app::{genesis, App, AppConfig};
+use crate::metrics::{self, Gauges, Metrics};
+use crate::server::abci::AbciApp;
+
+/// Read buffer of each ABCI connection: a block of txs arrives in one request.
+const ABCI_READ_BUFFER: usize = 1 << 20;
+
+/// Creates a dev home: `app.toml`, CometBFT's home and keys, and the dev genesis. Refuses an
+/// existing home so that a chain is never overwritten.
+pub fn init_dev(home: &Home, artifacts: &Path) -> Result<(), String> {
+    if home.comet_genesis().exists() {
+        return Err(format!(
+            "{} already holds a chain; remove it to start over",
+            home.root.display()
+        ));
+    }
+    let config_file = home.config_file();
+    std::fs::create_dir_all(config_file.parent().expect("config dir"))
+        .map_err(|e| format!("{}: {e}", home.root.display()))?;
+    let config = Config::load(&config_file)?;
+    config.write(&config_file)?;
+    let app_state = dev::dev_app_state(artifacts)?;
+    let binary = cometbft::find_binary(&config.cometbft.binary)?;
+    cometbft::check_version(&binary)?;
+    cometbft::init_home(&binary, home)?;
+    cometbft::configure(home, &config, "tessera-dev")?;
+    cometbft::write_genesis(home, DEV_CHAIN_ID, app_state)?;
+
+    println!(
+        "initialized the dev chain {DEV_CHAIN_ID} in {}",
+        home.root.display()
+    );
+    println!("dev accounts (for development only; mnemonics in chain-config/dev-accounts.json):");
+    for account in dev::dev_accounts() {
+        let coins: Vec<String> = account
+            .coins
+            .iter()
+            .map(|c| format!("{}{}", c.amount, c.denom))
+            .collect();
+        println!("  {:<10} {}  {}", account.name, account.address, coins.join(","));
+        println!("             {}", account.mnemonic);
+    }
+    Ok(())
+}
+
+/// Writes `app.toml` with the defaults (or keeps an existing one) for an operator who runs
+/// CometBFT separately.
+pub fn init(home: &Home) -> Result<(), String> {
+    let config_file = home.config_file();
+    std::fs::create_dir_all(config_file.parent().expect("config dir"))
+        .map_err(|e| format!("{}: {e}", home.root.display()))?;
+    if config_file.exists() {
+        Config::load(&config_file)?;
+        println!("{} exists; left as is", config_file.display());
+    } else {
+        Config::default().write(&config_file)?;
+        println!("wrote {}", config_file.display());
+    }
+    std::fs::create_dir_all(home.data_dir()).map_err(|e| e.to_string())?;
+    Ok(())
+}
+
+pub struct StartOptions {
+    pub home: Home,
+    /// Create the dev chain on first start and run CometBFT as a child process.
+    pub dev: bool,
+    pub artifacts: PathBuf,
+}
+
+/// Runs the app (ABCI server and metrics) and, for `--dev`, CometBFT; returns when stopped by
+/// a signal (Ok) or when CometBFT exits on its own (Err).
+pub fn start(options: StartOptions) -> Result<(), String> {
+    let home = &options.home;
+    if options.dev && !home.comet_genesis().exists() {
+        init_dev(home, &options.artifacts)?;
+    }
+    let config = Config::load(&home.config_file())?;
+    let app = App::open(AppConfig {
+        data_dir: home.data_dir(),
+        min_gas_prices: config.min_gas_prices()?,
+        keep_versions: config.app.keep_versions,
+    })
+    .map_err(|e| format!("opening the app state in {}: {e}", home.data_dir().display()))?;
+    let height = app.info().last_block_height;
+    let metrics = Arc::new(Metrics::default());
+    metrics.set_height(height);
+    let app = Arc::new(Mutex::new(app));
+
+    let server = ServerBuilder::new(ABCI_READ_BUFFER)
+        .bind(
+            config.abci.address,
+            AbciApp::new(app.clone(), metrics.clone()),
+        )
+        .map_err(|e| format!("ABCI server on {}: {e}", config.abci.address))?;
+    std::thread::Builder::new()
+        .name("abci".into())
+        .spawn(move || {
+            if let Err(e) = server.listen() {
+                tracing::error!(%e, "ABCI server stopped");
+            }
+        })
+        .map_err(|e| e.to_string())?;
+    if config.metrics.enabled {
+        let gauge_app = app.clone();
+        let bound = metrics::serve(config.metrics.address, metrics.clone(), move || {
+            let stats = gauge_app
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .host()
+                .cache_stats();
+            Gauges {
+                vm_cache_hits_pinned: stats.hits_pinned_memory_cache.into(),
+                vm_cache_hits_memory: stats.hits_memory_cache.into(),
+                vm_cache_hits_disk: stats.hits_fs_cache.into(),
+                vm_cache_misses: stats.misses.into(),
+            }
+        })
+        .map_err(|e| format!("metrics on {}: {e}", config.metrics.address))?;
+        println!("  metrics        http://{bound}/metrics");
+    }
+    println!("  ABCI           {} (app at height {height})", config.abci.address);
+
+    let mut signals = Signals::new([SIGINT, SIGTERM]).map_err(|e| e.to_string())?;
+    let mut comet = if options.dev {
+        let binary = cometbft::find_binary(&config.cometbft.binary)?;
+        let chain_id = cometbft::genesis_chain_id(home)?;
+        let process = CometProcess::spawn(&binary, home)?;
+        println!(
+            "  CometBFT       pid {}, RPC {}, log {}",
+            process.id(),
+            config.cometbft.rpc_address.replace("tcp://", "http://"),
+            home.comet_log().display()
+        );
+        println!("  chain          {chain_id}; Ctrl-C stops the app and CometBFT");
+        Some(process)
+    } else {
+        println!("  waiting for CometBFT (proxy_app = \"tcp://{}\"); Ctrl-C stops", config.abci.address);
+        None
+    };
+
+    let mut contracts_shown = false;
+    loop {
+        if signals.pending().next().is_some() {
+            println!("stopping");
+            if let Some(process) = comet.take() {
+                process.stop(Duration::from_secs(15));
+            }
+            return Ok(());
+        }
+        if let Some(process) = comet.as_mut() {
+            if let Some(status) = process.try_wait() {
+                return Err(format!(
+                    "CometBFT exited ({status}); see {}",
+                    home.comet_log().display()
+                ));
+            }
+        }
+        if !contracts_shown {
+            contracts_shown = show_contracts(&app);
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+/// Prints the genesis contracts' addresses once the first block has committed them.
+fn show_contracts(app: &Mutex<App>) -> bool {
+    let app = app.lock().unwrap_or_else(PoisonError::into_inner);
+    let Ok(snapshot) = app.store().snapshot() else {
+        return false;
+    };
+    match genesis::contracts(&*snapshot) {
+        Ok(contracts) if !contracts.is_empty() => {
+            for (name, address) in contracts {
+                println!("  contract       {name:<11}{address}");
+            }
+            true
+        }
+        _ => false,
+    }
+}

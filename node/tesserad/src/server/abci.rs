@@ -1,0 +1,241 @@
+//! The ABCI 2.0 server: CometBFT 0.38's four connections (consensus, mempool, info, snapshot)
+//! over TCP, each request converted to the [`App`]'s domain types and back.
+//!
+//! One `App` behind a mutex serves every connection, so CometBFT's calls are applied one at a
+//! time in the order they arrive, as its local client does. A failure of this node itself
+//! (storage, a block that cannot be applied) stops the process: committing past it would fork
+//! the node from the network, and CometBFT replays the block on restart.
+
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+use tendermint_abci::Application;
+use tendermint_proto::google::protobuf::Timestamp;
+use tendermint_proto::v0_38::abci as pb;
+use tendermint_proto::v0_38::crypto::{ProofOp as PbProofOp, ProofOps};
+
+use crate::app::abci::{
+    BlockTime, CheckTxKind, FinalizeBlockRequest, InitChainRequest, QueryRequest,
+};
+use crate::app::{App, AppError};
+use crate::event::Event;
+use crate::exec::TxOutcome;
+use crate::metrics::Metrics;
+
+/// The app as every ABCI connection sees it.
+#[derive(Clone)]
+pub struct AbciApp {
+    app: Arc<Mutex<App>>,
+    metrics: Arc<Metrics>,
+}
+
+impl AbciApp {
+    pub fn new(app: Arc<Mutex<App>>, metrics: Arc<Metrics>) -> Self {
+        Self { app, metrics }
+    }
+
+    fn app(&self) -> MutexGuard<'_, App> {
+        // A panic while holding the lock already stopped the node (see `halt`); the state
+        // behind a poisoned lock is the committed store, still consistent.
+        self.app.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// Stops the node on a fault of its own: the block cannot be applied or committed here.
+fn halt(what: &str, err: AppError) -> ! {
+    tracing::error!(%err, "{what} failed; stopping the node (CometBFT replays the block on restart)");
+    eprintln!("tesserad: {what} failed: {err}");
+    std::process::exit(2)
+}
+
+fn block_time(time: Option<Timestamp>) -> BlockTime {
+    let time = time.unwrap_or_default();
+    BlockTime {
+        seconds: u64::try_from(time.seconds).unwrap_or(0),
+        nanos: u32::try_from(time.nanos).unwrap_or(0),
+    }
+}
+
+fn to_i64(n: u64) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+
+/// Events as CometBFT indexes them: every attribute indexed, as the Cosmos SDK does by
+/// default, so `tx_search` finds txs by any event attribute.
+fn events(events: Vec<Event>) -> Vec<pb::Event> {
+    events
+        .into_iter()
+        .map(|e| pb::Event {
+            r#type: e.kind,
+            attributes: e
+                .attributes
+                .into_iter()
+                .map(|(key, value)| pb::EventAttribute {
+                    key,
+                    value,
+                    index: true,
+                })
+                .collect(),
+        })
+        .collect()
+}
+
+fn exec_tx_result(outcome: TxOutcome) -> pb::ExecTxResult {
+    pb::ExecTxResult {
+        code: outcome.code,
+        data: outcome.data.into(),
+        log: outcome.log,
+        info: String::new(),
+        gas_wanted: to_i64(outcome.gas_wanted),
+        gas_used: to_i64(outcome.gas_used),
+        events: events(outcome.events),
+        codespace: outcome.codespace,
+    }
+}
+
+impl Application for AbciApp {
+    fn info(&self, _request: pb::RequestInfo) -> pb::ResponseInfo {
+        let info = self.app().info();
+        tracing::info!(
+            height = info.last_block_height,
+            "info: CometBFT handshake, replaying from the app's last commit"
+        );
+        pb::ResponseInfo {
+            data: "tesserad".into(),
+            version: info.version,
+            app_version: info.app_version,
+            last_block_height: to_i64(info.last_block_height),
+            last_block_app_hash: info.last_block_app_hash.into(),
+        }
+    }
+
+    fn init_chain(&self, request: pb::RequestInitChain) -> pb::ResponseInitChain {
+        let req = InitChainRequest {
+            chain_id: request.chain_id,
+            time: block_time(request.time),
+            initial_height: u64::try_from(request.initial_height).unwrap_or(1),
+            app_state_bytes: request.app_state_bytes.to_vec(),
+        };
+        match self.app().init_chain(req) {
+            Ok(res) => pb::ResponseInitChain {
+                // Empty validators and params: the genesis file's are kept as they are.
+                consensus_params: None,
+                validators: Vec::new(),
+                app_hash: res.app_hash.into(),
+            },
+            Err(err) => halt("init_chain", err),
+        }
+    }
+
+    fn query(&self, request: pb::RequestQuery) -> pb::ResponseQuery {
+        let started = std::time::Instant::now();
+        let res = self.app().query(QueryRequest {
+            path: request.path,
+            data: request.data.to_vec(),
+            height: u64::try_from(request.height).unwrap_or(0),
+            prove: request.prove,
+        });
+        self.metrics.observe_query(started.elapsed(), res.code == 0);
+        pb::ResponseQuery {
+            code: res.code,
+            log: res.log,
+            info: String::new(),
+            index: 0,
+            key: res.key.into(),
+            value: res.value.into(),
+            proof_ops: (!res.proof_ops.is_empty()).then(|| ProofOps {
+                ops: res
+                    .proof_ops
+                    .into_iter()
+                    .map(|op| PbProofOp {
+                        r#type: op.kind,
+                        key: op.key,
+                        data: op.data,
+                    })
+                    .collect(),
+            }),
+            height: to_i64(res.height),
+            codespace: res.codespace,
+        }
+    }
+
+    fn check_tx(&self, request: pb::RequestCheckTx) -> pb::ResponseCheckTx {
+        let kind = if request.r#type == pb::CheckTxType::Recheck as i32 {
+            CheckTxKind::Recheck
+        } else {
+            CheckTxKind::New
+        };
+        let outcome = self.app().check_tx(&request.tx, kind);
+        self.metrics.observe_check_tx(outcome.code == 0);
+        pb::ResponseCheckTx {
+            code: outcome.code,
+            data: outcome.data.into(),
+            log: outcome.log,
+            info: String::new(),
+            gas_wanted: to_i64(outcome.gas_wanted),
+            gas_used: to_i64(outcome.gas_used),
+            events: events(outcome.events),
+            codespace: outcome.codespace,
+        }
+    }
+
+    fn prepare_proposal(&self, request: pb::RequestPrepareProposal) -> pb::ResponsePrepareProposal {
+        let txs = request.txs.into_iter().map(|tx| tx.to_vec()).collect();
+        let max = u64::try_from(request.max_tx_bytes).unwrap_or(0);
+        let kept = self.app().prepare_proposal(txs, max);
+        pb::ResponsePrepareProposal {
+            txs: kept.into_iter().map(Into::into).collect(),
+        }
+    }
+
+    fn process_proposal(&self, request: pb::RequestProcessProposal) -> pb::ResponseProcessProposal {
+        let txs: Vec<Vec<u8>> = request.txs.iter().map(|tx| tx.to_vec()).collect();
+        let status = if self.app().process_proposal(&txs) {
+            pb::response_process_proposal::ProposalStatus::Accept
+        } else {
+            pb::response_process_proposal::ProposalStatus::Reject
+        };
+        pb::ResponseProcessProposal {
+            status: status as i32,
+        }
+    }
+
+    fn finalize_block(&self, request: pb::RequestFinalizeBlock) -> pb::ResponseFinalizeBlock {
+        let started = std::time::Instant::now();
+        let req = FinalizeBlockRequest {
+            height: u64::try_from(request.height).unwrap_or(0),
+            time: block_time(request.time),
+            txs: request.txs.into_iter().map(|tx| tx.to_vec()).collect(),
+            proposer_address: request.proposer_address.to_vec(),
+        };
+        let height = req.height;
+        let res = match self.app().finalize_block(req) {
+            Ok(res) => res,
+            Err(err) => halt(&format!("finalize_block({height})"), err),
+        };
+        self.metrics.observe_block(
+            started.elapsed(),
+            res.tx_results.len(),
+            res.tx_results.iter().map(|r| r.gas_used).sum(),
+        );
+        pb::ResponseFinalizeBlock {
+            events: events(res.events),
+            tx_results: res.tx_results.into_iter().map(exec_tx_result).collect(),
+            validator_updates: Vec::new(),
+            consensus_param_updates: None,
+            app_hash: res.app_hash.into(),
+        }
+    }
+
+    fn commit(&self) -> pb::ResponseCommit {
+        let mut app = self.app();
+        match app.commit() {
+            Ok(res) => {
+                self.metrics.set_height(app.store().latest_version());
+                pb::ResponseCommit {
+                    retain_height: to_i64(res.retain_height),
+                }
+            }
+            Err(err) => halt("commit", err),
+        }
+    }
+}
