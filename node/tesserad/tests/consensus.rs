@@ -306,6 +306,64 @@ fn simulate_estimates_gas_without_changing_state() {
     assert_eq!(app.info(), before);
 }
 
+/// CosmJS simulates with an empty fee and signs with `gas = simulated × 1.3`: the estimate must
+/// include paying the fee, or the signed tx runs out of gas.
+#[test]
+fn a_fee_less_simulation_covers_the_fee_payment_of_the_signed_tx() {
+    let dir = tempfile::tempdir().expect("dir");
+    let mut config = AppConfig::new(dir.path());
+    config.min_gas_prices = vec!["0.025utsr".parse().expect("gas price")];
+    let mut app = App::open(config).expect("open");
+    init(&mut app, &genesis_bytes());
+    finalize(&mut app, 1);
+    app.commit().expect("commit");
+    let a = alice();
+    let signer = || Signer {
+        wallet: &a,
+        account_number: 0,
+        sequence: 0,
+    };
+    let mut unsigned = TxSpec::new(vec![send_msg(&a, &bob(), 5)], vec![signer()]);
+    unsigned.fee = 0;
+    let res = query(
+        &app,
+        "/cosmos.tx.v1beta1.Service/Simulate",
+        tx_pb::SimulateRequest {
+            tx_bytes: unsigned.unsigned_for_simulation(),
+            ..Default::default()
+        }
+        .encode_to_vec(),
+        0,
+        false,
+    );
+    assert_eq!(res.code, 0, "{}", res.log);
+    let simulated = tx_pb::SimulateResponse::decode(res.value.as_slice())
+        .expect("decodes")
+        .gas_info
+        .expect("gas")
+        .gas_used;
+
+    let signed = TxSpec::new(vec![send_msg(&a, &bob(), 5)], vec![signer()]).sign();
+    let res = app
+        .finalize_block(FinalizeBlockRequest {
+            height: 2,
+            time: BlockTime {
+                seconds: START + 2,
+                nanos: 0,
+            },
+            txs: vec![signed],
+            proposer_address: vec![0; 20],
+        })
+        .expect("finalize");
+    let delivered = &res.tx_results[0];
+    assert_eq!(delivered.code, 0, "{}", delivered.log);
+    assert!(
+        simulated * 13 / 10 >= delivered.gas_used && simulated <= delivered.gas_used * 11 / 10,
+        "simulated {simulated}, delivered {}",
+        delivered.gas_used
+    );
+}
+
 #[test]
 fn bad_transactions_in_a_block_fail_with_sdk_codes_and_change_nothing_but_fees() {
     let (_dir, mut app) = chain_at(1);

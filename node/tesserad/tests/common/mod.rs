@@ -195,7 +195,8 @@ impl<'a> TxSpec<'a> {
         .encode_to_vec()
     }
 
-    /// What CosmJS sends to Simulate: SIGN_MODE_UNSPECIFIED and empty signatures.
+    /// What CosmJS sends to Simulate: SIGN_MODE_UNSPECIFIED and empty signatures (and no fee
+    /// when `fee` is 0).
     pub fn unsigned_for_simulation(&self) -> Vec<u8> {
         let (body, auth_info) = self.body_and_auth();
         let mut auth = auth_info.into_proto();
@@ -205,6 +206,10 @@ impl<'a> TxSpec<'a> {
                     cosmrs::proto::cosmos::tx::v1beta1::mode_info::Single { mode: 0 },
                 )),
             });
+        }
+        if self.fee == 0 {
+            // As CosmJS simulates: no fee amount, no gas limit.
+            auth.fee = Some(Default::default());
         }
         TxRaw {
             body_bytes: body.into_bytes().expect("body"),
