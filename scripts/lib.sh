@@ -7,6 +7,9 @@
 # and scripts/package-lock.json instead, so that `npm ci` can install it.
 # cosmwasm-check must match the host's cosmwasm-vm (=3.0.10, see the workspace Cargo.toml).
 COSMWASM_CHECK_VERSION=3.0.10
+# The consensus engine tesserad runs under (ABCI 2.0); keep in step with COMETBFT_VERSION in
+# node/tesserad/src/node/cometbft.rs. v0.38.0-v0.38.4 are retracted.
+COMETBFT_VERSION=v0.38.26
 WASM_TARGET=wasm32-unknown-unknown
 
 SCRIPTS_DIR="$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd)"
@@ -89,6 +92,43 @@ ensure_cosmwasm_check() {
     cargo install cosmwasm-check --version "=$COSMWASM_CHECK_VERSION" --locked --force
   cosmwasm_check_is_current ||
     die "cosmwasm-check $COSMWASM_CHECK_VERSION was installed but '$(command -v cosmwasm-check)' reports '$(cosmwasm-check --version 2>&1)'"
+}
+
+# Go installs binaries here; a CI shell may not have it on PATH yet.
+go_bin_dir() {
+  printf '%s/bin' "$(go env GOPATH)"
+}
+
+cometbft_is_current() {
+  command -v cometbft >/dev/null 2>&1 && [[ "v$(cometbft version 2>/dev/null)" == "$COMETBFT_VERSION" ]]
+}
+
+# CometBFT from its Go module at the pinned release (a minute or two of download and build).
+ensure_cometbft() {
+  if command -v go >/dev/null 2>&1; then
+    case ":$PATH:" in
+      *":$(go_bin_dir):"*) ;;
+      *) PATH="$(go_bin_dir):$PATH" ;;
+    esac
+    export PATH
+  fi
+  cometbft_is_current && return 0
+  need_cmd go "Go 1.22+ builds CometBFT (go install github.com/cometbft/cometbft/cmd/cometbft@$COMETBFT_VERSION)"
+  log "installing CometBFT $COMETBFT_VERSION with go install"
+  go install "github.com/cometbft/cometbft/cmd/cometbft@$COMETBFT_VERSION"
+  cometbft_is_current || die "go install put '$(command -v cometbft)' on PATH, which reports '$(cometbft version 2>&1)'"
+}
+
+# ensure_npm_deps DIR: `npm ci` in DIR when its lockfile changed since the last install.
+ensure_npm_deps() {
+  local dir=$1 stamp="$1/node_modules/.tessera-lock"
+  if [[ -d "$dir/node_modules" ]] && cmp -s "$dir/package-lock.json" "$stamp"; then
+    return 0
+  fi
+  need_cmd npm "npm installs the packages of $dir"
+  log "installing npm packages of $dir"
+  (cd -- "$dir" && npm ci --no-audit --no-fund --loglevel=error)
+  cp -- "$dir/package-lock.json" "$stamp"
 }
 
 # Prints one line per contract crate: "<package name> <directory name>", sorted by directory.

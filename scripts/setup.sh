@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the toolchain pieces the build and tests need, skipping what is already there:
 # rustfmt, clippy, the wasm32-unknown-unknown target, binaryen's wasm-opt (npm, pinned in
-# scripts/package-lock.json) and cosmwasm-check. Needs rustup, cargo and Node.js 18+ with npm.
+# scripts/package-lock.json), cosmwasm-check and CometBFT (go install, pinned). Needs rustup,
+# cargo, Go 1.22+ and Node.js 18+ with npm.
 set -euo pipefail
 
 # shellcheck source=scripts/lib.sh
@@ -12,4 +13,5 @@ ensure_rust_component clippy
 ensure_wasm_target
 ensure_wasm_opt
 ensure_cosmwasm_check
-log "toolchain ready: $(rustc --version); wasm-opt $("$WASM_OPT" --version | awk '{print $3}'); $(cosmwasm-check --version)"
+ensure_cometbft
+log "toolchain ready: $(rustc --version); wasm-opt $("$WASM_OPT" --version | awk '{print $3}'); $(cosmwasm-check --version); cometbft $(cometbft version)"

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The project's test command, run by CI (.ci/run) and by developers before pushing:
-# format, lints, contract wasm build + checks, schema drift, then the workspace tests.
+# format, lints, contract wasm build + checks, schema drift, the workspace tests, then the
+# end-to-end tests against a real `tesserad start --dev` (e2e/run.sh).
 set -euo pipefail
 
 # shellcheck source=scripts/lib.sh
@@ -12,7 +13,7 @@ source "$(dirname -- "${BASH_SOURCE[0]}")/lib.sh"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/tessera/target}"
 cd -- "$ROOT"
 
-STEPS=(setup fmt clippy contracts schemas test)
+STEPS=(setup fmt clippy contracts schemas test e2e)
 declare -A took=()
 current=""
 t0=$SECONDS
@@ -69,3 +70,4 @@ step clippy cargo clippy --workspace --all-targets --locked -- -D warnings
 step contracts "$SCRIPTS_DIR/build-contracts.sh"
 step schemas check_schemas
 step test cargo test --workspace --locked
+step e2e "$ROOT/e2e/run.sh"

@@ -196,7 +196,11 @@ fn run_stateful(
 /// covers. The SDK skips the payment in simulation; here a one-unit payment in the first
 /// minimum-gas-price denom is run instead (the caller discards all writes of a simulation),
 /// when the payer holds that denom.
-fn charge_simulated_fee_payment(gs: &mut GasMeteredState<'_>, payer: &Address, ctx: &TxContext<'_>) {
+fn charge_simulated_fee_payment(
+    gs: &mut GasMeteredState<'_>,
+    payer: &Address,
+    ctx: &TxContext<'_>,
+) {
     let Some(price) = ctx.params.min_gas_prices.first() else {
         return;
     };

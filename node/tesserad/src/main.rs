@@ -64,7 +64,10 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let home = Home::new(cli.home);
     let result = match cli.command {
-        Command::Init { dev: true, artifacts } => run::init_dev(&home, &artifacts),
+        Command::Init {
+            dev: true,
+            artifacts,
+        } => run::init_dev(&home, &artifacts),
         Command::Init { dev: false, .. } => run::init(&home),
         Command::Start { dev, artifacts } => run::start(StartOptions {
             home,

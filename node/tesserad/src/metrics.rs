@@ -112,19 +112,61 @@ impl Metrics {
             "Time to answer an abci_query.",
         );
         let counters: [(&str, &str, u64); 10] = [
-            ("tesserad_blocks_total", "Blocks finalized.", self.blocks.load(Ordering::Relaxed)),
-            ("tesserad_txs_total", "Transactions executed in blocks (any result).", self.txs.load(Ordering::Relaxed)),
-            ("tesserad_gas_used_total", "Gas used by the transactions of finalized blocks.", self.gas_used.load(Ordering::Relaxed)),
-            ("tesserad_check_tx_accepted_total", "Transactions admitted to the mempool by check_tx.", self.check_tx_accepted.load(Ordering::Relaxed)),
-            ("tesserad_check_tx_rejected_total", "Transactions refused by check_tx.", self.check_tx_rejected.load(Ordering::Relaxed)),
-            ("tesserad_abci_queries_failed_total", "abci_query answers with a non-zero code.", self.queries_failed.load(Ordering::Relaxed)),
-            ("tesserad_vm_cache_hits_pinned_total", "Contract instances from the pinned in-memory module cache.", gauges.vm_cache_hits_pinned),
-            ("tesserad_vm_cache_hits_memory_total", "Contract instances from the in-memory module cache.", gauges.vm_cache_hits_memory),
-            ("tesserad_vm_cache_hits_disk_total", "Contract instances loaded from compiled modules on disk.", gauges.vm_cache_hits_disk),
-            ("tesserad_vm_cache_misses_total", "Contract instances that needed a compile.", gauges.vm_cache_misses),
+            (
+                "tesserad_blocks_total",
+                "Blocks finalized.",
+                self.blocks.load(Ordering::Relaxed),
+            ),
+            (
+                "tesserad_txs_total",
+                "Transactions executed in blocks (any result).",
+                self.txs.load(Ordering::Relaxed),
+            ),
+            (
+                "tesserad_gas_used_total",
+                "Gas used by the transactions of finalized blocks.",
+                self.gas_used.load(Ordering::Relaxed),
+            ),
+            (
+                "tesserad_check_tx_accepted_total",
+                "Transactions admitted to the mempool by check_tx.",
+                self.check_tx_accepted.load(Ordering::Relaxed),
+            ),
+            (
+                "tesserad_check_tx_rejected_total",
+                "Transactions refused by check_tx.",
+                self.check_tx_rejected.load(Ordering::Relaxed),
+            ),
+            (
+                "tesserad_abci_queries_failed_total",
+                "abci_query answers with a non-zero code.",
+                self.queries_failed.load(Ordering::Relaxed),
+            ),
+            (
+                "tesserad_vm_cache_hits_pinned_total",
+                "Contract instances from the pinned in-memory module cache.",
+                gauges.vm_cache_hits_pinned,
+            ),
+            (
+                "tesserad_vm_cache_hits_memory_total",
+                "Contract instances from the in-memory module cache.",
+                gauges.vm_cache_hits_memory,
+            ),
+            (
+                "tesserad_vm_cache_hits_disk_total",
+                "Contract instances loaded from compiled modules on disk.",
+                gauges.vm_cache_hits_disk,
+            ),
+            (
+                "tesserad_vm_cache_misses_total",
+                "Contract instances that needed a compile.",
+                gauges.vm_cache_misses,
+            ),
         ];
         for (name, help, value) in counters {
-            out.push_str(&format!("# HELP {name} {help}\n# TYPE {name} counter\n{name} {value}\n"));
+            out.push_str(&format!(
+                "# HELP {name} {help}\n# TYPE {name} counter\n{name} {value}\n"
+            ));
         }
         let height = self.height.load(Ordering::Relaxed);
         out.push_str(&format!(
@@ -170,7 +212,11 @@ fn respond(stream: TcpStream, body: &str) -> std::io::Result<()> {
     let (status, content_type, body) = if path == "/metrics" || path.starts_with("/metrics?") {
         ("200 OK", "text/plain; version=0.0.4", body)
     } else {
-        ("404 Not Found", "text/plain", "not found; metrics are at /metrics\n")
+        (
+            "404 Not Found",
+            "text/plain",
+            "not found; metrics are at /metrics\n",
+        )
     };
     write!(
         stream,
@@ -194,6 +240,9 @@ mod tests {
         assert!(out.contains("x_bucket{le=\"0.001\"} 0\n"), "{out}");
         assert!(out.contains("x_bucket{le=\"0.005\"} 1\n"), "{out}");
         assert!(out.contains("x_bucket{le=\"0.5\"} 2\n"), "{out}");
-        assert!(out.contains("x_bucket{le=\"+Inf\"} 2\nx_sum 0.303\nx_count 2\n"), "{out}");
+        assert!(
+            out.contains("x_bucket{le=\"+Inf\"} 2\nx_sum 0.303\nx_count 2\n"),
+            "{out}"
+        );
     }
 }

@@ -103,6 +103,8 @@ pub fn configure(home: &Home, config: &Config, moniker: &str) -> Result<(), Stri
     // `tx_search` (CosmJS waits for txs with it) needs the kv indexer.
     doc["tx_index"]["indexer"] = value("kv");
     doc["instrumentation"]["prometheus"] = value(true);
+    doc["instrumentation"]["prometheus_listen_addr"] =
+        value(config.cometbft.prometheus_address.as_str());
     std::fs::write(&path, doc.to_string()).map_err(|e| format!("{}: {e}", path.display()))
 }
 

@@ -61,6 +61,8 @@ pub struct CometSection {
     pub rpc_address: String,
     /// Its p2p listen address.
     pub p2p_address: String,
+    /// CometBFT's own Prometheus metrics.
+    pub prometheus_address: String,
     /// Pause after each commit: sets the block interval of a single-validator chain.
     pub timeout_commit: String,
 }
@@ -97,6 +99,7 @@ impl Default for CometSection {
             binary: "cometbft".into(),
             rpc_address: "tcp://127.0.0.1:26657".into(),
             p2p_address: "tcp://127.0.0.1:26656".into(),
+            prometheus_address: "127.0.0.1:26660".into(),
             timeout_commit: "1s".into(),
         }
     }
@@ -121,9 +124,9 @@ impl Config {
             Ok(text) => {
                 let config: Config =
                     toml::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
-                config.min_gas_prices().map_err(|e| {
-                    format!("{}: app.min_gas_prices: {e}", path.display())
-                })?;
+                config
+                    .min_gas_prices()
+                    .map_err(|e| format!("{}: app.min_gas_prices: {e}", path.display()))?;
                 Ok(config)
             }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Config::default()),

@@ -6,7 +6,6 @@ use std::time::Duration;
 
 use signal_hook::consts::{SIGINT, SIGTERM};
 use signal_hook::iterator::Signals;
-use tendermint_abci::ServerBuilder;
 
 use super::cometbft::{self, CometProcess};
 use super::config::{Config, Home, DEV_CHAIN_ID};
@@ -14,9 +13,7 @@ use super::dev;
 use crate::app::{genesis, App, AppConfig};
 use crate::metrics::{self, Gauges, Metrics};
 use crate::server::abci::AbciApp;
-
-/// Read buffer of each ABCI connection: a block of txs arrives in one request.
-const ABCI_READ_BUFFER: usize = 1 << 20;
+use crate::server::socket;
 
 /// Creates a dev home: `app.toml`, CometBFT's home and keys, and the dev genesis. Refuses an
 /// existing home so that a chain is never overwritten.
@@ -50,7 +47,12 @@ pub fn init_dev(home: &Home, artifacts: &Path) -> Result<(), String> {
             .iter()
             .map(|c| format!("{}{}", c.amount, c.denom))
             .collect();
-        println!("  {:<10} {}  {}", account.name, account.address, coins.join(","));
+        println!(
+            "  {:<10} {}  {}",
+            account.name,
+            account.address,
+            coins.join(",")
+        );
         println!("             {}", account.mnemonic);
     }
     Ok(())
@@ -93,25 +95,23 @@ pub fn start(options: StartOptions) -> Result<(), String> {
         min_gas_prices: config.min_gas_prices()?,
         keep_versions: config.app.keep_versions,
     })
-    .map_err(|e| format!("opening the app state in {}: {e}", home.data_dir().display()))?;
+    .map_err(|e| {
+        format!(
+            "opening the app state in {}: {e}",
+            home.data_dir().display()
+        )
+    })?;
     let height = app.info().last_block_height;
     let metrics = Arc::new(Metrics::default());
     metrics.set_height(height);
     let app = Arc::new(Mutex::new(app));
 
-    let server = ServerBuilder::new(ABCI_READ_BUFFER)
-        .bind(
-            config.abci.address,
-            AbciApp::new(app.clone(), metrics.clone()),
-        )
+    let listener = socket::bind(config.abci.address)
         .map_err(|e| format!("ABCI server on {}: {e}", config.abci.address))?;
+    let abci = AbciApp::new(app.clone(), metrics.clone());
     std::thread::Builder::new()
         .name("abci".into())
-        .spawn(move || {
-            if let Err(e) = server.listen() {
-                tracing::error!(%e, "ABCI server stopped");
-            }
-        })
+        .spawn(move || socket::serve(listener, abci))
         .map_err(|e| e.to_string())?;
     if config.metrics.enabled {
         let gauge_app = app.clone();
@@ -131,7 +131,10 @@ pub fn start(options: StartOptions) -> Result<(), String> {
         .map_err(|e| format!("metrics on {}: {e}", config.metrics.address))?;
         println!("  metrics        http://{bound}/metrics");
     }
-    println!("  ABCI           {} (app at height {height})", config.abci.address);
+    println!(
+        "  ABCI           {} (app at height {height})",
+        config.abci.address
+    );
 
     let mut signals = Signals::new([SIGINT, SIGTERM]).map_err(|e| e.to_string())?;
     let mut comet = if options.dev {
@@ -147,7 +150,10 @@ pub fn start(options: StartOptions) -> Result<(), String> {
         println!("  chain          {chain_id}; Ctrl-C stops the app and CometBFT");
         Some(process)
     } else {
-        println!("  waiting for CometBFT (proxy_app = \"tcp://{}\"); Ctrl-C stops", config.abci.address);
+        println!(
+            "  waiting for CometBFT (proxy_app = \"tcp://{}\"); Ctrl-C stops",
+            config.abci.address
+        );
         None
     };
 

@@ -1,5 +1,5 @@
-//! The ABCI 2.0 server: CometBFT 0.38's four connections (consensus, mempool, info, snapshot)
-//! over TCP, each request converted to the [`App`]'s domain types and back.
+//! The ABCI 2.0 application side: each CometBFT 0.38 request converted to the [`App`]'s domain
+//! types and back ([`socket`](super::socket) carries them over TCP).
 //!
 //! One `App` behind a mutex serves every connection, so CometBFT's calls are applied one at a
 //! time in the order they arrive, as its local client does. A failure of this node itself
@@ -8,9 +8,10 @@
 
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
-use tendermint_abci::Application;
 use tendermint_proto::google::protobuf::Timestamp;
 use tendermint_proto::v0_38::abci as pb;
+use tendermint_proto::v0_38::abci::request::Value as Req;
+use tendermint_proto::v0_38::abci::response::Value as Res;
 use tendermint_proto::v0_38::crypto::{ProofOp as PbProofOp, ProofOps};
 
 use crate::app::abci::{
@@ -92,7 +93,47 @@ fn exec_tx_result(outcome: TxOutcome) -> pb::ExecTxResult {
     }
 }
 
-impl Application for AbciApp {
+impl AbciApp {
+    /// Answers one request. State sync and vote extensions are not offered: snapshot offers
+    /// are rejected and vote extensions are empty.
+    pub fn handle(&self, request: pb::Request) -> pb::Response {
+        let value = match request.value {
+            None => Res::Exception(pb::ResponseException {
+                error: "empty ABCI request".into(),
+            }),
+            Some(Req::Echo(req)) => Res::Echo(pb::ResponseEcho {
+                message: req.message,
+            }),
+            Some(Req::Flush(_)) => Res::Flush(pb::ResponseFlush {}),
+            Some(Req::Info(req)) => Res::Info(self.info(req)),
+            Some(Req::InitChain(req)) => Res::InitChain(self.init_chain(req)),
+            Some(Req::Query(req)) => Res::Query(self.query(req)),
+            Some(Req::CheckTx(req)) => Res::CheckTx(self.check_tx(req)),
+            Some(Req::Commit(_)) => Res::Commit(self.commit()),
+            Some(Req::ListSnapshots(_)) => Res::ListSnapshots(Default::default()),
+            Some(Req::OfferSnapshot(_)) => Res::OfferSnapshot(pb::ResponseOfferSnapshot {
+                result: pb::response_offer_snapshot::Result::Reject as i32,
+            }),
+            Some(Req::LoadSnapshotChunk(_)) => Res::LoadSnapshotChunk(Default::default()),
+            Some(Req::ApplySnapshotChunk(_)) => {
+                Res::ApplySnapshotChunk(pb::ResponseApplySnapshotChunk {
+                    result: pb::response_apply_snapshot_chunk::Result::Abort as i32,
+                    ..Default::default()
+                })
+            }
+            Some(Req::PrepareProposal(req)) => Res::PrepareProposal(self.prepare_proposal(req)),
+            Some(Req::ProcessProposal(req)) => Res::ProcessProposal(self.process_proposal(req)),
+            Some(Req::ExtendVote(_)) => Res::ExtendVote(Default::default()),
+            Some(Req::VerifyVoteExtension(_)) => {
+                Res::VerifyVoteExtension(pb::ResponseVerifyVoteExtension {
+                    status: pb::response_verify_vote_extension::VerifyStatus::Accept as i32,
+                })
+            }
+            Some(Req::FinalizeBlock(req)) => Res::FinalizeBlock(self.finalize_block(req)),
+        };
+        pb::Response { value: Some(value) }
+    }
+
     fn info(&self, _request: pb::RequestInfo) -> pb::ResponseInfo {
         let info = self.app().info();
         tracing::info!(

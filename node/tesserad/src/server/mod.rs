@@ -1,3 +1,4 @@
-//! Network front ends of the app: the ABCI server CometBFT drives.
+//! Network front ends of the app: ABCI for CometBFT.
 
 pub mod abci;
+pub mod socket;
