@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # End-to-end tests against a real `tesserad start --dev` (the app and a CometBFT child), on
 # ports of their own (3665x) so that a dev chain of yours on 2665x is left alone:
-#   1. CosmJS (npm): connect, chain id, balance, market state, fee "auto", tx lookup, errors
+#   1. CosmJS (npm): connect, chain id, balance, market state, fee "auto", tx lookup, errors;
+#      cosmrs + tendermint-rpc (crates.io): sign, broadcast_tx_sync, `tx`, queries;
+#      cosmpy (PyPI) over gRPC: balance, contract query, a bank send with simulated gas
 #   2. a small load run: abci_query latency p50/p99 at a fixed rate, and the block interval
 #   3. kill -9 of the app in the middle of a stream of txs, restart, every committed tx there once
 #   4. the same with kill -9 of CometBFT
@@ -16,9 +18,10 @@ cd -- "$ROOT"
 
 ensure_cometbft
 ensure_npm_deps "$ROOT/e2e/cosmjs"
-log "building tesserad"
-cargo build --locked -p tesserad --bin tesserad
+log "building tesserad and the cosmrs client"
+cargo build --locked -p tesserad --bin tesserad -p tessera-e2e --bin cosmrs-e2e
 TESSERAD="$CARGO_TARGET_DIR/debug/tesserad"
+export TESSERA_GRPC=127.0.0.1:39090
 
 HOME_DIR="$(mktemp -d -t tessera-e2e.XXXXXX)"
 export TESSERA_RPC=http://127.0.0.1:36657
@@ -42,6 +45,8 @@ cat >"$HOME_DIR/config/app.toml" <<TOML
 address = "127.0.0.1:36658"
 [metrics]
 address = "127.0.0.1:36661"
+[grpc]
+address = "127.0.0.1:39090"
 [cometbft]
 rpc_address = "tcp://127.0.0.1:36657"
 p2p_address = "tcp://127.0.0.1:36656"
@@ -98,6 +103,10 @@ wait_for_height 2
 
 log "CosmJS"
 (cd e2e/cosmjs && node test.mjs)
+log "cosmrs + tendermint-rpc"
+"$CARGO_TARGET_DIR/debug/cosmrs-e2e"
+log "cosmpy over gRPC"
+"$ROOT/e2e/cosmpy/run.sh"
 
 log "load run"
 (cd e2e/cosmjs && node load.mjs 50 10)

@@ -181,8 +181,16 @@ fn answer(
         "/cosmos.tx.v1beta1.Service/Simulate" => {
             needs_latest("Simulate")?;
             let q: tx_pb::SimulateRequest = decode(height, &req.data)?;
+            // Older clients (cosmpy) send the deprecated `tx` message instead of `tx_bytes`. A
+            // Tx encodes as the TxRaw of its encoded body and auth info, which is what a
+            // simulation needs (signatures are not checked).
+            #[allow(deprecated)]
+            let tx_bytes = match (q.tx_bytes.is_empty(), &q.tx) {
+                (true, Some(tx)) => tx.encode_to_vec(),
+                _ => q.tx_bytes,
+            };
             let outcome = app
-                .simulate(&q.tx_bytes)
+                .simulate(&tx_bytes)
                 .map_err(|e| fail(height, 1, "Internal", e))?;
             if !outcome.is_ok() {
                 return Err(QueryResponse {

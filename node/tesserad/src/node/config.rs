@@ -24,7 +24,25 @@ pub struct Config {
     pub app: AppSection,
     pub abci: AbciSection,
     pub metrics: MetricsSection,
+    pub grpc: GrpcSection,
     pub cometbft: CometSection,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct GrpcSection {
+    pub enabled: bool,
+    /// Cosmos gRPC (auth, bank, tx, wasm, tendermint services), as wasmd's :9090.
+    pub address: SocketAddr,
+}
+
+impl Default for GrpcSection {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            address: ([127, 0, 0, 1], 9090).into(),
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -112,6 +130,7 @@ const HEADER: &str = "\
 #            keep_versions: committed heights kept queryable
 # [abci]     address: where CometBFT's proxy_app connects
 # [metrics]  the app's Prometheus metrics at http://ADDRESS/metrics (CometBFT's: :26660)
+# [grpc]     Cosmos gRPC for clients (auth, bank, tx, wasm, tendermint services)
 # [cometbft] used when tesserad runs CometBFT itself (start --dev): binary, listen addresses,
 #            timeout_commit (the block interval of a one-validator chain)
 

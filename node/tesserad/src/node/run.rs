@@ -13,7 +13,8 @@ use super::dev;
 use crate::app::{genesis, App, AppConfig};
 use crate::metrics::{self, Gauges, Metrics};
 use crate::server::abci::AbciApp;
-use crate::server::socket;
+use crate::server::comet_rpc::CometRpc;
+use crate::server::{grpc, socket};
 
 /// Creates a dev home: `app.toml`, CometBFT's home and keys, and the dev genesis. Refuses an
 /// existing home so that a chain is never overwritten.
@@ -130,6 +131,11 @@ pub fn start(options: StartOptions) -> Result<(), String> {
         })
         .map_err(|e| format!("metrics on {}: {e}", config.metrics.address))?;
         println!("  metrics        http://{bound}/metrics");
+    }
+    if config.grpc.enabled {
+        let rpc = CometRpc::new(&config.cometbft.rpc_address);
+        grpc::spawn(config.grpc.address, grpc::Backend::new(app.clone(), rpc))?;
+        println!("  gRPC           {}", config.grpc.address);
     }
     println!(
         "  ABCI           {} (app at height {height})",
