@@ -119,6 +119,25 @@ ensure_cometbft() {
   cometbft_is_current || die "go install put '$(command -v cometbft)' on PATH, which reports '$(cometbft version 2>&1)'"
 }
 
+# The .proto sources behind tesserad's gRPC reflection (node/tesserad/proto-deps.txt), from their
+# Go modules into Go's module cache, where node/tesserad/build.rs reads them.
+ensure_proto_sources() {
+  need_cmd go "Go fetches the Cosmos .proto sources (go mod download)"
+  local module version _ missing=()
+  while read -r module version _; do
+    [[ -z "$module" || "$module" == \#* ]] && continue
+    [[ -d "$(go env GOMODCACHE)/$(go_module_dir "$module")@$version" ]] || missing+=("$module@$version")
+  done <"$ROOT/node/tesserad/proto-deps.txt"
+  ((${#missing[@]} == 0)) && return 0
+  log "downloading .proto sources: ${missing[*]}"
+  (cd -- "$(mktemp -d)" && GOFLAGS=-mod=mod go mod download "${missing[@]}")
+}
+
+# Go's module cache escapes upper-case letters as '!' + lower case.
+go_module_dir() {
+  printf '%s' "$1" | sed -E 's/([A-Z])/!\L\1/g'
+}
+
 # ensure_npm_deps DIR: `npm ci` in DIR when its lockfile changed since the last install.
 ensure_npm_deps() {
   local dir=$1 stamp="$1/node_modules/.tessera-lock"

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the toolchain pieces the build and tests need, skipping what is already there:
 # rustfmt, clippy, the wasm32-unknown-unknown target, binaryen's wasm-opt (npm, pinned in
-# scripts/package-lock.json), cosmwasm-check and CometBFT (go install, pinned). Needs rustup,
+# scripts/package-lock.json), cosmwasm-check, CometBFT (go install, pinned) and the Cosmos .proto
+# sources behind gRPC reflection (go mod download, pinned in node/tesserad/proto-deps.txt). Needs rustup,
 # cargo, Go 1.22+ and Node.js 18+ with npm.
 set -euo pipefail
 
@@ -14,4 +15,5 @@ ensure_wasm_target
 ensure_wasm_opt
 ensure_cosmwasm_check
 ensure_cometbft
+ensure_proto_sources
 log "toolchain ready: $(rustc --version); wasm-opt $("$WASM_OPT" --version | awk '{print $3}'); $(cosmwasm-check --version); cometbft $(cometbft version)"

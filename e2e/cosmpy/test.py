@@ -2,7 +2,8 @@
 
 Connects, reads the chain id, queries a balance and the market contract, derives alice's
 key from her mnemonic, and sends 777utsr from alice to bob with the gas estimated by
-simulation, waiting for the tx. Prints one "ok ..." line per check; on the first failure
+simulation, waiting for the tx; then lists and describes the services through server
+reflection (grpcio-reflection, as grpcurl would). Prints one "ok ..." line per check; on the first failure
 prints "FAIL <step>: <reason>" and exits 1.
 
     TESSERA_GRPC=127.0.0.1:9090 .venv/bin/python test.py      (or: ./run.sh)
@@ -21,6 +22,10 @@ import traceback
 from pathlib import Path
 
 import grpc
+from google.protobuf.descriptor_pool import DescriptorPool
+from grpc_reflection.v1alpha.proto_reflection_descriptor_database import (
+    ProtoReflectionDescriptorDatabase,
+)
 from cosmpy.aerial.client import LedgerClient, NetworkConfig
 from cosmpy.aerial.contract import LedgerContract
 from cosmpy.aerial.exceptions import BroadcastError, QueryTimeoutError
@@ -57,6 +62,17 @@ DEV_ACCOUNTS = Path(__file__).resolve().parents[2] / "chain-config" / "dev-accou
 
 class CheckFailed(Exception):
     pass
+
+
+# The services the node serves, all of which reflection must describe.
+SERVED_SERVICES = (
+    "cosmos.auth.v1beta1.Query",
+    "cosmos.bank.v1beta1.Query",
+    "cosmos.tx.v1beta1.Service",
+    "cosmwasm.wasm.v1.Query",
+    "cosmos.base.tendermint.v1beta1.Service",
+    "cosmos.consensus.v1.Query",
+)
 
 
 def check(condition, what):
@@ -246,6 +262,21 @@ def main():
             f"(gas {res.gas_used}/{res.gas_wanted}, alice paid {alice_before - alice_after - SEND_AMOUNT}{DENOM} in fees, "
             f"{time.monotonic() - started:.1f} s)"
         )
+
+        # -- 6. server reflection, as grpcurl uses it -------------------------------------
+        step = "reflection"
+        reflection_db = ProtoReflectionDescriptorDatabase(grpc.insecure_channel(target))
+        services = set(reflection_db.get_services())
+        missing = sorted(set(SERVED_SERVICES) - services)
+        check(not missing, f"reflection lists {sorted(services)}, missing {missing}")
+        pool = DescriptorPool(reflection_db)
+        balance = pool.FindMethodByName("cosmos.bank.v1beta1.Query.Balance")
+        check(
+            balance.input_type.full_name == "cosmos.bank.v1beta1.QueryBalanceRequest",
+            f"Balance takes {balance.input_type.full_name}",
+        )
+        smart = pool.FindMethodByName("cosmwasm.wasm.v1.Query.SmartContractState")
+        print(f"ok   reflection describes {len(services)} services, e.g. {smart.full_name}({smart.input_type.name})")
     except Exception as err:  # pylint: disable=broad-except  # every failure reads the same
         print(f"FAIL {step}: {describe(err, deadlines)}", file=sys.stderr)
         return 1

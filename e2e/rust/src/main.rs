@@ -191,6 +191,38 @@ async fn run() -> Result<()> {
         "bob had {before}, now {after}, expected +{amount}"
     );
     println!("ok   bob's balance grew by {amount}");
+
+    // Bad input is an answer, never a crash: garbage tx bytes, a malformed query.
+    let garbage = client
+        .broadcast_tx_sync(vec![0xde, 0xad, 0xbe, 0xef])
+        .await?;
+    ensure!(
+        garbage.code.value() == 2 && !garbage.log.is_empty(),
+        "garbage tx: code {:?}, log {:?}",
+        garbage.code,
+        garbage.log
+    );
+    let bad = client
+        .abci_query(
+            Some("/cosmos.bank.v1beta1.Query/Balance".into()),
+            vec![0xff, 0xff],
+            None,
+            false,
+        )
+        .await?;
+    ensure!(bad.code.is_err(), "a malformed query was answered: {bad:?}");
+    let height = client.status().await?.sync_info.latest_block_height;
+    tokio::time::sleep(Duration::from_millis(2_500)).await;
+    let later = client.status().await?.sync_info.latest_block_height;
+    ensure!(
+        later > height,
+        "the chain stopped at {height} after bad input"
+    );
+    println!(
+        "ok   bad input refused (tx code 2: {}; query code {}), blocks go on",
+        garbage.log,
+        bad.code.value()
+    );
     Ok(())
 }
 

@@ -135,7 +135,12 @@ pub fn start(options: StartOptions) -> Result<(), String> {
     if config.grpc.enabled {
         let rpc = CometRpc::new(&config.cometbft.rpc_address);
         grpc::spawn(config.grpc.address, grpc::Backend::new(app.clone(), rpc))?;
-        println!("  gRPC           {}", config.grpc.address);
+        let reflection = if grpc::has_reflection() {
+            "with reflection"
+        } else {
+            "no reflection: built without the Cosmos .proto sources"
+        };
+        println!("  gRPC           {} ({reflection})", config.grpc.address);
     }
     println!(
         "  ABCI           {} (app at height {height})",

@@ -9,6 +9,9 @@
 //! methods that need CometBFT (node info, blocks, broadcast, tx lookup) are answered from its
 //! RPC by [`grpc_answers`](super::grpc_answers). The height of an answer travels in the
 //! `x-cosmos-block-height` metadata both ways, as in the SDK.
+//!
+//! Server reflection (v1 and v1alpha, for grpcurl and friends) describes these services from
+//! the Cosmos SDK's and wasmd's own `.proto` files, compiled by build.rs.
 
 // tonic's `Status` is the answer of a failed call, built once per call; boxing it would only add
 // an allocation.
@@ -32,6 +35,9 @@ use super::comet_rpc::CometRpc;
 use super::grpc_answers;
 use crate::app::abci::QueryRequest;
 use crate::app::App;
+
+/// The file descriptors of the served services (empty when built without their sources).
+const DESCRIPTORS: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/cosmos_descriptors.bin"));
 
 /// The SDK's height metadata key.
 const HEIGHT_HEADER: &str = "x-cosmos-block-height";
@@ -273,6 +279,46 @@ where
     }
 }
 
+/// Adds reflection of exactly the served services (v1, and v1alpha for older clients) to
+/// `router`; nothing when built without the descriptors.
+fn with_reflection(
+    router: tonic::transport::server::Router,
+) -> Result<tonic::transport::server::Router, String> {
+    if DESCRIPTORS.is_empty() {
+        tracing::warn!(
+            "built without the Cosmos .proto sources: gRPC reflection is off (run scripts/setup.sh and rebuild)"
+        );
+        return Ok(router);
+    }
+    let names = [
+        AuthQuery::NAME,
+        BankQuery::NAME,
+        TxService::NAME,
+        WasmQuery::NAME,
+        TendermintService::NAME,
+        ConsensusQuery::NAME,
+    ];
+    let builder = || {
+        names.iter().fold(
+            tonic_reflection::server::Builder::configure()
+                .register_encoded_file_descriptor_set(DESCRIPTORS),
+            |b, name| b.with_service_name(*name),
+        )
+    };
+    let v1 = builder()
+        .build_v1()
+        .map_err(|e| format!("gRPC reflection: {e}"))?;
+    let v1alpha = builder()
+        .build_v1alpha()
+        .map_err(|e| format!("gRPC reflection: {e}"))?;
+    Ok(router.add_service(v1).add_service(v1alpha))
+}
+
+/// Whether this build serves gRPC reflection.
+pub fn has_reflection() -> bool {
+    !DESCRIPTORS.is_empty()
+}
+
 /// Serves gRPC on `addr` from a runtime of its own until the process ends.
 pub fn spawn(addr: SocketAddr, backend: Backend) -> Result<(), String> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -286,19 +332,19 @@ pub fn spawn(addr: SocketAddr, backend: Backend) -> Result<(), String> {
         .block_on(tokio::net::TcpListener::bind(addr))
         .map_err(|e| format!("gRPC on {addr}: {e}"))?;
     let backend = Arc::new(backend);
+    let router = tonic::transport::Server::builder()
+        .add_service(Forward::<AuthQuery>::new(backend.clone()))
+        .add_service(Forward::<BankQuery>::new(backend.clone()))
+        .add_service(Forward::<TxService>::new(backend.clone()))
+        .add_service(Forward::<WasmQuery>::new(backend.clone()))
+        .add_service(Forward::<TendermintService>::new(backend.clone()))
+        .add_service(Forward::<ConsensusQuery>::new(backend));
+    let router = with_reflection(router)?;
     std::thread::Builder::new()
         .name("grpc".into())
         .spawn(move || {
             let incoming = tokio_stream::wrappers::TcpListenerStream::new(listener);
-            let server = tonic::transport::Server::builder()
-                .add_service(Forward::<AuthQuery>::new(backend.clone()))
-                .add_service(Forward::<BankQuery>::new(backend.clone()))
-                .add_service(Forward::<TxService>::new(backend.clone()))
-                .add_service(Forward::<WasmQuery>::new(backend.clone()))
-                .add_service(Forward::<TendermintService>::new(backend.clone()))
-                .add_service(Forward::<ConsensusQuery>::new(backend))
-                .serve_with_incoming(incoming);
-            if let Err(e) = runtime.block_on(server) {
+            if let Err(e) = runtime.block_on(router.serve_with_incoming(incoming)) {
                 tracing::error!(%e, "gRPC server stopped");
             }
         })
