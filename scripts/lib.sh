@@ -120,22 +120,16 @@ ensure_cometbft() {
 }
 
 # The .proto sources behind tesserad's gRPC reflection (node/tesserad/proto-deps.txt), from their
-# Go modules into Go's module cache, where node/tesserad/build.rs reads them.
+# Go modules into Go's module cache, where node/tesserad/build.rs reads them. `go mod download`
+# answers from the cache when they are there already.
 ensure_proto_sources() {
   need_cmd go "Go fetches the Cosmos .proto sources (go mod download)"
-  local module version _ missing=()
-  while read -r module version _; do
-    [[ -z "$module" || "$module" == \#* ]] && continue
-    [[ -d "$(go env GOMODCACHE)/$(go_module_dir "$module")@$version" ]] || missing+=("$module@$version")
-  done <"$ROOT/node/tesserad/proto-deps.txt"
-  ((${#missing[@]} == 0)) && return 0
-  log "downloading .proto sources: ${missing[*]}"
-  (cd -- "$(mktemp -d)" && GOFLAGS=-mod=mod go mod download "${missing[@]}")
-}
-
-# Go's module cache escapes upper-case letters as '!' + lower case.
-go_module_dir() {
-  printf '%s' "$1" | sed -E 's/([A-Z])/!\L\1/g'
+  local modules
+  modules=$(awk '!/^#/ && NF >= 2 { print $1 "@" $2 }' "$ROOT/node/tesserad/proto-deps.txt")
+  # shellcheck disable=SC2086 # one module@version per word
+  # Outside any Go module (the repository has no go.mod), module@version arguments need none.
+  (cd -- "$ROOT" && go mod download $modules) ||
+    die "go mod download of the .proto sources failed: $(tr '\n' ' ' <<<"$modules")"
 }
 
 # ensure_npm_deps DIR: `npm ci` in DIR when its lockfile changed since the last install.

@@ -107,7 +107,7 @@ pub fn start(options: StartOptions) -> Result<(), String> {
     metrics.set_height(height);
     let app = Arc::new(Mutex::new(app));
 
-    let listener = socket::bind(config.abci.address)
+    let listener = std::net::TcpListener::bind(config.abci.address)
         .map_err(|e| format!("ABCI server on {}: {e}", config.abci.address))?;
     let abci = AbciApp::new(app.clone(), metrics.clone());
     std::thread::Builder::new()
@@ -115,13 +115,14 @@ pub fn start(options: StartOptions) -> Result<(), String> {
         .spawn(move || socket::serve(listener, abci))
         .map_err(|e| e.to_string())?;
     if config.metrics.enabled {
-        let gauge_app = app.clone();
+        // The host shares its cache: a scrape reads the counters without waiting for a block.
+        let host = app
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .host()
+            .clone();
         let bound = metrics::serve(config.metrics.address, metrics.clone(), move || {
-            let stats = gauge_app
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .host()
-                .cache_stats();
+            let stats = host.cache_stats();
             Gauges {
                 vm_cache_hits_pinned: stats.hits_pinned_memory_cache.into(),
                 vm_cache_hits_memory: stats.hits_memory_cache.into(),

@@ -247,18 +247,14 @@ pub fn broadcast(rpc: &CometRpc, request: &[u8]) -> Result<Vec<u8>, Failure> {
 }
 
 /// One tx as CometBFT's `tx` / `tx_search` return it, as the SDK's `(Tx, TxResponse)`.
-fn tx_answer(rpc: &CometRpc, found: &Value) -> Result<(tx_pb::Tx, TxResponse), Failure> {
+/// `timestamp` is the time of the block at `found`'s height (see [`block_times`]).
+fn tx_answer(found: &Value, timestamp: String) -> (tx_pb::Tx, TxResponse) {
     let raw = base64_bytes(&found["tx"]);
     // TxRaw and Tx share field numbers (body and auth info as bytes), so the raw bytes are
     // the Tx's encoding as well.
     let tx = tx_pb::Tx::decode(raw.as_slice()).unwrap_or_default();
     let result = &found["tx_result"];
     let height = int_of(&found["height"]);
-    let timestamp = rpc
-        .call("header", &[("height", height.to_string())])
-        .ok()
-        .map(|h| str_of(&h["header"]["time"]))
-        .unwrap_or_default();
     let events = result["events"]
         .as_array()
         .map(|events| {
@@ -305,7 +301,36 @@ fn tx_answer(rpc: &CometRpc, found: &Value) -> Result<(tx_pb::Tx, TxResponse), F
         timestamp,
         events,
     };
-    Ok((tx, response))
+    (tx, response)
+}
+
+/// Block times by height, each fetched once (a page of txs often shares a few blocks). A
+/// header CometBFT cannot give leaves the time empty, as the SDK does for a pruned block.
+struct BlockTimes<'a> {
+    rpc: &'a CometRpc,
+    known: std::collections::HashMap<i64, String>,
+}
+
+fn block_times(rpc: &CometRpc) -> BlockTimes<'_> {
+    BlockTimes {
+        rpc,
+        known: Default::default(),
+    }
+}
+
+impl BlockTimes<'_> {
+    fn of(&mut self, found: &Value) -> String {
+        let height = int_of(&found["height"]);
+        let rpc = self.rpc;
+        self.known
+            .entry(height)
+            .or_insert_with(|| {
+                rpc.call("header", &[("height", height.to_string())])
+                    .map(|h| str_of(&h["header"]["time"]))
+                    .unwrap_or_default()
+            })
+            .clone()
+    }
 }
 
 pub fn get_tx(rpc: &CometRpc, request: &[u8]) -> Result<Vec<u8>, Failure> {
@@ -326,7 +351,7 @@ pub fn get_tx(rpc: &CometRpc, request: &[u8]) -> Result<Vec<u8>, Failure> {
                 unavailable(e)
             }
         })?;
-    let (tx, tx_response) = tx_answer(rpc, &found)?;
+    let (tx, tx_response) = tx_answer(&found, block_times(rpc).of(&found));
     Ok(tx_pb::GetTxResponse {
         tx: Some(tx),
         tx_response: Some(tx_response),
@@ -366,8 +391,9 @@ pub fn txs_by_event(rpc: &CometRpc, request: &[u8]) -> Result<Vec<u8>, Failure> 
         .map_err(|e| (tonic::Code::InvalidArgument, e))?;
     let mut txs = Vec::new();
     let mut tx_responses = Vec::new();
+    let mut times = block_times(rpc);
     for found in result["txs"].as_array().into_iter().flatten() {
-        let (tx, response) = tx_answer(rpc, found)?;
+        let (tx, response) = tx_answer(found, times.of(found));
         txs.push(tx);
         tx_responses.push(response);
     }

@@ -4,7 +4,7 @@
 //! server does, and Nagle is off: a response must not wait for the ACK of the previous one.
 
 use std::io::{BufReader, BufWriter, ErrorKind, Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::net::{TcpListener, TcpStream};
 
 use cosmos_sdk_proto::prost::Message;
 use tendermint_proto::v0_38::abci::{request, Request};
@@ -13,11 +13,6 @@ use super::abci::AbciApp;
 
 /// Largest request accepted: a block of txs comes in one `FinalizeBlock`.
 const MAX_MESSAGE_BYTES: usize = 128 * 1024 * 1024;
-
-/// Binds `addr` for CometBFT's connections.
-pub fn bind(addr: SocketAddr) -> std::io::Result<TcpListener> {
-    TcpListener::bind(addr)
-}
 
 /// Serves every connection on its own thread until the process ends.
 pub fn serve(listener: TcpListener, app: AbciApp) {
