@@ -5,7 +5,8 @@
 #      cosmrs + tendermint-rpc (crates.io): sign, broadcast_tx_sync, `tx`, queries;
 #      cosmpy (PyPI) over gRPC: balance, contract query, a bank send with simulated gas
 #   2. a small load run: abci_query latency p50/p99 at a fixed rate, and the block interval
-#   3. kill -9 of the app in the middle of a stream of txs, restart, every committed tx there once
+#   3. kill -9 of the app in the middle of a stream of txs, restart: every tx committed before
+#      the kill still there once at its height, the same app hash, no accepted tx twice
 #   4. the same with kill -9 of CometBFT
 #   5. Ctrl-C (SIGINT) stops both cleanly
 # Run by scripts/test.sh; alone: scripts/../e2e/run.sh (needs artifacts/ and a built tesserad).
@@ -78,11 +79,12 @@ comet_pid() {
 
 # crash_and_recover WHAT PID: streams txs, kill -9s PID mid-stream, restarts, verifies.
 crash_and_recover() {
-  local what=$1 victim=$2 sent="$HOME_DIR/sent-$1.jsonl" before
+  local what=$1 victim=$2 sent="$HOME_DIR/sent-$1.jsonl" snap="$HOME_DIR/snap-$1.json" before
   log "crash test: kill -9 of $what during a stream of txs"
   (cd e2e/cosmjs && node crash.mjs stream "$sent") &
   local stream_pid=$!
   sleep 3
+  (cd e2e/cosmjs && node crash.mjs snapshot "$sent" "$snap")
   before=$(height)
   kill -KILL "$victim"
   wait "$stream_pid" || die "the tx stream failed"
@@ -94,7 +96,7 @@ crash_and_recover() {
   [[ -z "$(comet_pid)" ]] || die "CometBFT did not stop after the app died"
   start_node
   wait_for_height $((before + 3))
-  (cd e2e/cosmjs && node crash.mjs verify "$sent")
+  (cd e2e/cosmjs && node crash.mjs verify "$sent" "$snap")
 }
 
 log "starting tesserad start --dev in $HOME_DIR"

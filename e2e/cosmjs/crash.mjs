@@ -3,10 +3,16 @@
 //   node crash.mjs stream FILE   sign bob→alice sends and broadcast them (broadcast_tx_sync)
 //                                until the node stops answering; append each accepted tx
 //                                (hash, amount) to FILE as a JSON line
-//   node crash.mjs verify FILE   after a restart: every accepted tx is on chain at most once,
-//                                and bob's sequence and alice's receipts match exactly the
-//                                txs found, so nothing committed was lost or applied twice
-import { appendFileSync, readFileSync, existsSync } from "node:fs";
+//   node crash.mjs snapshot FILE SNAP
+//                                just before the kill: which accepted txs are committed (and
+//                                at what height), the last height and its app hash, into SNAP
+//   node crash.mjs verify FILE SNAP
+//                                after a restart: every tx committed before the crash is still
+//                                there exactly once at the same height, the app hash of the last
+//                                height before the crash is unchanged, every accepted tx is on
+//                                chain at most once, and the sender's txs found by event match
+//                                those found by hash
+import { appendFileSync, readFileSync, existsSync, writeFileSync } from "node:fs";
 import { toHex } from "@cosmjs/encoding";
 import { sha256 } from "@cosmjs/crypto";
 import { DirectSecp256k1HdWallet } from "@cosmjs/proto-signing";
@@ -18,7 +24,7 @@ const devAccounts = JSON.parse(
   readFileSync(new URL("../../chain-config/dev-accounts.json", import.meta.url)),
 ).accounts;
 const account = (name) => devAccounts.find((a) => a.name === name);
-const [mode, file] = process.argv.slice(2);
+const [mode, file, snapFile] = process.argv.slice(2);
 const MEMO = "crash-test";
 
 async function stream() {
@@ -56,12 +62,60 @@ async function stream() {
   }
 }
 
-async function verify() {
-  const sent = existsSync(file)
+function accepted() {
+  return existsSync(file)
     ? readFileSync(file, "utf8").trim().split("\n").filter(Boolean).map((l) => JSON.parse(l))
     : [];
-  if (sent.length === 0) throw new Error("no tx was accepted before the crash");
+}
+
+async function rpcResult(path) {
+  const body = await (await fetch(`${rpc}${path}`)).json();
+  if (body.error) throw new Error(`${path}: ${JSON.stringify(body.error)}`);
+  return body.result;
+}
+
+// The app hash the app answered for block `height` (FinalizeBlock), as hex.
+async function appHashOf(height) {
+  const b64 = (await rpcResult(`/block_results?height=${height}`)).app_hash;
+  return Buffer.from(b64, "base64").toString("hex").toUpperCase();
+}
+
+// The app hash after `height` as the chain recorded it: in the header of the next block,
+// which after a crash is built on the restarted app's state.
+async function appHashInNextHeader(height) {
+  return (await rpcResult(`/block?height=${height + 1}`)).block.header.app_hash;
+}
+
+async function snapshot() {
   const client = await StargateClient.connect(rpc);
+  const committed = {};
+  for (const { hash } of accepted()) {
+    const hits = await client.searchTx(`tx.hash='${hash}'`);
+    if (hits.length === 1) committed[hash] = hits[0].height;
+  }
+  const status = await rpcResult("/status");
+  const height = Number(status.sync_info.latest_block_height);
+  writeFileSync(snapFile, JSON.stringify({ committed, height, appHash: await appHashOf(height) }));
+}
+
+async function verify() {
+  const sent = accepted();
+  if (sent.length === 0) throw new Error("no tx was accepted before the crash");
+  const snap = JSON.parse(readFileSync(snapFile, "utf8"));
+  const client = await StargateClient.connect(rpc);
+  for (const [hash, height] of Object.entries(snap.committed)) {
+    const hits = await client.searchTx(`tx.hash='${hash}'`);
+    if (hits.length !== 1 || hits[0].height !== height) {
+      throw new Error(
+        `tx ${hash}, committed at height ${height} before the crash, is now found ${hits.length} ` +
+          `time(s)${hits.length ? ` at height ${hits[0].height}` : ""}`,
+      );
+    }
+  }
+  const appHash = await appHashInNextHeader(snap.height);
+  if (appHash !== snap.appHash) {
+    throw new Error(`app hash after height ${snap.height} was ${snap.appHash}, is now ${appHash}`);
+  }
   let found = 0;
   let foundTotal = 0n;
   for (const { hash, amount } of sent) {
@@ -82,14 +136,17 @@ async function verify() {
   }
   console.log(
     `verify: ${sent.length} accepted before the crash, ${found} committed exactly once ` +
-      `(${foundTotal}utsr), ${sent.length - found} dropped with the mempool`,
+      `(${foundTotal}utsr; ${Object.keys(snap.committed).length} seen committed just before ` +
+      `the kill, all still there; app hash after height ${snap.height} unchanged), ` +
+      `${sent.length - found} dropped with the mempool`,
   );
   if (found === 0) throw new Error("no tx of the stream was committed");
 }
 
-const run = mode === "stream" ? stream : mode === "verify" ? verify : null;
-if (!run || !file) {
-  console.error("usage: node crash.mjs stream|verify FILE");
+const modes = { stream, snapshot, verify };
+const run = modes[mode];
+if (!run || !file || (mode !== "stream" && !snapFile)) {
+  console.error("usage: node crash.mjs stream FILE | snapshot FILE SNAP | verify FILE SNAP");
   process.exit(2);
 }
 run().catch((err) => {
