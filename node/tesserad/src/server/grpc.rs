@@ -71,10 +71,7 @@ impl Backend {
                 from_comet(grpc_answers::block(rpc, None))
             }
             "/cosmos.base.tendermint.v1beta1.Service/GetBlockByHeight" => {
-                use cosmos_sdk_proto::prost::Message as _;
-                let req = cosmos_sdk_proto::cosmos::base::tendermint::v1beta1::GetBlockByHeightRequest::decode(body)
-                    .map_err(|e| Status::invalid_argument(e.to_string()))?;
-                from_comet(grpc_answers::block(rpc, Some(req.height)))
+                from_comet(grpc_answers::block_by_height(rpc, body))
             }
             "/cosmos.consensus.v1.Query/Params" => from_comet(grpc_answers::consensus_params(rpc)),
             "/cosmos.tx.v1beta1.Service/BroadcastTx" => {

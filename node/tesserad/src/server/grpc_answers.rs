@@ -218,6 +218,11 @@ pub fn consensus_params(rpc: &CometRpc) -> Result<Vec<u8>, Failure> {
     Ok(out)
 }
 
+pub fn block_by_height(rpc: &CometRpc, request: &[u8]) -> Result<Vec<u8>, Failure> {
+    let req = tm_pb::GetBlockByHeightRequest::decode(request).map_err(bad_request)?;
+    block(rpc, Some(req.height))
+}
+
 pub fn broadcast(rpc: &CometRpc, request: &[u8]) -> Result<Vec<u8>, Failure> {
     let req = tx_pb::BroadcastTxRequest::decode(request).map_err(bad_request)?;
     if req.tx_bytes.is_empty() {
