@@ -30,11 +30,12 @@ const DENOM: &str = "utsr";
 const MARKET_CODE_ID: u64 = 2;
 
 fn dev_account(name: &str) -> Result<(String, String)> {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../chain-config/dev-accounts.json"
-    );
-    let file: Value = serde_json::from_str(&std::fs::read_to_string(path)?)?;
+    // Relative to the checkout root, where e2e/run.sh runs it (not a compile-time path: the
+    // target dir is shared between checkouts).
+    let path = "chain-config/dev-accounts.json";
+    let file: Value = serde_json::from_str(
+        &std::fs::read_to_string(path).with_context(|| format!("reading {path}"))?,
+    )?;
     let account = file["accounts"]
         .as_array()
         .and_then(|a| a.iter().find(|a| a["name"] == name))

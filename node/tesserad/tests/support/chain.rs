@@ -46,7 +46,9 @@ pub fn genesis_bytes(accounts: Vec<(String, u128)>) -> Vec<u8> {
 }
 
 pub fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+    // At run time: with a target dir shared between checkouts, a compile-time path would name
+    // whichever checkout built this test binary.
+    PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").expect("run by cargo test")).join("../..")
 }
 
 /// A chain in a box: one app on a temp dir, blocks one second apart unless told otherwise.

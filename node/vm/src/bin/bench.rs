@@ -111,7 +111,7 @@ fn main() {
     let dir = args
         .next()
         .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../artifacts")));
+        .unwrap_or_else(|| PathBuf::from("artifacts"));
     let n: u64 = args.next().and_then(|s| s.parse().ok()).unwrap_or(2000);
     let cache_dir = std::env::temp_dir().join(format!("tessera-vm-bench-{}", std::process::id()));
     let host = match WasmHost::new(VmConfig::new(&cache_dir), Arc::new(MemBank)) {

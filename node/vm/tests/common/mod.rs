@@ -29,10 +29,16 @@ pub const TSR: u128 = 1_000_000;
 /// Generous SDK gas for steps that are not about gas.
 pub const GAS: u64 = 50_000_000;
 
+/// The checkout, found at run time: with a target dir shared between checkouts, a compile-time
+/// path would name whichever checkout built this test binary.
+pub fn root() -> PathBuf {
+    PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").expect("run by cargo test")).join("../..")
+}
+
 /// The artifact `name.wasm`, or a panic that says how to build it.
 pub fn wasm(name: &str) -> Vec<u8> {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../artifacts")
+    let path = root()
+        .join("artifacts")
         .join(format!("{name}.wasm"));
     std::fs::read(&path).unwrap_or_else(|e| {
         panic!(
