@@ -1,0 +1,102 @@
+//! What can go wrong talking to a Tessera node, in words a user can act on: a failed tx says its
+//! code, codespace and log; a missing account says it has never been funded.
+
+use thiserror::Error;
+
+#[derive(Debug, Error)]
+pub enum Error {
+    /// The node could not be reached or answered something that is not a valid RPC response.
+    #[error("node {url}: {method}: {message}")]
+    Rpc {
+        url: String,
+        method: &'static str,
+        message: String,
+    },
+    /// The app answered a query with an error.
+    #[error("query {path} failed: {}", describe_code(*code, codespace, log))]
+    Query {
+        path: String,
+        code: u32,
+        codespace: String,
+        log: String,
+    },
+    /// The mempool refused the tx (CheckTx): nothing was charged.
+    #[error("tx {hash} refused before inclusion: {}", describe_code(*code, codespace, log))]
+    Refused {
+        hash: String,
+        code: u32,
+        codespace: String,
+        log: String,
+    },
+    /// The tx was included in a block but failed: its fee was charged, its messages undone.
+    #[error("tx {hash} failed at height {height}: {} (gas used {gas_used} of {gas_wanted})", describe_code(*code, codespace, log))]
+    Failed {
+        hash: String,
+        height: u64,
+        code: u32,
+        codespace: String,
+        log: String,
+        gas_wanted: u64,
+        gas_used: u64,
+    },
+    /// Simulating the tx to estimate gas failed: the tx would fail, nothing was sent.
+    #[error("simulation failed, nothing was sent: {}", describe_code(*code, codespace, log))]
+    Simulation {
+        code: u32,
+        codespace: String,
+        log: String,
+    },
+    #[error("tx {hash} was accepted into the mempool but not committed within {waited_secs} s; it may still be included later")]
+    NotCommitted { hash: String, waited_secs: u64 },
+    #[error("{what} did not happen within {waited_secs} s")]
+    Timeout { what: String, waited_secs: u64 },
+    #[error("account {address} does not exist on chain yet: send it some tokens first")]
+    UnknownAccount { address: String },
+    #[error("the node answered {what} with data that does not decode: {reason}")]
+    Decode { what: String, reason: String },
+    /// Something the caller passed in is malformed; nothing was sent.
+    #[error("invalid {what}: {reason}")]
+    Invalid { what: String, reason: String },
+    #[error(transparent)]
+    Validation(#[from] tessera_api::ValidationError),
+    #[error(transparent)]
+    Key(#[from] crate::keys::KeyError),
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    pub fn invalid(what: impl Into<String>, reason: impl std::fmt::Display) -> Self {
+        Error::Invalid {
+            what: what.into(),
+            reason: reason.to_string(),
+        }
+    }
+
+    pub fn decode(what: impl Into<String>, reason: impl std::fmt::Display) -> Self {
+        Error::Decode {
+            what: what.into(),
+            reason: reason.to_string(),
+        }
+    }
+
+    /// The on-chain error code, when the chain gave one.
+    pub fn code(&self) -> Option<u32> {
+        match self {
+            Error::Query { code, .. }
+            | Error::Refused { code, .. }
+            | Error::Failed { code, .. }
+            | Error::Simulation { code, .. } => Some(*code),
+            _ => None,
+        }
+    }
+}
+
+fn describe_code(code: u32, codespace: &str, log: &str) -> String {
+    let space = if codespace.is_empty() {
+        String::new()
+    } else {
+        format!(" ({codespace})")
+    };
+    format!("code {code}{space}: {log}")
+}

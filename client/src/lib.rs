@@ -1,0 +1,30 @@
+//! The Tessera client library: what the `tessera` CLI, the provider daemon and CI tools use to
+//! talk to a chain.
+//!
+//! - [`keys`]: BIP-39 mnemonics, keys on the Cosmos HD path, `file` / `test` / `memory` keyrings
+//! - [`node::Node`]: status, queries over `abci_query`, simulate, broadcast, wait for a tx
+//! - [`tx`]: messages, `--gas auto` through Simulate, fees, SIGN_MODE_DIRECT signing
+//! - [`contracts`]: the market, registry and governance contracts as typed calls and queries
+//! - [`events::BlockFollower`]: every block's events, in order, resuming where it stopped
+//! - [`manifest`]: deployment manifests (re-exported from `tessera-manifest`)
+//!
+//! ```no_run
+//! # async fn demo() -> tessera_client::Result<()> {
+//! use tessera_client::{contracts::{Contracts, Tessera}, node::Node};
+//! let chain = Tessera::connect(Node::connect("http://127.0.0.1:26657")?, Contracts::default()).await?;
+//! let params = chain.market_params().await?;
+//! println!("take rate {} bps", params.take_rate_bps);
+//! # Ok(()) }
+//! ```
+
+pub mod coin;
+pub mod contracts;
+pub mod error;
+pub mod events;
+pub mod keys;
+pub mod node;
+pub mod tx;
+
+pub use error::{Error, Result};
+pub use tessera_api as api;
+pub use tessera_manifest as manifest;
