@@ -18,7 +18,12 @@ pub fn parse_coin(text: &str) -> Result<Coin> {
     let text = text.trim();
     let split = text
         .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .ok_or_else(|| Error::invalid("amount", format!("{text:?} has no denom; write e.g. 5000000utsr or 5tsr")))?;
+        .ok_or_else(|| {
+            Error::invalid(
+                "amount",
+                format!("{text:?} has no denom; write e.g. 5000000utsr or 5tsr"),
+            )
+        })?;
     let (number, denom) = text.split_at(split);
     if number.is_empty() {
         return Err(Error::invalid(
@@ -122,10 +127,22 @@ mod tests {
 
     #[test]
     fn coins_parse_in_base_and_display_units() {
-        assert_eq!(parse_coin("5000000utsr").unwrap(), Coin::new(5_000_000u128, "utsr"));
-        assert_eq!(parse_coin("5tsr").unwrap(), Coin::new(5_000_000u128, "utsr"));
-        assert_eq!(parse_coin("1.25TSR").unwrap(), Coin::new(1_250_000u128, "utsr"));
-        assert_eq!(parse_coin("7ibc/AB12").unwrap(), Coin::new(7u128, "ibc/AB12"));
+        assert_eq!(
+            parse_coin("5000000utsr").unwrap(),
+            Coin::new(5_000_000u128, "utsr")
+        );
+        assert_eq!(
+            parse_coin("5tsr").unwrap(),
+            Coin::new(5_000_000u128, "utsr")
+        );
+        assert_eq!(
+            parse_coin("1.25TSR").unwrap(),
+            Coin::new(1_250_000u128, "utsr")
+        );
+        assert_eq!(
+            parse_coin("7ibc/AB12").unwrap(),
+            Coin::new(7u128, "ibc/AB12")
+        );
         assert_eq!(parse_coins("1utsr, 2tsr").unwrap().len(), 2);
         assert!(parse_coins("").unwrap().is_empty());
     }

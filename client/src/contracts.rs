@@ -31,9 +31,8 @@ impl Contracts {
     /// Finds the contracts by their labels, filling in only what `known` leaves empty.
     pub async fn discover(node: &Node, known: Contracts) -> Result<Self> {
         let mut found = known;
-        let missing = |c: &Contracts| {
-            c.market.is_empty() || c.registry.is_empty() || c.governance.is_empty()
-        };
+        let missing =
+            |c: &Contracts| c.market.is_empty() || c.registry.is_empty() || c.governance.is_empty();
         let mut code_id = 1;
         while missing(&found) && code_id <= MAX_PROBED_CODE_ID {
             let contracts = match node.contracts_by_code(code_id).await {
@@ -103,7 +102,9 @@ impl Tessera {
         &self,
         query: &governance::QueryMsg,
     ) -> Result<R> {
-        self.node.smart_query(&self.contracts.governance, query).await
+        self.node
+            .smart_query(&self.contracts.governance, query)
+            .await
     }
 
     pub async fn market_params(&self) -> Result<market::MarketParams> {
@@ -251,7 +252,9 @@ impl ContractSigner<'_> {
         deposit: &Coin,
         options: &TxOptions,
     ) -> Result<(tessera_api::DeploymentId, TxOutcome)> {
-        let outcome = self.market(msg, std::slice::from_ref(deposit), options).await?;
+        let outcome = self
+            .market(msg, std::slice::from_ref(deposit), options)
+            .await?;
         let dseq = outcome
             .wasm_attribute(&self.contracts.market, "dseq")
             .and_then(|d| d.parse().ok())

@@ -3,7 +3,9 @@
 
 use std::time::{Duration, Instant};
 
-use cosmrs::proto::cosmos::auth::v1beta1::{BaseAccount, QueryAccountRequest, QueryAccountResponse};
+use cosmrs::proto::cosmos::auth::v1beta1::{
+    BaseAccount, QueryAccountRequest, QueryAccountResponse,
+};
 use cosmrs::proto::cosmos::bank::v1beta1::{
     QueryAllBalancesRequest, QueryAllBalancesResponse, QueryBalanceRequest, QueryBalanceResponse,
 };
@@ -110,7 +112,10 @@ impl Node {
     /// A client of the node's CometBFT RPC at `url` (`http://127.0.0.1:26657`); no I/O yet.
     pub fn connect(url: &str) -> Result<Self> {
         let parsed = url.parse().map_err(|e| {
-            Error::invalid("node URL", format!("{url:?}: {e}; use e.g. http://127.0.0.1:26657"))
+            Error::invalid(
+                "node URL",
+                format!("{url:?}: {e}; use e.g. http://127.0.0.1:26657"),
+            )
         })?;
         let rpc = HttpClient::builder(parsed)
             .compat_mode(CompatMode::V0_38)

@@ -19,7 +19,9 @@ use crate::node::{Node, TxOutcome};
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Gas {
     /// Simulate first and allow the simulated amount times `adjustment`.
-    Auto { adjustment: Decimal },
+    Auto {
+        adjustment: Decimal,
+    },
     Fixed(u64),
 }
 
@@ -138,9 +140,7 @@ impl Signer {
             Gas::Fixed(gas) => gas,
             Gas::Auto { adjustment } => {
                 let simulated = self.simulate(&body, account.sequence).await?;
-                let adjusted = Uint128::from(simulated)
-                    .mul_ceil(adjustment)
-                    .u128();
+                let adjusted = Uint128::from(simulated).mul_ceil(adjustment).u128();
                 u64::try_from(adjusted).unwrap_or(u64::MAX)
             }
         };
@@ -165,16 +165,21 @@ impl Signer {
 
     /// Gas the messages use against the latest state (no signature, no fee).
     async fn simulate(&self, body: &Body, sequence: u64) -> Result<u64> {
-        let auth_info = SignerInfo::single_direct(Some(self.key.public_key()), sequence)
-            .auth_info(Fee {
+        let auth_info =
+            SignerInfo::single_direct(Some(self.key.public_key()), sequence).auth_info(Fee {
                 amount: vec![],
                 gas_limit: 0,
                 payer: None,
                 granter: None,
             });
         let raw = TxRaw {
-            body_bytes: body.clone().into_bytes().map_err(|e| Error::invalid("tx", e))?,
-            auth_info_bytes: auth_info.into_bytes().map_err(|e| Error::invalid("tx", e))?,
+            body_bytes: body
+                .clone()
+                .into_bytes()
+                .map_err(|e| Error::invalid("tx", e))?,
+            auth_info_bytes: auth_info
+                .into_bytes()
+                .map_err(|e| Error::invalid("tx", e))?,
             signatures: vec![vec![]],
         };
         Ok(self.node.simulate(raw.encode_to_vec()).await?.gas_used)

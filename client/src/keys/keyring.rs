@@ -290,7 +290,12 @@ impl Keyring {
     }
 
     /// Stores under `name` a key exported by [`Keyring::export`].
-    pub fn import(&mut self, name: &str, text: &str, passphrase: &str) -> Result<KeyInfo, KeyError> {
+    pub fn import(
+        &mut self,
+        name: &str,
+        text: &str,
+        passphrase: &str,
+    ) -> Result<KeyInfo, KeyError> {
         let bad = |reason: String| KeyError::File {
             path: "(import)".into(),
             reason,
@@ -430,7 +435,10 @@ mod tests {
         let info = ring.add(alice()).unwrap();
         assert_eq!(info.address, dev_address("alice"));
         let on_disk = std::fs::read_to_string(home.path().join("keyring-file/alice.json")).unwrap();
-        assert!(!on_disk.contains("fiscal"), "the mnemonic is on disk in the clear");
+        assert!(
+            !on_disk.contains("fiscal"),
+            "the mnemonic is on disk in the clear"
+        );
         assert!(on_disk.contains(&info.address));
         #[cfg(unix)]
         {
@@ -453,7 +461,10 @@ mod tests {
 
         let wrong = Keyring::open(Backend::File, home.path(), fixed("battery staple"));
         let err = wrong.key("alice").unwrap_err();
-        assert_eq!(err.to_string(), "wrong password, or the sealed data was changed");
+        assert_eq!(
+            err.to_string(),
+            "wrong password, or the sealed data was changed"
+        );
     }
 
     #[test]
@@ -481,13 +492,19 @@ mod tests {
         let mut to = Keyring::open(Backend::File, b.path(), fixed("pw"));
         let err = to.import("alice2", &text, "wrong").unwrap_err();
         assert!(err.to_string().contains("wrong password"), "{err}");
-        assert!(to.list().unwrap().is_empty(), "a failed import left a key behind");
+        assert!(
+            to.list().unwrap().is_empty(),
+            "a failed import left a key behind"
+        );
         let info = to.import("alice2", &text, "move me").unwrap();
         assert_eq!(info.address, dev_address("alice"));
         assert_eq!(to.key("alice2").unwrap().address(), info.address);
 
         let err = to.import("x", "{\"type\":\"other\"}", "pw").unwrap_err();
-        assert!(err.to_string().contains("not an exported Tessera key"), "{err}");
+        assert!(
+            err.to_string().contains("not an exported Tessera key"),
+            "{err}"
+        );
     }
 
     #[test]
@@ -497,7 +514,11 @@ mod tests {
         ring.add(alice()).unwrap();
         let path = home.path().join("keyring-test/alice.json");
         let text = std::fs::read_to_string(&path).unwrap();
-        std::fs::write(&path, text.replace(&dev_address("alice"), &dev_address("bob"))).unwrap();
+        std::fs::write(
+            &path,
+            text.replace(&dev_address("alice"), &dev_address("bob")),
+        )
+        .unwrap();
         let err = ring.key("alice").unwrap_err();
         assert!(err.to_string().contains("the file was edited"), "{err}");
     }

@@ -36,7 +36,10 @@ pub enum KeyError {
     #[error("a key named {0:?} already exists; delete it first or pick another name")]
     Exists(String),
     #[error("the {backend} keyring needs a password: {reason}")]
-    Password { backend: &'static str, reason: String },
+    Password {
+        backend: &'static str,
+        reason: String,
+    },
     #[error(transparent)]
     Sealed(#[from] SealError),
     #[error("keyring file {path}: {reason}")]
@@ -108,12 +111,13 @@ impl Key {
             Secret::Mnemonic { phrase, hd_path } => {
                 let mnemonic = Mnemonic::new(phrase, Language::English)
                     .map_err(|e| KeyError::Mnemonic(e.to_string()))?;
-                let path: DerivationPath = hd_path.parse().map_err(|e: bip32::Error| {
-                    KeyError::HdPath {
-                        path: hd_path.clone(),
-                        reason: e.to_string(),
-                    }
-                })?;
+                let path: DerivationPath =
+                    hd_path
+                        .parse()
+                        .map_err(|e: bip32::Error| KeyError::HdPath {
+                            path: hd_path.clone(),
+                            reason: e.to_string(),
+                        })?;
                 let seed = mnemonic.to_seed("");
                 let xprv = XPrv::derive_from_path(seed.as_bytes(), &path).map_err(|e| {
                     KeyError::HdPath {
@@ -124,8 +128,7 @@ impl Key {
                 Zeroizing::new(xprv.private_key().to_bytes().to_vec())
             }
             Secret::PrivateKey { hex } => Zeroizing::new(
-                hex::decode(hex)
-                    .map_err(|e| KeyError::PrivateKey(format!("not hex: {e}")))?,
+                hex::decode(hex).map_err(|e| KeyError::PrivateKey(format!("not hex: {e}")))?,
             ),
         };
         let signing = SigningKey::from_slice(&bytes)
@@ -198,9 +201,7 @@ pub fn validate_key_name(name: &str) -> Result<(), KeyError> {
         .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
         || name.starts_with('.')
     {
-        return Err(bad(
-            "use letters, digits, '-', '_' and '.' (not first)",
-        ));
+        return Err(bad("use letters, digits, '-', '_' and '.' (not first)"));
     }
     Ok(())
 }
@@ -240,11 +241,17 @@ mod tests {
         let swapped = ALICE.replacen("fiscal", "zebra", 1);
         assert!(Key::from_mnemonic("x", &swapped, DEFAULT_HD_PATH).is_err());
         let err = Key::from_mnemonic("x", ALICE, "m/44'/x").unwrap_err();
-        assert!(err.to_string().starts_with("invalid HD path \"m/44'/x\""), "{err}");
+        assert!(
+            err.to_string().starts_with("invalid HD path \"m/44'/x\""),
+            "{err}"
+        );
         let err = Key::from_private_key_hex("x", "zz").unwrap_err();
         assert!(err.to_string().contains("not hex"), "{err}");
         let err = Key::from_private_key_hex("x", &"00".repeat(32)).unwrap_err();
-        assert!(err.to_string().contains("not a secp256k1 secret key"), "{err}");
+        assert!(
+            err.to_string().contains("not a secp256k1 secret key"),
+            "{err}"
+        );
     }
 
     #[test]

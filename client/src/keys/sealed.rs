@@ -41,7 +41,13 @@ pub struct Sealed {
     pub ciphertext: String,
 }
 
-fn stretch(password: &str, salt: &[u8], log_n: u8, r: u32, p: u32) -> Result<Zeroizing<[u8; 32]>, SealError> {
+fn stretch(
+    password: &str,
+    salt: &[u8],
+    log_n: u8,
+    r: u32,
+    p: u32,
+) -> Result<Zeroizing<[u8; 32]>, SealError> {
     let params = scrypt::Params::new(log_n, r, p, 32)
         .map_err(|e| SealError::Unsupported(format!("scrypt parameters: {e}")))?;
     let mut key = Zeroizing::new([0u8; 32]);
@@ -76,7 +82,10 @@ pub fn open(sealed: &Sealed, password: &str) -> Result<Zeroizing<Vec<u8>>, SealE
         return Err(SealError::Unsupported(format!("kdf {:?}", sealed.kdf)));
     }
     if sealed.cipher != "xchacha20poly1305" {
-        return Err(SealError::Unsupported(format!("cipher {:?}", sealed.cipher)));
+        return Err(SealError::Unsupported(format!(
+            "cipher {:?}",
+            sealed.cipher
+        )));
     }
     // Bounded so a crafted file cannot make us allocate gigabytes.
     if sealed.log_n > 20 || sealed.r > 32 || sealed.p > 16 {
@@ -113,8 +122,14 @@ mod tests {
     #[test]
     fn a_sealed_secret_opens_with_its_password_only() {
         let sealed = seal(b"secret words", "hunter2").unwrap();
-        assert_eq!(open(&sealed, "hunter2").unwrap().as_slice(), b"secret words");
-        assert_eq!(open(&sealed, "hunter3").unwrap_err(), SealError::WrongPassword);
+        assert_eq!(
+            open(&sealed, "hunter2").unwrap().as_slice(),
+            b"secret words"
+        );
+        assert_eq!(
+            open(&sealed, "hunter3").unwrap_err(),
+            SealError::WrongPassword
+        );
         assert!(!sealed.ciphertext.contains("secret"));
     }
 
@@ -129,7 +144,10 @@ mod tests {
 
         let mut greedy = sealed.clone();
         greedy.log_n = 40;
-        assert!(matches!(open(&greedy, "pw"), Err(SealError::Unsupported(_))));
+        assert!(matches!(
+            open(&greedy, "pw"),
+            Err(SealError::Unsupported(_))
+        ));
         let mut other = sealed.clone();
         other.kdf = "argon2id".into();
         assert!(matches!(open(&other, "pw"), Err(SealError::Unsupported(_))));

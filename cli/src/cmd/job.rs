@@ -1,0 +1,194 @@
+//! `tessera job run`: a manifest to a finished deployment in one command, for people and CI.
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context as _, Result};
+use clap::Subcommand;
+use indicatif::{ProgressBar, ProgressStyle};
+use serde::Serialize;
+use tessera_api::market::{ExecuteMsg, OrderState};
+use tessera_api::{DeploymentId, LeaseId};
+use tessera_client::coin::parse_coin;
+
+use crate::cmd::deployment::{create, default_deposit, load_manifest};
+use crate::context::{Context, Session};
+
+#[derive(Subcommand, Debug)]
+pub enum JobCmd {
+    /// Create the deployment, wait for the auction, hand the job to the winner, close
+    #[command(
+        after_help = "Example:\n  tessera job run examples/render.yaml --out out/ --from alice -o json\n\n\
+        Exit status 0 means every step succeeded; otherwise the message says which step failed \
+        and the deployment is closed so its deposit is refunded."
+    )]
+    Run {
+        manifest: PathBuf,
+        /// Directory for the outputs
+        #[arg(long)]
+        out: PathBuf,
+        /// Escrow deposit (default: the market's minimum)
+        #[arg(long)]
+        deposit: Option<String>,
+        /// Auction window in seconds (default: the market's)
+        #[arg(long)]
+        bid_window: Option<u64>,
+        /// Seconds to wait for the auction to award every order
+        #[arg(long, default_value_t = 180)]
+        auction_timeout: u64,
+        /// Leave the deployment open when the job ends
+        #[arg(long)]
+        keep: bool,
+    },
+}
+
+/// What `job run` reports, as JSON with `-o json`.
+#[derive(Serialize, Default)]
+struct Summary {
+    deployment: Option<DeploymentId>,
+    manifest_hash: String,
+    leases: Vec<LeaseId>,
+    /// The step that failed, if one did.
+    failed_step: Option<String>,
+    error: Option<String>,
+    closed: bool,
+    seconds: u64,
+}
+
+pub async fn run(ctx: &Context, cmd: JobCmd) -> Result<()> {
+    let JobCmd::Run {
+        manifest,
+        out,
+        deposit,
+        bid_window,
+        auction_timeout,
+        keep,
+    } = cmd;
+    let started = Instant::now();
+    let mut summary = Summary::default();
+    let manifest = load_manifest(&manifest).context("step manifest")?;
+    summary.manifest_hash = manifest.hash_hex();
+    std::fs::create_dir_all(&out)
+        .with_context(|| format!("step output: cannot create {}", out.display()))?;
+    let session = ctx.session().await.context("step connect")?;
+    let deposit = match deposit {
+        Some(text) => parse_coin(&text)?,
+        None => default_deposit(&session.chain, &manifest).await?,
+    };
+    let (id, _) = create(ctx, &session, &manifest, &deposit, None, bid_window)
+        .await
+        .context("step create deployment")?;
+    ctx.out.note(format!("deployment {id} created"));
+    summary.deployment = Some(id.clone());
+
+    let result = async {
+        let leases = wait_for_auction(ctx, &session, &id, Duration::from_secs(auction_timeout))
+            .await
+            .context("step auction")?;
+        summary.leases = leases.clone();
+        hand_over(&session, &leases)
+            .await
+            .context("step send manifest")
+    }
+    .await;
+    if let Err(e) = &result {
+        summary.failed_step = Some(step_of(e));
+        summary.error = Some(format!("{e:#}"));
+    }
+    if !keep {
+        let close = session
+            .contracts()
+            .market(
+                &ExecuteMsg::CloseDeployment { dseq: id.dseq },
+                &[],
+                &ctx.tx_options()?,
+            )
+            .await;
+        match close {
+            Ok(_) => summary.closed = true,
+            Err(e) => ctx.out.note(format!("closing {id} failed: {e}")),
+        }
+    }
+    summary.seconds = started.elapsed().as_secs();
+    if ctx.out.is_json() {
+        ctx.out.value(&summary);
+    }
+    result
+}
+
+fn step_of(e: &anyhow::Error) -> String {
+    let text = e.to_string();
+    text.strip_prefix("step ").unwrap_or(&text).to_string()
+}
+
+/// Follows the orders until each is matched; a spinner shows the bids while the auction runs.
+async fn wait_for_auction(
+    ctx: &Context,
+    session: &Session,
+    id: &DeploymentId,
+    timeout: Duration,
+) -> Result<Vec<LeaseId>> {
+    let chain = &session.chain;
+    let deployment = chain.deployment(id).await?;
+    let bar = if ctx.out.is_json() {
+        ProgressBar::hidden()
+    } else {
+        ProgressBar::new_spinner()
+    };
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} auction: {msg} [{elapsed}]")
+            .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+    );
+    let deadline = Instant::now() + timeout;
+    loop {
+        let orders = chain.deployment_orders(&deployment).await?;
+        let mut bids = 0;
+        for order in &orders {
+            bids += order.open_bids;
+        }
+        if orders.iter().all(|o| o.state == OrderState::Matched) {
+            let mut leases = Vec::new();
+            for order in &orders {
+                let won = chain
+                    .bids(&order.id)
+                    .await?
+                    .into_iter()
+                    .find(|b| b.state == tessera_api::market::BidState::Won)
+                    .with_context(|| {
+                        format!("order {} is matched but has no winning bid", order.id)
+                    })?;
+                leases.push(won.id);
+            }
+            bar.finish_with_message(format!("{} lease(s) won", leases.len()));
+            return Ok(leases);
+        }
+        if let Some(closed) = orders.iter().find(|o| o.state == OrderState::Closed) {
+            bail!("order {} closed without a lease", closed.id);
+        }
+        if Instant::now() >= deadline {
+            bail!(
+                "no lease within {} s ({bids} open bid(s)); is a provider bidding on orders like {}?",
+                timeout.as_secs(),
+                orders.first().map(|o| o.id.to_string()).unwrap_or_default()
+            );
+        }
+        bar.set_message(format!("{} order(s), {bids} bid(s)", orders.len()));
+        bar.tick();
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+}
+
+/// Sends the manifest to each lease's provider. The provider API (tessera-provider's gRPC
+/// service) is where this goes on; until a provider build exists there is nobody to send to.
+async fn hand_over(session: &Session, leases: &[LeaseId]) -> Result<()> {
+    for lease in leases {
+        let provider = session.chain.provider(&lease.provider).await?;
+        bail!(
+            "lease {lease} is won by {} at {}, but this tessera has no provider API client yet \
+             (tessera-provider's gRPC API); the deployment is closed and its deposit refunded",
+            provider.address,
+            provider.host_uri
+        );
+    }
+    Ok(())
+}

@@ -1,0 +1,208 @@
+//! `tessera lease`: list, show, status (lease, escrow and attestations), watch (follow the
+//! lease's events on chain until it closes), close, and withdraw (provider payout).
+
+use anyhow::{bail, Result};
+use clap::Subcommand;
+use serde_json::json;
+use tessera_api::market::{self, close_reason, ExecuteMsg, LeaseFilter, LeaseState, QueryMsg};
+use tessera_api::LeaseId;
+use tessera_client::events::BlockFollower;
+use tessera_client::node::wasm_events;
+
+use crate::context::Context;
+use crate::parse::print_tx;
+
+#[derive(Subcommand, Debug)]
+pub enum LeaseCmd {
+    /// Leases of a tenant (default: --from), of a provider, or in a state
+    List {
+        #[arg(long, conflicts_with_all = ["provider", "state"])]
+        tenant: Option<String>,
+        #[arg(long, conflicts_with = "state")]
+        provider: Option<String>,
+        #[arg(long, value_parser = ["active", "insufficient_funds", "closed"])]
+        state: Option<String>,
+        #[arg(long, default_value_t = 100)]
+        limit: u32,
+    },
+    /// One lease (owner/dseq/gseq/oseq/provider)
+    Show { lease: String },
+    /// A lease with its escrow and usage attestations
+    Status { lease: String },
+    /// Follow a lease's events on chain (bids, settlement, attestations) until it closes
+    Watch {
+        lease: String,
+        /// Stop after this many blocks even if the lease is still open
+        #[arg(long)]
+        blocks: Option<u64>,
+    },
+    /// Close a lease (tenant or provider)
+    Close {
+        lease: String,
+        /// Close reason code (default: tenant 1, provider 10000)
+        #[arg(long)]
+        reason: Option<u32>,
+    },
+    /// Settle a lease now and pay its provider
+    Withdraw { lease: String },
+}
+
+pub async fn run(ctx: &Context, cmd: LeaseCmd) -> Result<()> {
+    match cmd {
+        LeaseCmd::List {
+            tenant,
+            provider,
+            state,
+            limit,
+        } => {
+            let filter = match (tenant, provider, state) {
+                (_, Some(provider), _) => LeaseFilter::Provider(ctx.address_of(&provider)?),
+                (_, _, Some(state)) => LeaseFilter::State(match state.as_str() {
+                    "active" => LeaseState::Active,
+                    "insufficient_funds" => LeaseState::InsufficientFunds,
+                    _ => LeaseState::Closed,
+                }),
+                (Some(tenant), _, _) => LeaseFilter::Tenant(ctx.address_of(&tenant)?),
+                (None, None, None) => LeaseFilter::Tenant(ctx.from_address()?),
+            };
+            let chain = ctx.chain().await?;
+            let page: market::LeasesResponse = chain
+                .query_market(&QueryMsg::Leases {
+                    filter,
+                    start_after: None,
+                    limit: Some(limit),
+                })
+                .await?;
+            ctx.out.either(&page, || {
+                if page.leases.is_empty() {
+                    return "no leases".into();
+                }
+                page.leases
+                    .iter()
+                    .map(|l| {
+                        format!(
+                            "{}  {:?}  {}{}/h",
+                            l.id, l.state, l.price.amount, l.price.denom
+                        )
+                    })
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            });
+        }
+        LeaseCmd::Show { lease } => {
+            let id: LeaseId = lease.parse()?;
+            let lease = ctx.chain().await?.lease(&id).await?;
+            ctx.out.value(&lease);
+        }
+        LeaseCmd::Status { lease } => {
+            let id: LeaseId = lease.parse()?;
+            let chain = ctx.chain().await?;
+            let lease = chain.lease(&id).await?;
+            let escrow = chain.escrow(&id.deployment()).await?;
+            let attestations: market::AttestationsResponse = chain
+                .query_market(&QueryMsg::Attestations {
+                    lease: id.clone(),
+                    start_after: None,
+                    limit: Some(100),
+                })
+                .await?;
+            ctx.out.value(&json!({
+                "lease": lease,
+                "escrow": escrow,
+                "attestations": attestations.attestations,
+            }));
+        }
+        LeaseCmd::Watch { lease, blocks } => {
+            let id: LeaseId = lease.parse()?;
+            let chain = ctx.chain().await?;
+            let mut lease = chain.lease(&id).await?;
+            ctx.out.note(format!(
+                "lease {id}: {:?}; following its events",
+                lease.state
+            ));
+            let mut follower = BlockFollower::new(chain.node.clone(), None).await?;
+            let started = follower.next_height();
+            let wanted = id.to_string();
+            while lease.state != LeaseState::Closed {
+                if blocks.is_some_and(|n| follower.next_height() >= started + n) {
+                    break;
+                }
+                let block = follower.next().await?;
+                let mine = block.all().filter(|e| {
+                    wasm_events(std::slice::from_ref(e), &chain.contracts.market)
+                        .next()
+                        .is_some()
+                        && e.attributes.iter().any(|(_, v)| v == &wanted)
+                });
+                for event in mine {
+                    let fields: serde_json::Map<String, serde_json::Value> = event
+                        .attributes
+                        .iter()
+                        .filter(|(k, _)| k != "_contract_address")
+                        .map(|(k, v)| (k.clone(), json!(v)))
+                        .collect();
+                    ctx.out
+                        .either(&json!({ "height": block.height, "event": fields }), || {
+                            let text: Vec<String> = event
+                                .attributes
+                                .iter()
+                                .filter(|(k, _)| k != "_contract_address")
+                                .map(|(k, v)| format!("{k}={v}"))
+                                .collect();
+                            format!("{:>8}  {}", block.height, text.join(" "))
+                        });
+                }
+                lease = chain.lease(&id).await?;
+            }
+            ctx.out.note(format!("lease {id}: {:?}", lease.state));
+        }
+        LeaseCmd::Close { lease, reason } => {
+            let id: LeaseId = lease.parse()?;
+            let session = ctx.session().await?;
+            let me = session.signer.address();
+            let reason = match reason {
+                Some(reason) => reason,
+                None if me == id.owner => close_reason::TENANT_CLOSED,
+                None if me == id.provider => close_reason::PROVIDER_CLOSED,
+                None => bail!("{me} is neither the tenant nor the provider of lease {id}"),
+            };
+            let outcome = session
+                .contracts()
+                .market(
+                    &ExecuteMsg::CloseLease {
+                        lease: id.clone(),
+                        reason,
+                    },
+                    &[],
+                    &ctx.tx_options()?,
+                )
+                .await?;
+            print_tx(
+                &ctx.out,
+                &outcome,
+                json!({ "lease": id, "reason": reason }),
+                format!("lease {id} closed (reason {reason})"),
+            );
+        }
+        LeaseCmd::Withdraw { lease } => {
+            let id: LeaseId = lease.parse()?;
+            let session = ctx.session().await?;
+            let outcome = session
+                .contracts()
+                .market(
+                    &ExecuteMsg::WithdrawLease { lease: id.clone() },
+                    &[],
+                    &ctx.tx_options()?,
+                )
+                .await?;
+            let paid = session.chain.lease(&id).await?.total_paid;
+            print_tx(
+                &ctx.out,
+                &outcome,
+                json!({ "lease": id, "total_paid": paid }),
+                format!("lease {id} settled; paid so far {paid}"),
+            );
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,11 @@
+//! One module per command group.
+
+pub mod bank;
+pub mod deployment;
+pub mod gov;
+pub mod job;
+pub mod keys;
+pub mod lease;
+pub mod manifest;
+pub mod market;
+pub mod provider;

@@ -1,0 +1,71 @@
+//! Results on stdout as JSON (`-o json`, for scripts and CI) or text (YAML-like, for people);
+//! errors on stderr, as JSON too when asked, so a pipeline can read why a command failed.
+
+use std::str::FromStr;
+
+use serde::Serialize;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    Text,
+    Json,
+}
+
+impl FromStr for Format {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "text" => Ok(Format::Text),
+            "json" => Ok(Format::Json),
+            other => Err(format!("unknown output {other:?}; use text or json")),
+        }
+    }
+}
+
+pub struct Output {
+    pub format: Format,
+}
+
+impl Output {
+    pub fn new(format: Format) -> Self {
+        Self { format }
+    }
+
+    pub fn is_json(&self) -> bool {
+        self.format == Format::Json
+    }
+
+    /// Prints `value`: compact JSON, or YAML for people.
+    pub fn value<T: Serialize>(&self, value: &T) {
+        match self.format {
+            Format::Json => println!("{}", serde_json::to_string(value).unwrap_or_default()),
+            Format::Text => {
+                let yaml = serde_yaml::to_string(value).unwrap_or_default();
+                print!("{}", yaml.strip_prefix("---\n").unwrap_or(&yaml));
+            }
+        }
+    }
+
+    /// Prints `value` as JSON, or `text` for people.
+    pub fn either<T: Serialize>(&self, value: &T, text: impl FnOnce() -> String) {
+        match self.format {
+            Format::Json => self.value(value),
+            Format::Text => println!("{}", text()),
+        }
+    }
+
+    /// A progress note for people (stderr, text mode only).
+    pub fn note(&self, text: impl std::fmt::Display) {
+        if self.format == Format::Text {
+            eprintln!("{text}");
+        }
+    }
+
+    pub fn error(&self, error: &anyhow::Error) {
+        match self.format {
+            Format::Json => eprintln!("{}", serde_json::json!({ "error": format!("{error:#}") })),
+            Format::Text => eprintln!("Error: {error:#}"),
+        }
+    }
+}

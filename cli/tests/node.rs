@@ -1,0 +1,445 @@
+//! The `tessera` binary against a real `tesserad start --dev` (the app and a CometBFT child) on
+//! free loopback ports: keys, bank, deployments, the auction, leases, providers, governance,
+//! and the errors users meet. One chain serves every step, in the order a user would go.
+//!
+//! Needs the tesserad binary (built by `cargo test --workspace`, or `cargo build -p tesserad`;
+//! `TESSERAD_BIN` overrides), CometBFT (scripts/setup.sh) and the contracts in `artifacts/`.
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+fn root() -> PathBuf {
+    PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").expect("run by cargo")).join("..")
+}
+
+fn tesserad_bin() -> PathBuf {
+    if let Some(path) = std::env::var_os("TESSERAD_BIN") {
+        return PathBuf::from(path);
+    }
+    let beside = Path::new(env!("CARGO_BIN_EXE_tessera")).with_file_name("tesserad");
+    assert!(
+        beside.exists(),
+        "no tesserad at {}: run `cargo build -p tesserad` (cargo test --workspace builds it) or set TESSERAD_BIN",
+        beside.display()
+    );
+    beside
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+/// A dev chain in a temp dir, stopped (SIGTERM, then kill) when dropped.
+struct DevChain {
+    child: Child,
+    rpc: String,
+    home: tempfile::TempDir,
+}
+
+impl DevChain {
+    fn start() -> Self {
+        let home = tempfile::tempdir().expect("temp dir");
+        let [abci, metrics, grpc, rpc, p2p, prom] = [(); 6].map(|_| free_port());
+        std::fs::create_dir_all(home.path().join("config")).unwrap();
+        std::fs::write(
+            home.path().join("config/app.toml"),
+            format!(
+                "[abci]\naddress = \"127.0.0.1:{abci}\"\n[metrics]\naddress = \"127.0.0.1:{metrics}\"\n\
+                 [grpc]\naddress = \"127.0.0.1:{grpc}\"\n[cometbft]\nrpc_address = \"tcp://127.0.0.1:{rpc}\"\n\
+                 p2p_address = \"tcp://127.0.0.1:{p2p}\"\nprometheus_address = \"127.0.0.1:{prom}\"\n"
+            ),
+        )
+        .unwrap();
+        let bin = tesserad_bin();
+        let init = Command::new(&bin)
+            .args(["init", "--dev", "--home"])
+            .arg(home.path())
+            .arg("--artifacts")
+            .arg(root().join("artifacts"))
+            .output()
+            .expect("tesserad init");
+        assert!(
+            init.status.success(),
+            "tesserad init: {}",
+            String::from_utf8_lossy(&init.stderr)
+        );
+        let log = std::fs::File::create(home.path().join("tesserad.out")).unwrap();
+        let child = Command::new(&bin)
+            .args(["start", "--dev", "--home"])
+            .arg(home.path())
+            .stdout(log.try_clone().unwrap())
+            .stderr(log)
+            .spawn()
+            .expect("tesserad start");
+        let chain = Self {
+            child,
+            rpc: format!("http://127.0.0.1:{rpc}"),
+            home,
+        };
+        chain.wait_for_height(2);
+        chain
+    }
+
+    fn wait_for_height(&self, height: u64) {
+        let deadline = Instant::now() + Duration::from_secs(90);
+        loop {
+            let out = self.tessera(&["status", "-o", "json"]);
+            if out.status.success() {
+                let status: Value = serde_json::from_slice(&out.stdout).unwrap();
+                if status["height"].as_u64().unwrap_or(0) >= height {
+                    return;
+                }
+            }
+            if Instant::now() > deadline {
+                let log = std::fs::read_to_string(self.home.path().join("tesserad.out"))
+                    .unwrap_or_default();
+                panic!("the chain did not reach height {height} in 90 s; tesserad output:\n{log}");
+            }
+            std::thread::sleep(Duration::from_millis(300));
+        }
+    }
+
+    fn tessera(&self, args: &[&str]) -> Output {
+        Command::new(env!("CARGO_BIN_EXE_tessera"))
+            .args(args)
+            .env("TESSERA_NODE", &self.rpc)
+            .env("TESSERA_HOME", self.home.path().join("cli"))
+            .env("TESSERA_KEYRING_BACKEND", "test")
+            .env_remove("TESSERA_FROM")
+            .env_remove("TESSERA_OUTPUT")
+            .stdin(Stdio::null())
+            .output()
+            .expect("run tessera")
+    }
+
+    /// Runs `tessera ARGS -o json`, asserts success and returns the JSON it printed.
+    fn json(&self, args: &[&str]) -> Value {
+        let mut all = args.to_vec();
+        all.extend(["-o", "json"]);
+        let out = self.tessera(&all);
+        assert!(
+            out.status.success(),
+            "tessera {}: failed:\n{}",
+            args.join(" "),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+            panic!(
+                "tessera {}: not JSON ({e}): {}",
+                args.join(" "),
+                String::from_utf8_lossy(&out.stdout)
+            )
+        })
+    }
+
+    /// Runs `tessera ARGS`, asserts it fails, and returns what it printed on stderr.
+    fn fails(&self, args: &[&str]) -> String {
+        let out = self.tessera(args);
+        assert!(
+            !out.status.success(),
+            "tessera {} succeeded but should have failed: {}",
+            args.join(" "),
+            String::from_utf8_lossy(&out.stdout)
+        );
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    }
+
+    fn add_dev_key(&self, name: &str) -> String {
+        let mnemonic = dev_account(name)["mnemonic"].as_str().unwrap().to_string();
+        let mut child = Command::new(env!("CARGO_BIN_EXE_tessera"))
+            .args(["keys", "add", name, "--recover", "-o", "json"])
+            .env("TESSERA_HOME", self.home.path().join("cli"))
+            .env("TESSERA_KEYRING_BACKEND", "test")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        use std::io::Write;
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(mnemonic.as_bytes())
+            .unwrap();
+        let out = child.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "keys add {name}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let info: Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert!(
+            info.get("mnemonic").is_none(),
+            "a recovered key printed its mnemonic"
+        );
+        info["address"].as_str().unwrap().to_string()
+    }
+
+    fn balance(&self, who: &str) -> u128 {
+        let v = self.json(&["query", "bank", "balances", who, "--denom", "utsr"]);
+        v["balances"][0]["amount"]
+            .as_str()
+            .unwrap()
+            .parse()
+            .unwrap()
+    }
+}
+
+impl Drop for DevChain {
+    fn drop(&mut self) {
+        // SIGTERM lets tesserad stop its CometBFT child; kill if it does not within 15 s.
+        unsafe_free_sigterm(self.child.id());
+        let deadline = Instant::now() + Duration::from_secs(15);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn unsafe_free_sigterm(pid: u32) {
+    let _ = Command::new("kill")
+        .args(["-TERM", &pid.to_string()])
+        .status();
+}
+
+fn dev_account(name: &str) -> Value {
+    let file = std::fs::read_to_string(root().join("chain-config/dev-accounts.json")).unwrap();
+    let json: Value = serde_json::from_str(&file).unwrap();
+    json["accounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["name"] == name)
+        .unwrap()
+        .clone()
+}
+
+fn example(name: &str) -> String {
+    root().join("examples").join(name).display().to_string()
+}
+
+#[test]
+fn a_tenant_a_provider_and_a_voter_use_the_cli_against_a_dev_chain() {
+    let chain = DevChain::start();
+    let alice = chain.add_dev_key("alice");
+    let bob = chain.add_dev_key("bob");
+    let provider = chain.add_dev_key("provider");
+    assert_eq!(alice, dev_account("alice")["address"].as_str().unwrap());
+
+    // keys list / show
+    let keys = chain.json(&["keys", "list"]);
+    assert_eq!(keys.as_array().unwrap().len(), 3);
+    let shown = chain.tessera(&["keys", "show", "bob", "-a"]);
+    assert_eq!(String::from_utf8_lossy(&shown.stdout).trim(), bob);
+
+    // Governance first: its voting period (60 s on the dev chain) runs while the rest goes on.
+    assert_eq!(chain.json(&["market", "params"])["take_rate_bps"], 200);
+    let staked = chain.json(&["gov", "stake", "20tsr", "--from", "alice"]);
+    assert!(staked["txhash"].as_str().is_some());
+    chain.wait_for_height(chain.json(&["status"])["height"].as_u64().unwrap() + 1);
+    let proposal = chain.json(&[
+        "gov",
+        "propose",
+        "--title",
+        "Lower the take rate",
+        "--description",
+        "Make the market cheaper for tenants.",
+        "--take-rate-bps",
+        "150",
+        "--from",
+        "alice",
+    ]);
+    let proposal_id = proposal["proposal_id"].as_u64().unwrap().to_string();
+    chain.json(&["gov", "vote", &proposal_id, "yes", "--from", "alice"]);
+    let tally = chain.json(&["gov", "tally", &proposal_id]);
+    assert_eq!(tally["tally"]["yes"], "20000000", "{tally}");
+    let listed = chain.json(&["gov", "list", "--status", "open"]);
+    assert_eq!(listed["proposals"].as_array().unwrap().len(), 1);
+    let err = chain.fails(&["gov", "execute", &proposal_id, "--from", "alice"]);
+    assert!(err.contains("failed") && err.contains("code"), "{err}");
+
+    // bank: an exact transfer, and what a user sees when it cannot work.
+    let before = chain.balance(&bob);
+    let sent = chain.json(&["tx", "bank", "send", "alice", &bob, "1234utsr"]);
+    assert!(sent["gas_used"].as_u64().unwrap() > 0);
+    assert_eq!(chain.balance("bob"), before + 1234);
+    let err = chain.fails(&[
+        "tx",
+        "bank",
+        "send",
+        "alice",
+        "tessera1notanaddress",
+        "1utsr",
+    ]);
+    assert!(err.contains("invalid address"), "{err}");
+    let err = chain.fails(&["tx", "bank", "send", "bob", &alice, "999999999tsr"]);
+    assert!(
+        err.contains("simulation failed, nothing was sent") && err.contains("insufficient"),
+        "{err}"
+    );
+    let err = chain.fails(&["tx", "bank", "send", "nobody", &alice, "1utsr"]);
+    assert!(err.contains("no key named \"nobody\""), "{err}");
+    assert_eq!(
+        chain.balance("bob"),
+        before + 1234,
+        "a failed command moved funds"
+    );
+
+    // provider: register with a bond, show, list.
+    let registered = chain.json(&[
+        "provider",
+        "register",
+        "--host-uri",
+        "https://gpu.example.org:8443",
+        "--attribute",
+        "region=eu-west",
+        "--attribute",
+        "tier=datacenter",
+        "--gpu",
+        "nvidia:a100:40960:4",
+        "--bond",
+        "100tsr",
+        "--from",
+        "provider",
+    ]);
+    assert_eq!(registered["active"], true, "{registered}");
+    let shown = chain.json(&["provider", "show", "provider"]);
+    assert_eq!(shown["host_uri"], "https://gpu.example.org:8443");
+    let active = chain.json(&["provider", "list", "--active"]);
+    assert_eq!(active["providers"].as_array().unwrap().len(), 1);
+
+    // deployment from a manifest; the order it opens; a bid; acceptance; the lease.
+    let manifest = example("matmul.yaml");
+    let check = chain.json(&["manifest", "check", &manifest]);
+    let hash = check["hash"].as_str().unwrap().to_string();
+    let created = chain.json(&[
+        "deployment",
+        "create",
+        &manifest,
+        "--deposit",
+        "10tsr",
+        "--bid-window",
+        "600",
+        "--from",
+        "alice",
+    ]);
+    assert_eq!(created["manifest_hash"], hash.as_str());
+    let dseq = created["deployment"]["dseq"].as_u64().unwrap().to_string();
+    let shown = chain.json(&["deployment", "show", &dseq, "--from", "alice"]);
+    assert_eq!(shown["deployment"]["manifest_hash"], hash.as_str());
+    assert_eq!(shown["escrow"]["balance"]["amount"], "10000000");
+    let order = format!("{alice}/{dseq}/1/1");
+    let orders = chain.json(&["market", "orders"]);
+    let open: Vec<&Value> = orders["orders"].as_array().unwrap().iter().collect();
+    assert!(
+        open.iter().any(|o| o["spec"]["name"].as_str().is_some()
+            && format!(
+                "{}/{}/{}/{}",
+                o["id"]["owner"].as_str().unwrap(),
+                o["id"]["dseq"],
+                o["id"]["gseq"],
+                o["id"]["oseq"]
+            ) == order),
+        "{orders}"
+    );
+    let max_price = shown["orders"][0]["spec"]["max_price"]
+        .as_str()
+        .unwrap()
+        .parse::<u128>()
+        .unwrap();
+    let price = (max_price / 2).max(1).to_string();
+    let err = chain.fails(&["market", "bid", &order, "--price", &price, "--from", "bob"]);
+    assert!(err.contains("code"), "an unregistered bidder: {err}");
+    chain.json(&[
+        "market",
+        "bid",
+        &order,
+        "--price",
+        &price,
+        "--gpu",
+        "nvidia:a100:40960:1",
+        "--from",
+        "provider",
+    ]);
+    let bids = chain.json(&["market", "bids", &order]);
+    assert_eq!(bids["bids"].as_array().unwrap().len(), 1, "{bids}");
+    let lease = format!("{order}/{provider}");
+    let err = chain.fails(&["market", "accept", &lease, "--from", "bob"]);
+    assert!(
+        err.contains("nothing was sent") && err.contains("deployment's owner"),
+        "someone else accepted alice's bid: {err}"
+    );
+    chain.json(&["market", "accept", &lease, "--from", "alice"]);
+    let shown = chain.json(&["lease", "show", &lease]);
+    assert_eq!(shown["state"], "active");
+    assert_eq!(shown["price"]["amount"], price.as_str());
+    let listed = chain.json(&["lease", "list", "--provider", "provider"]);
+    assert_eq!(listed["leases"].as_array().unwrap().len(), 1);
+    let status = chain.json(&["lease", "status", &lease]);
+    assert_eq!(status["escrow"]["rate_per_hour"], price.as_str());
+    chain.json(&[
+        "deployment",
+        "deposit",
+        &dseq,
+        "1tsr",
+        "--from",
+        "bob",
+        "--owner",
+        "alice",
+    ]);
+    let escrow = chain.json(&["deployment", "show", &dseq, "--owner", "alice"])["escrow"].clone();
+    assert_eq!(escrow["total_deposited"], "11000000", "{escrow}");
+    let watch = chain.tessera(&["lease", "watch", &lease, "--blocks", "1"]);
+    assert!(
+        watch.status.success(),
+        "{}",
+        String::from_utf8_lossy(&watch.stderr)
+    );
+    let err = chain.fails(&["lease", "close", &lease, "--from", "bob"]);
+    assert!(err.contains("neither the tenant nor the provider"), "{err}");
+    // Closing the deployment closes its lease, settles it and refunds the rest of the escrow.
+    let alice_before_close = chain.balance("alice");
+    let closed = chain.json(&["deployment", "close", &dseq, "--from", "alice"]);
+    let refunded: u128 = closed["escrow_released"]["amount"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(refunded > 0 && refunded <= 11_000_000, "{closed}");
+    assert!(
+        chain.balance("alice") > alice_before_close,
+        "the refund did not reach alice"
+    );
+    assert_eq!(chain.json(&["lease", "show", &lease])["state"], "closed");
+    let listed = chain.json(&["deployment", "list", "--owner", "alice"]);
+    assert_eq!(listed["deployments"][0]["state"], "closed");
+
+    // Governance: after the voting period, execute and see the new take rate.
+    let proposal = chain.json(&["gov", "show", &proposal_id]);
+    let ends = proposal["voting_ends_at"].as_u64().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let now = chain.json(&["status"])["time"].as_u64().unwrap();
+        if now > ends {
+            break;
+        }
+        assert!(Instant::now() < deadline, "block time never passed {ends}");
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    let executed = chain.json(&["gov", "execute", &proposal_id, "--from", "bob"]);
+    assert_eq!(executed["status"], "executed", "{executed}");
+    assert_eq!(chain.json(&["market", "params"])["take_rate_bps"], 150);
+}
