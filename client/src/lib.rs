@@ -5,6 +5,8 @@
 //! - [`node::Node`]: status, queries over `abci_query`, simulate, broadcast, wait for a tx
 //! - [`tx`]: messages, `--gas auto` through Simulate, fees, SIGN_MODE_DIRECT signing
 //! - [`contracts`]: the market, registry and governance contracts as typed calls and queries
+//! - [`provider_api`]: a provider's gRPC API, requests signed by the lease owner
+//!   ([`provider_auth`]), outputs verified leaf by leaf against the attested Merkle root
 //! - [`events::BlockFollower`]: every block's events, in order, resuming where it stopped
 //! - [`manifest`]: deployment manifests (re-exported from `tessera-manifest`)
 //!
@@ -23,6 +25,8 @@ pub mod error;
 pub mod events;
 pub mod keys;
 pub mod node;
+pub mod provider_api;
+pub mod provider_auth;
 pub mod tx;
 
 pub use error::{Error, Result};

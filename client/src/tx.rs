@@ -108,6 +108,11 @@ impl Signer {
         self.key.address()
     }
 
+    /// The key that signs (also signs requests to providers).
+    pub fn key(&self) -> &Key {
+        &self.key
+    }
+
     pub fn node(&self) -> &Node {
         &self.node
     }

@@ -12,6 +12,7 @@ use tessera_api::{DeploymentId, LeaseId};
 use tessera_client::coin::parse_coin;
 
 use crate::cmd::deployment::{create, default_deposit, load_manifest};
+use crate::cmd::lease_run::{run_lease, LeaseOutput};
 use crate::context::{Context, Session};
 
 #[derive(Subcommand, Debug)]
@@ -48,6 +49,7 @@ struct Summary {
     deployment: Option<DeploymentId>,
     manifest_hash: String,
     leases: Vec<LeaseId>,
+    outputs: Vec<LeaseOutput>,
     /// The step that failed, if one did.
     failed_step: Option<String>,
     error: Option<String>,
@@ -66,7 +68,8 @@ pub async fn run(ctx: &Context, cmd: JobCmd) -> Result<()> {
     } = cmd;
     let started = Instant::now();
     let mut summary = Summary::default();
-    let manifest = load_manifest(&manifest).context("step manifest")?;
+    let manifest_path = manifest;
+    let manifest = load_manifest(&manifest_path).context("step manifest")?;
     summary.manifest_hash = manifest.hash_hex();
     std::fs::create_dir_all(&out)
         .with_context(|| format!("step output: cannot create {}", out.display()))?;
@@ -86,9 +89,24 @@ pub async fn run(ctx: &Context, cmd: JobCmd) -> Result<()> {
             .await
             .context("step auction")?;
         summary.leases = leases.clone();
-        hand_over(&session, &leases)
+        let manifest_bytes = std::fs::read(&manifest_path)
+            .with_context(|| format!("step manifest: reading {}", manifest_path.display()))?;
+        let deployment = session
+            .chain
+            .deployment(&id)
             .await
-            .context("step send manifest")
+            .context("step send manifest")?;
+        for lease in &leases {
+            let dir = if leases.len() == 1 {
+                out.clone()
+            } else {
+                let group = &deployment.groups[(lease.gseq as usize).saturating_sub(1)];
+                out.join(&group.name)
+            };
+            let result = run_lease(ctx, &session, lease, &manifest_bytes, &dir).await?;
+            summary.outputs.push(result);
+        }
+        anyhow::Ok(())
     }
     .await;
     if let Err(e) = &result {
@@ -112,13 +130,37 @@ pub async fn run(ctx: &Context, cmd: JobCmd) -> Result<()> {
     summary.seconds = started.elapsed().as_secs();
     if ctx.out.is_json() {
         ctx.out.value(&summary);
+    } else if result.is_ok() {
+        for output in &summary.outputs {
+            println!(
+                "lease {}: {} work unit(s), {} file(s), {} bytes in {}, verified against output root {}",
+                output.lease,
+                output.work_units,
+                output.files.len(),
+                output.bytes,
+                output.dir.display(),
+                output.output_root
+            );
+        }
+        println!(
+            "deployment {}{} in {} s",
+            id,
+            if summary.closed {
+                " closed"
+            } else {
+                " left open"
+            },
+            summary.seconds
+        );
     }
     result
 }
 
+/// The step named by the outermost context ("step download: …" → "download").
 fn step_of(e: &anyhow::Error) -> String {
     let text = e.to_string();
-    text.strip_prefix("step ").unwrap_or(&text).to_string()
+    let text = text.strip_prefix("step ").unwrap_or(&text);
+    text.split(':').next().unwrap_or(text).trim().to_string()
 }
 
 /// Follows the orders until each is matched; a spinner shows the bids while the auction runs.
@@ -176,19 +218,4 @@ async fn wait_for_auction(
         bar.tick();
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
-}
-
-/// Sends the manifest to each lease's provider. The provider API (tessera-provider's gRPC
-/// service) is where this goes on; until a provider build exists there is nobody to send to.
-async fn hand_over(session: &Session, leases: &[LeaseId]) -> Result<()> {
-    for lease in leases {
-        let provider = session.chain.provider(&lease.provider).await?;
-        bail!(
-            "lease {lease} is won by {} at {}, but this tessera has no provider API client yet \
-             (tessera-provider's gRPC API); the deployment is closed and its deposit refunded",
-            provider.address,
-            provider.host_uri
-        );
-    }
-    Ok(())
 }

@@ -6,6 +6,7 @@ pub mod gov;
 pub mod job;
 pub mod keys;
 pub mod lease;
+pub mod lease_run;
 pub mod manifest;
 pub mod market;
 pub mod provider;

@@ -10,6 +10,7 @@ pub mod governance;
 pub mod gpu;
 pub mod ids;
 pub mod market;
+pub mod merkle;
 pub mod pagination;
 pub mod registry;
 pub mod registry_storage;

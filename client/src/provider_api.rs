@@ -1,0 +1,268 @@
+//! A tenant's client of a provider's gRPC API (`tessera.provider.v1.Provider`): every lease
+//! request signed with the lease owner's key, and every output leaf checked against the
+//! output root attested on chain before it is written anywhere.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use prost::Message;
+use tessera_api::merkle::{self, Hash};
+use tessera_api::LeaseId;
+use tessera_proto::provider::v1 as pb;
+use tessera_proto::provider::v1::provider_client::ProviderClient;
+use tonic::transport::{Channel, ClientTlsConfig, Endpoint};
+
+use crate::error::{Error, Result};
+use crate::keys::Key;
+use crate::provider_auth::{self, RequestAuth};
+
+const SERVICE: &str = "/tessera.provider.v1.Provider/";
+
+/// A connection to one provider.
+#[derive(Clone, Debug)]
+pub struct ProviderApi {
+    uri: String,
+    client: ProviderClient<Channel>,
+}
+
+impl ProviderApi {
+    /// Connects to the provider's `host_uri` as registered on chain (`https://…` or, for local
+    /// providers, `http://…`).
+    pub async fn connect(host_uri: &str) -> Result<Self> {
+        let bad = |e: &dyn std::fmt::Display| {
+            Error::invalid("provider host_uri", format!("{host_uri:?}: {e}"))
+        };
+        let mut endpoint = Endpoint::from_shared(host_uri.to_string()).map_err(|e| bad(&e))?;
+        if host_uri.starts_with("https://") {
+            endpoint = endpoint
+                .tls_config(ClientTlsConfig::new().with_native_roots())
+                .map_err(|e| bad(&e))?;
+        }
+        let channel = endpoint.connect().await.map_err(|e| Error::Rpc {
+            url: host_uri.to_string(),
+            method: "connect",
+            message: format!(
+                "{e}: {}",
+                std::error::Error::source(&e)
+                    .map(|s| s.to_string())
+                    .unwrap_or_default()
+            ),
+        })?;
+        Ok(Self {
+            uri: host_uri.to_string(),
+            client: ProviderClient::new(channel).max_decoding_message_size(4 * merkle::LEAF_SIZE),
+        })
+    }
+
+    fn status_error(&self, method: &'static str, status: tonic::Status) -> Error {
+        Error::Rpc {
+            url: self.uri.clone(),
+            method,
+            message: format!("{:?}: {}", status.code(), status.message()),
+        }
+    }
+
+    pub async fn status(&mut self) -> Result<pb::StatusResponse> {
+        self.client
+            .status(pb::StatusRequest {})
+            .await
+            .map(|r| r.into_inner())
+            .map_err(|s| self.status_error("Status", s))
+    }
+
+    pub async fn send_manifest(
+        &mut self,
+        key: &Key,
+        lease: &LeaseId,
+        manifest: Vec<u8>,
+    ) -> Result<pb::SendManifestResponse> {
+        let mut request = pb::SendManifestRequest {
+            lease: Some(lease_pb(lease)),
+            manifest,
+            auth: None,
+        };
+        request.auth = Some(auth(key, "SendManifest", &request.encode_to_vec())?);
+        self.client
+            .send_manifest(request)
+            .await
+            .map(|r| r.into_inner())
+            .map_err(|s| self.status_error("SendManifest", s))
+    }
+
+    pub async fn lease_status(
+        &mut self,
+        key: &Key,
+        lease: &LeaseId,
+    ) -> Result<pb::LeaseStatusResponse> {
+        let request = lease_request(key, "LeaseStatus", lease)?;
+        self.client
+            .lease_status(request)
+            .await
+            .map(|r| r.into_inner())
+            .map_err(|s| self.status_error("LeaseStatus", s))
+    }
+
+    /// Progress events until the work ends; the first is the current status.
+    pub async fn watch(
+        &mut self,
+        key: &Key,
+        lease: &LeaseId,
+    ) -> Result<tonic::Streaming<pb::LeaseStatusResponse>> {
+        let request = lease_request(key, "WatchLease", lease)?;
+        self.client
+            .watch_lease(request)
+            .await
+            .map(|r| r.into_inner())
+            .map_err(|s| self.status_error("WatchLease", s))
+    }
+
+    pub async fn close(&mut self, key: &Key, lease: &LeaseId) -> Result<()> {
+        let request = lease_request(key, "CloseLease", lease)?;
+        self.client
+            .close_lease(request)
+            .await
+            .map(|_| ())
+            .map_err(|s| self.status_error("CloseLease", s))
+    }
+
+    /// The output leaves from `from_leaf` on, each verified against `root` (the attested
+    /// output root) and a tree of `leaf_count` leaves; `sink` gets each verified leaf.
+    pub async fn download(
+        &mut self,
+        key: &Key,
+        lease: &LeaseId,
+        root: &Hash,
+        leaf_count: u64,
+        from_leaf: u64,
+        mut sink: impl FnMut(&pb::OutputChunk) -> Result<()>,
+    ) -> Result<u64> {
+        let mut request = pb::GetOutputRequest {
+            lease: Some(lease_pb(lease)),
+            from_leaf,
+            auth: None,
+        };
+        request.auth = Some(auth(key, "GetOutput", &request.encode_to_vec())?);
+        let mut stream = self
+            .client
+            .get_output(request)
+            .await
+            .map_err(|s| self.status_error("GetOutput", s))?
+            .into_inner();
+        let mut next = from_leaf;
+        while let Some(chunk) = stream
+            .message()
+            .await
+            .map_err(|s| self.status_error("GetOutput", s))?
+        {
+            verify_chunk(&chunk, root, leaf_count, next)?;
+            sink(&chunk)?;
+            next += 1;
+        }
+        if next != leaf_count {
+            return Err(Error::decode(
+                format!("the outputs of lease {lease}"),
+                format!(
+                    "the provider sent leaves up to {next}, but the attested tree has {leaf_count}"
+                ),
+            ));
+        }
+        Ok(next - from_leaf)
+    }
+}
+
+/// Checks one leaf: the expected position, a sane size, and its inclusion proof.
+pub fn verify_chunk(
+    chunk: &pb::OutputChunk,
+    root: &Hash,
+    leaf_count: u64,
+    expected_index: u64,
+) -> Result<()> {
+    let fail = |reason: String| Error::decode(format!("output leaf {}", chunk.leaf_index), reason);
+    if chunk.leaf_index != expected_index || chunk.leaf_count != leaf_count {
+        return Err(fail(format!(
+            "is leaf {} of {}, expected leaf {expected_index} of {leaf_count}",
+            chunk.leaf_index, chunk.leaf_count
+        )));
+    }
+    if chunk.data.len() > merkle::LEAF_SIZE {
+        return Err(fail(format!(
+            "has {} bytes, more than a leaf holds",
+            chunk.data.len()
+        )));
+    }
+    let mut proof = Vec::with_capacity(chunk.proof.len());
+    for step in &chunk.proof {
+        let hash: Hash = step
+            .as_slice()
+            .try_into()
+            .map_err(|_| fail("has a proof step that is not 32 bytes".into()))?;
+        proof.push(hash);
+    }
+    if !merkle::verify(
+        root,
+        chunk.leaf_index,
+        leaf_count,
+        &merkle::leaf_hash(&chunk.data),
+        &proof,
+    ) {
+        return Err(fail(format!(
+            "does not prove against the attested output root {}: the provider sent something it did not attest",
+            merkle::to_hex(root)
+        )));
+    }
+    Ok(())
+}
+
+pub fn lease_pb(lease: &LeaseId) -> pb::LeaseId {
+    pb::LeaseId {
+        owner: lease.owner.clone(),
+        dseq: lease.dseq,
+        gseq: lease.gseq,
+        oseq: lease.oseq,
+        provider: lease.provider.clone(),
+    }
+}
+
+fn lease_request(key: &Key, method: &str, lease: &LeaseId) -> Result<pb::LeaseRequest> {
+    let mut request = pb::LeaseRequest {
+        lease: Some(lease_pb(lease)),
+        auth: None,
+    };
+    request.auth = Some(auth(key, method, &request.encode_to_vec())?);
+    Ok(request)
+}
+
+fn auth(key: &Key, method: &str, body: &[u8]) -> Result<pb::Auth> {
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    let RequestAuth {
+        pubkey,
+        timestamp,
+        signature,
+    } = provider_auth::sign(key, &format!("{SERVICE}{method}"), body, now)?;
+    Ok(pb::Auth {
+        pubkey,
+        timestamp,
+        signature,
+    })
+}
+
+/// The `auth` of a request as the provider checks it.
+pub fn request_auth(auth: Option<&pb::Auth>) -> RequestAuth {
+    auth.map(|a| RequestAuth {
+        pubkey: a.pubkey.clone(),
+        timestamp: a.timestamp,
+        signature: a.signature.clone(),
+    })
+    .unwrap_or(RequestAuth {
+        pubkey: vec![],
+        timestamp: 0,
+        signature: vec![],
+    })
+}
+
+/// The method path a request of `method` is signed for.
+pub fn method_path(method: &str) -> String {
+    format!("{SERVICE}{method}")
+}
