@@ -14,8 +14,8 @@ use tessera_vm::{MsgInstantiateContract2, MsgStoreCode, PageRequest, CAPABILITIE
 #[test]
 fn our_contracts_need_only_the_capabilities_the_host_offers() {
     let chain = Chain::new();
-    let checksums = std::fs::read_to_string(common::root().join("artifacts/checksums.txt"))
-    .unwrap_or_default();
+    let checksums =
+        std::fs::read_to_string(common::root().join("artifacts/checksums.txt")).unwrap_or_default();
     for (i, name) in ["registry", "market", "governance"].into_iter().enumerate() {
         let msg = MsgStoreCode {
             sender: addr("deployer"),

@@ -37,9 +37,7 @@ pub fn root() -> PathBuf {
 
 /// The artifact `name.wasm`, or a panic that says how to build it.
 pub fn wasm(name: &str) -> Vec<u8> {
-    let path = root()
-        .join("artifacts")
-        .join(format!("{name}.wasm"));
+    let path = root().join("artifacts").join(format!("{name}.wasm"));
     std::fs::read(&path).unwrap_or_else(|e| {
         panic!(
             "{} is missing ({e}): run scripts/build-contracts.sh to build the contracts first",
