@@ -29,6 +29,10 @@ pub struct GlobalArgs {
         default_value = "http://127.0.0.1:26657"
     )]
     pub node: String,
+    /// Cosmos gRPC endpoint (e.g. 127.0.0.1:9090): queries, simulation, broadcast and tx
+    /// lookup go there instead of --node (following blocks still uses --node)
+    #[arg(long, global = true, env = "TESSERA_GRPC", value_name = "HOST:PORT")]
+    pub grpc: Option<String>,
     /// Chain id to sign for; refused if the node serves another chain (default: the node's)
     #[arg(long, global = true, env = "TESSERA_CHAIN_ID")]
     pub chain_id: Option<String>,
@@ -130,7 +134,11 @@ impl Context {
     }
 
     pub fn node(&self) -> Result<Node> {
-        Ok(Node::connect(&self.args.node)?)
+        let node = Node::connect(&self.args.node)?;
+        Ok(match &self.args.grpc {
+            Some(endpoint) => node.with_grpc(endpoint)?,
+            None => node,
+        })
     }
 
     /// The node and the contracts on its chain.
@@ -176,7 +184,7 @@ impl Context {
     }
 
     /// The `--from` key's address, for commands that default to "mine".
-    pub fn from_address(&self) -> Result<String> {
+    pub fn signer_address(&self) -> Result<String> {
         match self.args.from.as_deref() {
             Some(from) => self.address_of(from),
             None => bail!("no account given: pass one, or --from KEY"),

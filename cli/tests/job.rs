@@ -60,6 +60,72 @@ fn job_run_takes_a_manifest_to_verified_outputs_and_refuses_tampered_ones() {
         "the deposit was not refunded: spent {spent}"
     );
 
+    // The outputs again, by hand: `lease output` verifies them against the chain too.
+    let l = &summary["leases"][0];
+    let lease = format!(
+        "{}/{}/{}/{}/{}",
+        l["owner"].as_str().unwrap(),
+        l["dseq"],
+        l["gseq"],
+        l["oseq"],
+        l["provider"].as_str().unwrap()
+    );
+    let again = tempfile::tempdir().unwrap();
+    let fetched = chain.json(&[
+        "lease",
+        "output",
+        &lease,
+        "--out",
+        again.path().to_str().unwrap(),
+        "--from",
+        "alice",
+    ]);
+    assert_eq!(fetched["files"].as_array().unwrap().len(), 24, "{fetched}");
+    assert_eq!(
+        std::fs::read(again.path().join("unit-0000.bin")).unwrap(),
+        first
+    );
+    let status = chain.json(&["lease", "status", &lease, "--from", "alice"]);
+    assert_eq!(status["work"]["state"], "WORK_STATE_DONE", "{status}");
+    assert_eq!(status["attestations"].as_array().unwrap().len(), 1);
+
+    // Step by step: create, let the auction award, send the manifest; only the owner may.
+    chain.add_dev_key("bob");
+    let created = chain.json(&[
+        "deployment",
+        "create",
+        &manifest,
+        "--bid-window",
+        "5",
+        "--from",
+        "alice",
+    ]);
+    let dseq = created["deployment"]["dseq"].as_u64().unwrap();
+    let lease = format!(
+        "{}/{dseq}/1/1/{provider_address}",
+        dev_account("alice")["address"].as_str().unwrap()
+    );
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while !chain.tessera(&["lease", "show", &lease]).status.success() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the auction never awarded {lease}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(500));
+    }
+    let err = chain.fails(&["lease", "send-manifest", &lease, &manifest, "--from", "bob"]);
+    assert!(err.contains("does not own lease"), "{err}");
+    let sent = chain.json(&[
+        "lease",
+        "send-manifest",
+        &lease,
+        &manifest,
+        "--from",
+        "alice",
+    ]);
+    assert_eq!(sent["work_units"], 24);
+    chain.json(&["deployment", "close", &dseq.to_string(), "--from", "alice"]);
+
     // The same job from a provider that changes an output after attesting it: refused.
     provider
         .tamper

@@ -76,6 +76,39 @@ fn a_tenant_a_provider_and_a_voter_use_the_cli_against_a_dev_chain() {
         "a failed command moved funds"
     );
 
+    // The same over gRPC only: --node points nowhere, so every step must go through --grpc.
+    let over_grpc = |args: &[&str]| {
+        let mut all = args.to_vec();
+        all.extend([
+            "--grpc",
+            chain.grpc.as_str(),
+            "--node",
+            "http://127.0.0.1:9",
+            "-o",
+            "json",
+        ]);
+        let out = chain.tessera(&all);
+        assert!(
+            out.status.success(),
+            "tessera {}: {}",
+            all.join(" "),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice::<Value>(&out.stdout).unwrap()
+    };
+    let status = over_grpc(&["status"]);
+    assert_eq!(status["chain_id"], "tessera-dev-1", "{status}");
+    let sent = over_grpc(&["tx", "bank", "send", "alice", &bob, "766utsr"]);
+    assert!(sent["height"].as_u64().unwrap() > 0, "{sent}");
+    let balances = over_grpc(&["query", "bank", "balances", "bob", "--denom", "utsr"]);
+    let amount: u128 = balances["balances"][0]["amount"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert_eq!(amount, before + 2000);
+    assert_eq!(over_grpc(&["market", "params"])["take_rate_bps"], 200);
+
     // provider: register with a bond, show, list.
     let registered = chain.json(&[
         "provider",

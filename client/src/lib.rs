@@ -23,6 +23,7 @@ pub mod coin;
 pub mod contracts;
 pub mod error;
 pub mod events;
+pub mod grpc;
 pub mod keys;
 pub mod node;
 pub mod provider_api;

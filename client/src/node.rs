@@ -23,6 +23,7 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 use crate::error::{Error, Result};
+use crate::grpc::GrpcNode;
 
 /// What the node says about itself and the chain.
 #[derive(Clone, Debug, Serialize)]
@@ -106,6 +107,8 @@ pub struct SimulatedGas {
 pub struct Node {
     url: String,
     rpc: HttpClient,
+    /// When set, queries, simulation, broadcast and tx lookup go over gRPC.
+    grpc: Option<GrpcNode>,
 }
 
 impl Node {
@@ -124,7 +127,15 @@ impl Node {
         Ok(Self {
             url: url.to_string(),
             rpc,
+            grpc: None,
         })
+    }
+
+    /// Sends queries, simulations, broadcasts and tx lookups to the node's Cosmos gRPC
+    /// endpoint instead of CometBFT's RPC (following blocks still uses the RPC).
+    pub fn with_grpc(mut self, endpoint: &str) -> Result<Self> {
+        self.grpc = Some(GrpcNode::connect(endpoint)?);
+        Ok(self)
     }
 
     pub fn url(&self) -> &str {
@@ -144,6 +155,9 @@ impl Node {
     }
 
     pub async fn status(&self) -> Result<NodeStatus> {
+        if let Some(grpc) = &self.grpc {
+            return grpc.status().await;
+        }
         let status = self
             .rpc
             .status()
@@ -177,11 +191,14 @@ impl Node {
     }
 
     /// A protobuf query on a Cosmos gRPC path, answered through `abci_query`.
-    pub async fn query<Req: Message, Res: Message + Default>(
-        &self,
-        path: &str,
-        request: Req,
-    ) -> Result<Res> {
+    pub async fn query<Req, Res>(&self, path: &str, request: Req) -> Result<Res>
+    where
+        Req: Message + Send + Sync + 'static,
+        Res: Message + Default + Send + Sync + 'static,
+    {
+        if let Some(grpc) = &self.grpc {
+            return grpc.query(path, request).await;
+        }
         let bytes = self.abci_query(path, request.encode_to_vec()).await?;
         Res::decode(bytes.as_slice()).map_err(|e| Error::decode(path, e))
     }
@@ -269,6 +286,9 @@ impl Node {
 
     /// Hands signed tx bytes to the mempool (CheckTx) and returns the tx hash.
     pub async fn broadcast(&self, tx_bytes: Vec<u8>) -> Result<String> {
+        if let Some(grpc) = &self.grpc {
+            return grpc.broadcast(tx_bytes).await;
+        }
         let res = self
             .rpc
             .broadcast_tx_sync(tx_bytes)
@@ -292,6 +312,20 @@ impl Node {
         let parsed = Hash::from_hex_upper(tendermint::hash::Algorithm::Sha256, hash)
             .map_err(|e| Error::invalid("tx hash", format!("{hash:?}: {e}")))?;
         let started = Instant::now();
+        if let Some(grpc) = &self.grpc {
+            loop {
+                if let Some(found) = grpc.find_tx(hash).await? {
+                    return found;
+                }
+                if started.elapsed() >= timeout {
+                    return Err(Error::NotCommitted {
+                        hash: hash.to_string(),
+                        waited_secs: timeout.as_secs(),
+                    });
+                }
+                tokio::time::sleep(Duration::from_millis(300)).await;
+            }
+        }
         loop {
             match self.rpc.tx(parsed, false).await {
                 Ok(found) => {

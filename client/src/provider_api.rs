@@ -53,6 +53,10 @@ impl ProviderApi {
         })
     }
 
+    pub fn uri(&self) -> &str {
+        &self.uri
+    }
+
     fn status_error(&self, method: &'static str, status: tonic::Status) -> Error {
         Error::Rpc {
             url: self.uri.clone(),

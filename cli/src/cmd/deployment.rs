@@ -177,7 +177,7 @@ pub async fn run(ctx: &Context, cmd: DeploymentCmd) -> Result<()> {
         } => {
             let owner = match owner {
                 Some(owner) => ctx.address_of(&owner)?,
-                None => ctx.from_address()?,
+                None => ctx.signer_address()?,
             };
             let chain = ctx.chain().await?;
             let page: market::DeploymentsResponse = chain
@@ -209,7 +209,7 @@ pub async fn run(ctx: &Context, cmd: DeploymentCmd) -> Result<()> {
         DeploymentCmd::Show { dseq, owner } => {
             let owner = match owner {
                 Some(owner) => ctx.address_of(&owner)?,
-                None => ctx.from_address()?,
+                None => ctx.signer_address()?,
             };
             let chain = ctx.chain().await?;
             let id = DeploymentId::new(owner, dseq);

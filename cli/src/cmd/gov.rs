@@ -305,7 +305,7 @@ pub async fn run(ctx: &Context, cmd: GovCmd) -> Result<()> {
         GovCmd::Power { address } => {
             let address = match address {
                 Some(a) => ctx.address_of(&a)?,
-                None => ctx.from_address()?,
+                None => ctx.signer_address()?,
             };
             let chain = ctx.chain().await?;
             let stake: governance::StakeResponse = chain

@@ -1,7 +1,9 @@
 //! `tessera lease`: list, show, status (lease, escrow and attestations), watch (follow the
 //! lease's events on chain until it closes), close, and withdraw (provider payout).
 
-use anyhow::{bail, Result};
+use std::path::PathBuf;
+
+use anyhow::{bail, Context as _, Result};
 use clap::Subcommand;
 use serde_json::json;
 use tessera_api::market::{self, close_reason, ExecuteMsg, LeaseFilter, LeaseState, QueryMsg};
@@ -27,8 +29,18 @@ pub enum LeaseCmd {
     },
     /// One lease (owner/dseq/gseq/oseq/provider)
     Show { lease: String },
-    /// A lease with its escrow and usage attestations
+    /// A lease with its escrow and usage attestations, and (to its owner, with --from) the
+    /// provider's view of the work
     Status { lease: String },
+    /// Hand the lease's provider the manifest (it must hash to the deployment's on chain)
+    SendManifest { lease: String, manifest: PathBuf },
+    /// Download the lease's outputs into DIR, each piece verified against the output root the
+    /// provider attested on chain
+    Output {
+        lease: String,
+        #[arg(long)]
+        out: PathBuf,
+    },
     /// Follow a lease's events on chain (bids, settlement, attestations) until it closes
     Watch {
         lease: String,
@@ -63,7 +75,7 @@ pub async fn run(ctx: &Context, cmd: LeaseCmd) -> Result<()> {
                     _ => LeaseState::Closed,
                 }),
                 (Some(tenant), _, _) => LeaseFilter::Tenant(ctx.address_of(&tenant)?),
-                (None, None, None) => LeaseFilter::Tenant(ctx.from_address()?),
+                (None, None, None) => LeaseFilter::Tenant(ctx.signer_address()?),
             };
             let chain = ctx.chain().await?;
             let page: market::LeasesResponse = chain
@@ -106,11 +118,66 @@ pub async fn run(ctx: &Context, cmd: LeaseCmd) -> Result<()> {
                     limit: Some(100),
                 })
                 .await?;
+            let work = match ctx.args.from.as_deref() {
+                Some(_) => Some(provider_work(ctx, &id).await),
+                None => None,
+            };
             ctx.out.value(&json!({
                 "lease": lease,
                 "escrow": escrow,
                 "attestations": attestations.attestations,
+                "work": work,
             }));
+        }
+        LeaseCmd::SendManifest { lease, manifest } => {
+            let id: LeaseId = lease.parse()?;
+            crate::cmd::deployment::load_manifest(&manifest)?;
+            let bytes = std::fs::read(&manifest)
+                .with_context(|| format!("reading {}", manifest.display()))?;
+            let session = ctx.session().await?;
+            let (_, uri, work_units) =
+                crate::cmd::lease_run::send_manifest(ctx, &session, &id, &bytes).await?;
+            ctx.out.either(
+                &json!({ "lease": id, "provider_uri": uri, "work_units": work_units }),
+                || format!("lease {id}: {uri} accepted the manifest ({work_units} work units)"),
+            );
+        }
+        LeaseCmd::Output { lease, out } => {
+            let id: LeaseId = lease.parse()?;
+            let session = ctx.session().await?;
+            let key = session.signer.key();
+            let mut api = crate::cmd::lease_run::connect(&session, &id).await?;
+            let status = api.lease_status(key, &id).await?;
+            if status.output_root.is_empty() {
+                bail!(
+                    "lease {id} has no outputs yet ({} of {} work units done)",
+                    status.work_units_done,
+                    status.work_units_total
+                );
+            }
+            let root =
+                crate::cmd::lease_run::attested_root(&session, &id, &status.output_root).await?;
+            let (files, bytes) = crate::cmd::lease_run::fetch_outputs(
+                ctx,
+                &mut api,
+                key,
+                &id,
+                &root,
+                status.leaf_count,
+                &out,
+            )
+            .await?;
+            ctx.out.either(
+                &json!({ "lease": id, "output_root": status.output_root, "bytes": bytes, "files": files }),
+                || {
+                    format!(
+                        "{} file(s), {bytes} bytes in {}, verified against output root {}",
+                        files.len(),
+                        out.display(),
+                        status.output_root
+                    )
+                },
+            );
         }
         LeaseCmd::Watch { lease, blocks } => {
             let id: LeaseId = lease.parse()?;
@@ -205,4 +272,26 @@ pub async fn run(ctx: &Context, cmd: LeaseCmd) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// The provider's view of the work, or why it could not be had (never an error of the command:
+/// the chain's view above stands on its own).
+async fn provider_work(ctx: &Context, id: &LeaseId) -> serde_json::Value {
+    let result = async {
+        let session = ctx.session().await?;
+        let mut api = crate::cmd::lease_run::connect(&session, id).await?;
+        let status = api.lease_status(session.signer.key(), id).await?;
+        anyhow::Ok(json!({
+            "state": tessera_proto::provider::v1::WorkState::try_from(status.state)
+                .map(|s| s.as_str_name())
+                .unwrap_or("WORK_STATE_UNSPECIFIED"),
+            "work_units_done": status.work_units_done,
+            "work_units_total": status.work_units_total,
+            "output_root": status.output_root,
+            "gpu_seconds": status.gpu_seconds,
+            "message": status.message,
+        }))
+    }
+    .await;
+    result.unwrap_or_else(|e| json!({ "error": format!("{e:#}") }))
 }

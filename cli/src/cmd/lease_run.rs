@@ -50,49 +50,21 @@ pub async fn run_lease(
     dir: &Path,
 ) -> Result<LeaseOutput> {
     let key = session.signer.key();
-    let provider = session
-        .chain
-        .provider(&lease.provider)
+    let (mut api, provider_uri, work_units) = send_manifest(ctx, session, lease, manifest)
         .await
         .context("step send manifest")?;
-    let mut api = ProviderApi::connect(&provider.host_uri)
-        .await
-        .context("step send manifest")?;
-    let accepted = api
-        .send_manifest(key, lease, manifest.to_vec())
-        .await
-        .context("step send manifest")?;
-    let expected = session
-        .chain
-        .deployment(&lease.deployment())
-        .await
-        .context("step send manifest")?
-        .manifest_hash;
-    if accepted.manifest_hash != expected {
-        bail!(
-            "step send manifest: the provider hashed the manifest to {}, the chain has {expected}",
-            accepted.manifest_hash
-        );
-    }
-    ctx.out.note(format!(
-        "lease {lease}: manifest accepted by {} ({} work units)",
-        provider.host_uri, accepted.work_units
-    ));
-
-    let done = follow_work(ctx, &mut api, key, lease, accepted.work_units)
+    let done = follow_work(ctx, &mut api, key, lease, work_units)
         .await
         .context("step work")?;
     let root = attested_root(session, lease, &done.output_root)
         .await
         .context("step attestation")?;
-    std::fs::create_dir_all(dir)
-        .with_context(|| format!("step download: cannot create {}", dir.display()))?;
-    let (files, bytes) = download(ctx, &mut api, key, lease, &root, done.leaf_count, dir)
+    let (files, bytes) = fetch_outputs(ctx, &mut api, key, lease, &root, done.leaf_count, dir)
         .await
         .context("step download")?;
     Ok(LeaseOutput {
         lease: lease.clone(),
-        provider_uri: provider.host_uri,
+        provider_uri,
         work_units: done.work_units_total,
         output_root: done.output_root,
         leaves: done.leaf_count,
@@ -100,6 +72,58 @@ pub async fn run_lease(
         dir: dir.to_path_buf(),
         files,
     })
+}
+
+/// Connects to the lease's provider (its `host_uri` on chain) and hands it the manifest, which
+/// it must hash to the deployment's on-chain hash. Returns the connection, the provider's URI
+/// and the number of work units.
+pub async fn send_manifest(
+    ctx: &Context,
+    session: &Session,
+    lease: &LeaseId,
+    manifest: &[u8],
+) -> Result<(ProviderApi, String, u64)> {
+    let mut api = connect(session, lease).await?;
+    let provider_uri = api.uri().to_string();
+    let accepted = api
+        .send_manifest(session.signer.key(), lease, manifest.to_vec())
+        .await?;
+    let expected = session
+        .chain
+        .deployment(&lease.deployment())
+        .await?
+        .manifest_hash;
+    if accepted.manifest_hash != expected {
+        bail!(
+            "the provider hashed the manifest to {}, the chain has {expected}",
+            accepted.manifest_hash
+        );
+    }
+    ctx.out.note(format!(
+        "lease {lease}: manifest accepted by {provider_uri} ({} work units)",
+        accepted.work_units
+    ));
+    Ok((api, provider_uri, accepted.work_units))
+}
+
+/// A connection to the lease's provider at its registered `host_uri`.
+pub async fn connect(session: &Session, lease: &LeaseId) -> Result<ProviderApi> {
+    let provider = session.chain.provider(&lease.provider).await?;
+    Ok(ProviderApi::connect(&provider.host_uri).await?)
+}
+
+/// Creates `dir` and downloads into it every output leaf, verified against `root`.
+pub async fn fetch_outputs(
+    ctx: &Context,
+    api: &mut ProviderApi,
+    key: &tessera_client::keys::Key,
+    lease: &LeaseId,
+    root: &Hash,
+    leaf_count: u64,
+    dir: &Path,
+) -> Result<(Vec<OutputFile>, u64)> {
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    download(ctx, api, key, lease, root, leaf_count, dir).await
 }
 
 /// Watches the work to its end; a bar counts work units.
@@ -137,7 +161,7 @@ async fn follow_work(
 }
 
 /// The output root the provider attested on chain: only that is trusted for verification.
-async fn attested_root(session: &Session, lease: &LeaseId, reported: &str) -> Result<Hash> {
+pub async fn attested_root(session: &Session, lease: &LeaseId, reported: &str) -> Result<Hash> {
     let deadline = Instant::now() + ATTESTATION_WAIT;
     loop {
         let page: market::AttestationsResponse = session
@@ -180,7 +204,8 @@ fn hex_to_hash(text: &str) -> Result<Hash> {
         .map_err(|_| anyhow::anyhow!("{text:?} is not a sha256 hash"))
 }
 
-/// Downloads and verifies every leaf; writes each unit's output under `dir`.
+/// Downloads and verifies every leaf; writes each unit's output under `dir`, as `NAME.part`
+/// until all its leaves are verified, then renamed; a failed download removes its `.part` files.
 async fn download(
     ctx: &Context,
     api: &mut ProviderApi,
@@ -204,54 +229,63 @@ async fn download(
     let mut open: BTreeMap<String, Open> = BTreeMap::new();
     let mut done: Vec<OutputFile> = Vec::new();
     let mut bytes = 0u64;
-    api.download(key, lease, root, leaf_count, 0, |chunk| {
-        let name =
-            safe_name(&chunk.name).map_err(|e| tessera_client::Error::invalid("output name", e))?;
-        let io = |e: std::io::Error| {
-            tessera_client::Error::invalid("output file", format!("{name}: {e}"))
-        };
-        if chunk.chunk == 0 {
-            let file = File::create(dir.join(&name)).map_err(io)?;
-            open.insert(
-                name.clone(),
-                Open {
-                    file,
-                    written: 0,
-                    size: chunk.unit_size,
-                    hasher: Sha256::new(),
-                },
-            );
-        }
-        let entry = open.get_mut(&name).ok_or_else(|| {
-            tessera_client::Error::invalid(
-                "output",
-                format!("{name}: a piece arrived before the file's first"),
-            )
-        })?;
-        entry.file.write_all(&chunk.data).map_err(io)?;
-        entry.hasher.update(&chunk.data);
-        entry.written += chunk.data.len() as u64;
-        bytes += chunk.data.len() as u64;
-        if entry.written > entry.size {
-            return Err(tessera_client::Error::invalid(
-                "output",
-                format!("{name} is longer than announced"),
-            ));
-        }
-        if entry.written == entry.size {
-            if let Some(finished) = open.remove(&name) {
-                finished.file.sync_all().map_err(io)?;
-                done.push(OutputFile {
-                    name,
-                    size: finished.size,
-                    sha256: hex::encode(finished.hasher.finalize()),
-                });
+    let result = api
+        .download(key, lease, root, leaf_count, 0, |chunk| {
+            let name = safe_name(&chunk.name)
+                .map_err(|e| tessera_client::Error::invalid("output name", e))?;
+            let io = |e: std::io::Error| {
+                tessera_client::Error::invalid("output file", format!("{name}: {e}"))
+            };
+            if chunk.chunk == 0 {
+                let file = File::create(dir.join(format!("{name}.part"))).map_err(io)?;
+                open.insert(
+                    name.clone(),
+                    Open {
+                        file,
+                        written: 0,
+                        size: chunk.unit_size,
+                        hasher: Sha256::new(),
+                    },
+                );
             }
+            let entry = open.get_mut(&name).ok_or_else(|| {
+                tessera_client::Error::invalid(
+                    "output",
+                    format!("{name}: a piece arrived before the file's first"),
+                )
+            })?;
+            entry.file.write_all(&chunk.data).map_err(io)?;
+            entry.hasher.update(&chunk.data);
+            entry.written += chunk.data.len() as u64;
+            bytes += chunk.data.len() as u64;
+            if entry.written > entry.size {
+                return Err(tessera_client::Error::invalid(
+                    "output",
+                    format!("{name} is longer than announced"),
+                ));
+            }
+            if entry.written == entry.size {
+                if let Some(finished) = open.remove(&name) {
+                    finished.file.sync_all().map_err(io)?;
+                    std::fs::rename(dir.join(format!("{name}.part")), dir.join(&name))
+                        .map_err(io)?;
+                    done.push(OutputFile {
+                        name,
+                        size: finished.size,
+                        sha256: hex::encode(finished.hasher.finalize()),
+                    });
+                }
+            }
+            bar.inc(1);
+            Ok(())
+        })
+        .await;
+    if let Err(e) = result {
+        for name in open.keys() {
+            let _ = std::fs::remove_file(dir.join(format!("{name}.part")));
         }
-        bar.inc(1);
-        Ok(())
-    })
-    .await?;
+        return Err(e.into());
+    }
     if let Some(name) = open.keys().next() {
         bail!("{name} ended before its announced size");
     }

@@ -200,7 +200,7 @@ pub async fn run(ctx: &Context, cmd: ProviderCmd) -> Result<()> {
         ProviderCmd::Show { address } => {
             let address = match address {
                 Some(a) => ctx.address_of(&a)?,
-                None => ctx.from_address()?,
+                None => ctx.signer_address()?,
             };
             let provider = ctx.chain().await?.provider(&address).await?;
             ctx.out.value(&provider);

@@ -43,6 +43,8 @@ pub fn free_port() -> u16 {
 pub struct DevChain {
     child: Child,
     pub rpc: String,
+    /// The node's Cosmos gRPC endpoint (host:port).
+    pub grpc: String,
     pub home: tempfile::TempDir,
 }
 
@@ -84,6 +86,7 @@ impl DevChain {
         let chain = Self {
             child,
             rpc: format!("http://127.0.0.1:{rpc}"),
+            grpc: format!("127.0.0.1:{grpc}"),
             home,
         };
         chain.wait_for_height(2);
