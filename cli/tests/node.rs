@@ -53,6 +53,18 @@ fn a_tenant_a_provider_and_a_voter_use_the_cli_against_a_dev_chain() {
     let before = chain.balance(&bob);
     let sent = chain.json(&["tx", "bank", "send", "alice", &bob, "1234utsr"]);
     assert!(sent["gas_used"].as_u64().unwrap() > 0);
+    let found = chain.json(&["query", "tx", sent["txhash"].as_str().unwrap()]);
+    assert_eq!(found["height"], sent["height"]);
+    assert!(
+        found["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["type"] == "transfer"),
+        "{found}"
+    );
+    let err = chain.fails(&["query", "tx", &"AB".repeat(32)]);
+    assert!(err.contains("no committed tx"), "{err}");
     assert_eq!(chain.balance("bob"), before + 1234);
     let err = chain.fails(&[
         "tx",

@@ -113,10 +113,17 @@ pub async fn run_query(ctx: &Context, cmd: QueryCmd) -> Result<()> {
             }
         }
         QueryCmd::Tx { hash } => {
-            let outcome = node
+            // One look, no waiting: "not committed within 0 s" would read oddly here.
+            match node
                 .wait_for_tx(&hash.to_ascii_uppercase(), Duration::ZERO)
-                .await?;
-            ctx.out.value(&outcome);
+                .await
+            {
+                Ok(outcome) => ctx.out.value(&outcome),
+                Err(tessera_client::Error::NotCommitted { .. }) => {
+                    anyhow::bail!("no committed tx with hash {hash} on this node")
+                }
+                Err(e) => return Err(e.into()),
+            }
         }
     }
     Ok(())
