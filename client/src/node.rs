@@ -146,11 +146,14 @@ impl Node {
         &self.rpc
     }
 
-    pub(crate) fn rpc_error(&self, method: &'static str, e: impl std::fmt::Display) -> Error {
+    /// An RPC failure in one line: tendermint-rpc's errors display as eyre reports, with their
+    /// causes on separate lines and, whenever RUST_BACKTRACE is set, a location and a stack
+    /// trace that mean nothing to a user.
+    pub(crate) fn rpc_error(&self, method: &'static str, e: cosmrs::rpc::Error) -> Error {
         Error::Rpc {
             url: self.url.clone(),
             method,
-            message: e.to_string(),
+            message: one_line(&e.to_string()),
         }
     }
 
@@ -355,14 +358,13 @@ impl Node {
                 // node busy with a block answers slowly, but only until the deadline.
                 Err(e) => {
                     if started.elapsed() >= timeout {
-                        let message = e.to_string();
-                        if message.contains("not found") {
+                        if e.detail().to_string().contains("not found") {
                             return Err(Error::NotCommitted {
                                 hash: hash.to_string(),
                                 waited_secs: timeout.as_secs(),
                             });
                         }
-                        return Err(self.rpc_error("tx", message));
+                        return Err(self.rpc_error("tx", e));
                     }
                     tokio::time::sleep(Duration::from_millis(300)).await;
                 }
@@ -430,6 +432,59 @@ impl Node {
     }
 }
 
+/// `msg\n\nCaused by:\n    0: a\n    1: b\n\nLocation: …` → `msg: a: b`.
+fn one_line(report: &str) -> String {
+    let head = report
+        .split("\n\nLocation:")
+        .next()
+        .unwrap_or(report)
+        .split("\n\nStack backtrace:")
+        .next()
+        .unwrap_or(report);
+    head.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && *l != "Caused by:")
+        .map(|l| match l.split_once(": ") {
+            Some((n, rest)) if n.chars().all(|c| c.is_ascii_digit()) => rest,
+            _ => l,
+        })
+        .collect::<Vec<_>>()
+        .join(": ")
+}
+
 pub(crate) fn unix_seconds(time: tendermint::Time) -> u64 {
     time.unix_timestamp().try_into().unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn an_unreachable_node_is_one_readable_line_even_with_backtraces_on() {
+        // Port 9 (discard) is closed on loopback here; nothing listens.
+        let node = Node::connect("http://127.0.0.1:9").unwrap();
+        let err = node.status().await.unwrap_err().to_string();
+        assert!(
+            err.starts_with("node http://127.0.0.1:9: status: "),
+            "{err}"
+        );
+        assert!(!err.contains("backtrace") && !err.contains('\n'), "{err}");
+    }
+
+    #[test]
+    fn eyre_reports_become_one_line() {
+        let report = "HTTP error\n\nCaused by:\n    0: error sending request\n    1: Connection refused (os error 111)\n\nLocation:\n    src/x.rs:1:1\n\nStack backtrace:\n   0: f";
+        assert_eq!(
+            one_line(report),
+            "HTTP error: error sending request: Connection refused (os error 111)"
+        );
+        assert_eq!(one_line("plain"), "plain");
+    }
+
+    #[test]
+    fn malformed_node_urls_are_refused_with_an_example() {
+        let err = Node::connect("127.0.0.1 26657").unwrap_err().to_string();
+        assert!(err.contains("use e.g. http://127.0.0.1:26657"), "{err}");
+    }
 }

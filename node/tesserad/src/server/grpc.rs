@@ -340,7 +340,12 @@ pub fn spawn(addr: SocketAddr, backend: Backend) -> Result<(), String> {
     std::thread::Builder::new()
         .name("grpc".into())
         .spawn(move || {
-            let incoming = tokio_stream::wrappers::TcpListenerStream::new(listener);
+            // tonic sets TCP_NODELAY only on sockets it accepts itself; without it every small
+            // answer waits out the client's delayed ACK (~40 ms per query).
+            let incoming = tokio_stream::StreamExt::map(
+                tokio_stream::wrappers::TcpListenerStream::new(listener),
+                |conn| conn.and_then(|s| s.set_nodelay(true).map(|()| s)),
+            );
             if let Err(e) = runtime.block_on(router.serve_with_incoming(incoming)) {
                 tracing::error!(%e, "gRPC server stopped");
             }
