@@ -55,6 +55,14 @@ impl Output {
         }
     }
 
+    /// A list for people: one line per item, or `empty` when there are none.
+    pub fn lines<T>(items: &[T], empty: &str, line: impl Fn(&T) -> String) -> String {
+        if items.is_empty() {
+            return empty.to_string();
+        }
+        items.iter().map(line).collect::<Vec<_>>().join("\n")
+    }
+
     /// A progress note for people (stderr, text mode only).
     pub fn note(&self, text: impl std::fmt::Display) {
         if self.format == Format::Text {

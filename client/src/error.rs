@@ -80,6 +80,16 @@ impl Error {
         }
     }
 
+    /// A connection failure, with its cause (tonic's own message is only "transport error").
+    pub fn transport(url: &str, method: &'static str, e: &dyn std::error::Error) -> Self {
+        let cause = e.source().map(|s| format!(": {s}")).unwrap_or_default();
+        Error::Rpc {
+            url: url.to_string(),
+            method,
+            message: format!("{e}{cause}"),
+        }
+    }
+
     /// The on-chain error code, when the chain gave one.
     pub fn code(&self) -> Option<u32> {
         match self {

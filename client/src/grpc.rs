@@ -53,16 +53,9 @@ impl GrpcNode {
         Res: Message + Default + Send + Sync + 'static,
     {
         let mut grpc = tonic::client::Grpc::new(self.channel.clone());
-        grpc.ready().await.map_err(|e| Error::Rpc {
-            url: self.endpoint.clone(),
-            method: "gRPC connect",
-            message: format!(
-                "{e}: {}",
-                std::error::Error::source(&e)
-                    .map(|s| s.to_string())
-                    .unwrap_or_default()
-            ),
-        })?;
+        grpc.ready()
+            .await
+            .map_err(|e| Error::transport(&self.endpoint, "gRPC connect", &e))?;
         let method = PathAndQuery::try_from(path.to_string())
             .map_err(|e| Error::invalid("gRPC method", format!("{path:?}: {e}")))?;
         match grpc

@@ -37,16 +37,10 @@ impl ProviderApi {
                 .tls_config(ClientTlsConfig::new().with_native_roots())
                 .map_err(|e| bad(&e))?;
         }
-        let channel = endpoint.connect().await.map_err(|e| Error::Rpc {
-            url: host_uri.to_string(),
-            method: "connect",
-            message: format!(
-                "{e}: {}",
-                std::error::Error::source(&e)
-                    .map(|s| s.to_string())
-                    .unwrap_or_default()
-            ),
-        })?;
+        let channel = endpoint
+            .connect()
+            .await
+            .map_err(|e| Error::transport(host_uri, "connect", &e))?;
         Ok(Self {
             uri: host_uri.to_string(),
             client: ProviderClient::new(channel).max_decoding_message_size(4 * merkle::LEAF_SIZE),

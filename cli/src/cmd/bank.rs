@@ -9,6 +9,7 @@ use tessera_client::coin::{display, parse_coins};
 use tessera_client::tx::bank_send;
 
 use crate::context::Context;
+use crate::output::Output;
 use crate::parse::print_tx;
 
 #[derive(Subcommand, Debug)]
@@ -91,14 +92,9 @@ pub async fn run_query(ctx: &Context, cmd: QueryCmd) -> Result<()> {
                 None => node.balances(&address).await?,
             };
             ctx.out.either(&json!({ "balances": balances }), || {
-                if balances.is_empty() {
-                    return format!("{address} has no tokens");
-                }
-                balances
-                    .iter()
-                    .map(|c| format!("{}{}  ({})", c.amount, c.denom, display(c)))
-                    .collect::<Vec<_>>()
-                    .join("\n")
+                Output::lines(&balances, &format!("{address} has no tokens"), |c| {
+                    format!("{}{}  ({})", c.amount, c.denom, display(c))
+                })
             });
         }
         QueryCmd::Account { address } => {

@@ -13,6 +13,7 @@ use tessera_client::contracts::Tessera;
 use tessera_manifest::Manifest;
 
 use crate::context::Context;
+use crate::output::Output;
 use crate::parse::print_tx;
 
 #[derive(Subcommand, Debug)]
@@ -188,22 +189,15 @@ pub async fn run(ctx: &Context, cmd: DeploymentCmd) -> Result<()> {
                 })
                 .await?;
             ctx.out.either(&page, || {
-                if page.deployments.is_empty() {
-                    return "no deployments".into();
-                }
-                page.deployments
-                    .iter()
-                    .map(|d| {
-                        format!(
-                            "{}  {:?}  {} group(s)  manifest {}",
-                            d.id,
-                            d.state,
-                            d.groups.len(),
-                            &d.manifest_hash[..12.min(d.manifest_hash.len())]
-                        )
-                    })
-                    .collect::<Vec<_>>()
-                    .join("\n")
+                Output::lines(&page.deployments, "no deployments", |d| {
+                    format!(
+                        "{}  {:?}  {} group(s)  manifest {}",
+                        d.id,
+                        d.state,
+                        d.groups.len(),
+                        &d.manifest_hash[..12.min(d.manifest_hash.len())]
+                    )
+                })
             });
         }
         DeploymentCmd::Show { dseq, owner } => {

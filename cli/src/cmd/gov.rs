@@ -13,6 +13,7 @@ use tessera_api::market::MarketParamsUpdate;
 use tessera_client::coin::{display, parse_coin};
 
 use crate::context::Context;
+use crate::output::Output;
 use crate::parse::print_tx;
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -288,14 +289,9 @@ pub async fn run(ctx: &Context, cmd: GovCmd) -> Result<()> {
                 })
                 .await?;
             ctx.out.either(&page, || {
-                if page.proposals.is_empty() {
-                    return "no proposals".into();
-                }
-                page.proposals
-                    .iter()
-                    .map(|p| format!("{:>4}  {:?}  {}", p.id, p.status, p.title))
-                    .collect::<Vec<_>>()
-                    .join("\n")
+                Output::lines(&page.proposals, "no proposals", |p| {
+                    format!("{:>4}  {:?}  {}", p.id, p.status, p.title)
+                })
             });
         }
         GovCmd::Show { proposal_id } => {

@@ -10,6 +10,7 @@ use tessera_client::keys::{generate_mnemonic, Key, DEFAULT_HD_PATH};
 use zeroize::Zeroizing;
 
 use crate::context::Context;
+use crate::output::Output;
 
 #[derive(Subcommand, Debug)]
 pub enum KeysCmd {
@@ -86,13 +87,11 @@ pub fn run(ctx: &Context, cmd: KeysCmd) -> Result<()> {
         KeysCmd::List => {
             let keys = keyring.list()?;
             ctx.out.either(&keys, || {
-                if keys.is_empty() {
-                    return format!("no keys in {}", keyring.dir().display());
-                }
-                keys.iter()
-                    .map(|k| format!("{:<20} {}", k.name, k.address))
-                    .collect::<Vec<_>>()
-                    .join("\n")
+                Output::lines(
+                    &keys,
+                    &format!("no keys in {}", keyring.dir().display()),
+                    |k| format!("{:<20} {}", k.name, k.address),
+                )
             });
         }
         KeysCmd::Show { name, address } => {

@@ -12,6 +12,7 @@ use tessera_client::events::BlockFollower;
 use tessera_client::node::wasm_events;
 
 use crate::context::Context;
+use crate::output::Output;
 use crate::parse::print_tx;
 
 #[derive(Subcommand, Debug)]
@@ -86,19 +87,12 @@ pub async fn run(ctx: &Context, cmd: LeaseCmd) -> Result<()> {
                 })
                 .await?;
             ctx.out.either(&page, || {
-                if page.leases.is_empty() {
-                    return "no leases".into();
-                }
-                page.leases
-                    .iter()
-                    .map(|l| {
-                        format!(
-                            "{}  {:?}  {}{}/h",
-                            l.id, l.state, l.price.amount, l.price.denom
-                        )
-                    })
-                    .collect::<Vec<_>>()
-                    .join("\n")
+                Output::lines(&page.leases, "no leases", |l| {
+                    format!(
+                        "{}  {:?}  {}{}/h",
+                        l.id, l.state, l.price.amount, l.price.denom
+                    )
+                })
             });
         }
         LeaseCmd::Show { lease } => {

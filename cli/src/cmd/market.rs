@@ -10,6 +10,7 @@ use tessera_api::{BidId, OrderId};
 use tessera_client::coin::{display, parse_coin};
 
 use crate::context::Context;
+use crate::output::Output;
 use crate::parse::{gpu, print_tx};
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -91,25 +92,18 @@ pub async fn run(ctx: &Context, cmd: MarketCmd) -> Result<()> {
                 })
                 .await?;
             ctx.out.either(&page, || {
-                if page.orders.is_empty() {
-                    return "no orders".into();
-                }
-                page.orders
-                    .iter()
-                    .map(|o| {
-                        format!(
-                            "{}  {:?}  {} × {}  max {}{}/h  {} bid(s)",
-                            o.id,
-                            o.state,
-                            o.spec.count,
-                            o.spec.name,
-                            o.spec.max_price,
-                            o.denom,
-                            o.open_bids
-                        )
-                    })
-                    .collect::<Vec<_>>()
-                    .join("\n")
+                Output::lines(&page.orders, "no orders", |o| {
+                    format!(
+                        "{}  {:?}  {} × {}  max {}{}/h  {} bid(s)",
+                        o.id,
+                        o.state,
+                        o.spec.count,
+                        o.spec.name,
+                        o.spec.max_price,
+                        o.denom,
+                        o.open_bids
+                    )
+                })
             });
         }
         MarketCmd::Bids { order } => {
@@ -117,18 +111,12 @@ pub async fn run(ctx: &Context, cmd: MarketCmd) -> Result<()> {
             let chain = ctx.chain().await?;
             let bids = chain.bids(&order).await?;
             ctx.out.either(&json!({ "bids": bids }), || {
-                if bids.is_empty() {
-                    return format!("no bids on {order}");
-                }
-                bids.iter()
-                    .map(|b| {
-                        format!(
-                            "{}  {:?}  {}{}/h  reputation {}",
-                            b.id.provider, b.state, b.price, b.deposit.denom, b.reputation_score
-                        )
-                    })
-                    .collect::<Vec<_>>()
-                    .join("\n")
+                Output::lines(&bids, &format!("no bids on {order}"), |b| {
+                    format!(
+                        "{}  {:?}  {}{}/h  reputation {}",
+                        b.id.provider, b.state, b.price, b.deposit.denom, b.reputation_score
+                    )
+                })
             });
         }
         MarketCmd::Accept { bid } => {

@@ -9,6 +9,7 @@ use tessera_api::registry::{self, ExecuteMsg, ProviderInfo, QueryMsg};
 use tessera_client::coin::{display, parse_coin};
 
 use crate::context::Context;
+use crate::output::Output;
 use crate::parse::{attribute, gpu, print_tx};
 
 #[derive(Subcommand, Debug)]
@@ -216,22 +217,15 @@ pub async fn run(ctx: &Context, cmd: ProviderCmd) -> Result<()> {
                 })
                 .await?;
             ctx.out.either(&page, || {
-                if page.providers.is_empty() {
-                    return "no providers".into();
-                }
-                page.providers
-                    .iter()
-                    .map(|p| {
-                        format!(
-                            "{}  {}  bond {}  {}",
-                            p.address,
-                            if p.active { "active" } else { "inactive" },
-                            display(&p.bond),
-                            p.host_uri
-                        )
-                    })
-                    .collect::<Vec<_>>()
-                    .join("\n")
+                Output::lines(&page.providers, "no providers", |p| {
+                    format!(
+                        "{}  {}  bond {}  {}",
+                        p.address,
+                        if p.active { "active" } else { "inactive" },
+                        display(&p.bond),
+                        p.host_uri
+                    )
+                })
             });
         }
     }
