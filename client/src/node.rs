@@ -358,7 +358,7 @@ impl Node {
                 // node busy with a block answers slowly, but only until the deadline.
                 Err(e) => {
                     if started.elapsed() >= timeout {
-                        if e.detail().to_string().contains("not found") {
+                        if e.to_string().contains("not found") {
                             return Err(Error::NotCommitted {
                                 hash: hash.to_string(),
                                 waited_secs: timeout.as_secs(),
