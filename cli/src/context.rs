@@ -154,14 +154,15 @@ impl Context {
     /// The `--from` key, bound to the node and checked against `--chain-id`.
     pub async fn session(&self) -> Result<Session> {
         let chain = self.chain().await?;
-        let signer = self.signer_on(chain.node.clone()).await?;
-        Ok(Session { chain, signer })
-    }
-
-    pub async fn signer_on(&self, node: Node) -> Result<Signer> {
         let Some(from) = self.args.from.as_deref() else {
             bail!("no signing key: pass --from KEY (or set TESSERA_FROM)");
         };
+        let signer = self.signer_as(from, chain.node.clone()).await?;
+        Ok(Session { chain, signer })
+    }
+
+    /// The key `from` bound to `node`, checked against `--chain-id`.
+    pub async fn signer_as(&self, from: &str, node: Node) -> Result<Signer> {
         let key = self.keyring()?.key(from)?;
         let served = node.status().await?.chain_id;
         if let Some(wanted) = &self.args.chain_id {

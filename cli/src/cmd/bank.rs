@@ -62,9 +62,7 @@ pub async fn run_tx(ctx: &Context, cmd: TxCmd) -> Result<()> {
         TxCmd::Bank(BankTx::Send { from, to, amount }) => {
             let coins = parse_coins(&amount)?;
             let to = ctx.address_of(&to)?;
-            let mut with_from = Context::new(ctx.args.clone());
-            with_from.args.from = Some(from);
-            let signer = with_from.signer_on(ctx.node()?).await?;
+            let signer = ctx.signer_as(&from, ctx.node()?).await?;
             let msg = bank_send(&signer.address(), &to, &coins)?;
             let outcome = signer.send(vec![msg], &ctx.tx_options()?).await?;
             let shown: Vec<String> = coins.iter().map(display).collect();

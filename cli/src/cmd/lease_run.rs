@@ -112,20 +112,6 @@ pub async fn connect(session: &Session, lease: &LeaseId) -> Result<ProviderApi> 
     Ok(ProviderApi::connect(&provider.host_uri).await?)
 }
 
-/// Creates `dir` and downloads into it every output leaf, verified against `root`.
-pub async fn fetch_outputs(
-    ctx: &Context,
-    api: &mut ProviderApi,
-    key: &tessera_client::keys::Key,
-    lease: &LeaseId,
-    root: &Hash,
-    leaf_count: u64,
-    dir: &Path,
-) -> Result<(Vec<OutputFile>, u64)> {
-    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    download(ctx, api, key, lease, root, leaf_count, dir).await
-}
-
 /// Watches the work to its end; a bar counts work units.
 async fn follow_work(
     ctx: &Context,
@@ -194,19 +180,16 @@ pub async fn attested_root(session: &Session, lease: &LeaseId, reported: &str) -
 }
 
 fn hex_to_hash(text: &str) -> Result<Hash> {
-    let bytes: Vec<u8> = (0..text.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(text.get(i..i + 2).unwrap_or("zz"), 16))
-        .collect::<Result<_, _>>()
-        .with_context(|| format!("{text:?} is not hex"))?;
+    let bytes = hex::decode(text).with_context(|| format!("{text:?} is not hex"))?;
     bytes
         .try_into()
         .map_err(|_| anyhow::anyhow!("{text:?} is not a sha256 hash"))
 }
 
-/// Downloads and verifies every leaf; writes each unit's output under `dir`, as `NAME.part`
-/// until all its leaves are verified, then renamed; a failed download removes its `.part` files.
-async fn download(
+/// Downloads and verifies every leaf against `root`; writes each unit's output under `dir`
+/// (created if missing) as `NAME.part` until all its leaves are verified, then renamed; a
+/// failed download removes its `.part` files.
+pub async fn fetch_outputs(
     ctx: &Context,
     api: &mut ProviderApi,
     key: &tessera_client::keys::Key,
@@ -215,6 +198,7 @@ async fn download(
     leaf_count: u64,
     dir: &Path,
 ) -> Result<(Vec<OutputFile>, u64)> {
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     let bar = bar(
         ctx,
         leaf_count,
