@@ -19,6 +19,23 @@ pub const BPS_DENOMINATOR: u16 = 10_000;
 /// Most per-resource price lines in one offer.
 pub const MAX_RESOURCE_PRICES: usize = 16;
 
+/// Highest price per hour a group may offer or a bid may ask (10^24 base units, i.e. 10^18 TSR
+/// per hour: far beyond any supply). Prices feed products and sums that settle escrow — a
+/// deployment's drawing rate is the sum of up to [`MAX_GROUPS_LIMIT`] of them, an accrual is a
+/// rate times elapsed seconds — and with this cap each fits `u128` over more than a thousand
+/// years, so no settlement can overflow and stall the end-block hook.
+pub const MAX_PRICE_PER_HOUR: u128 = 1_000_000_000_000_000_000_000_000;
+/// Highest value governance may give `max_groups`: bounds a deployment's drawing rate to
+/// `MAX_GROUPS_LIMIT × MAX_PRICE_PER_HOUR`.
+pub const MAX_GROUPS_LIMIT: u32 = 100;
+/// Default SDK gas the end-block hook plans to spend per block (see
+/// `MarketParams::end_block_gas_budget`).
+pub const DEFAULT_END_BLOCK_GAS_BUDGET: u64 = 25_000_000;
+
+fn default_end_block_gas_budget() -> u64 {
+    DEFAULT_END_BLOCK_GAS_BUDGET
+}
+
 /// Lease close reasons, grouped by who closed: tenant `1..10000`, provider `10000..20000`,
 /// network `20000..`.
 pub mod close_reason {
@@ -69,6 +86,11 @@ pub struct MarketParams {
     /// Most due items (auctions, settlements, deadlines) the end-block hook handles per block;
     /// the rest wait for the next block.
     pub max_end_block_items: u32,
+    /// SDK gas of storage work the end-block hook plans to spend per block: it stops taking
+    /// items once its metered reads and writes reach this, and the rest wait a block. Must stay
+    /// below the chain's gas limit for the hook with room for one item's worth of overshoot.
+    #[serde(default = "default_end_block_gas_budget")]
+    pub end_block_gas_budget: u64,
 }
 
 /// A change of market params: fields left out keep their value.
@@ -92,6 +114,7 @@ pub struct MarketParamsUpdate {
     pub settle_interval_secs: Option<u64>,
     pub max_groups: Option<u32>,
     pub max_end_block_items: Option<u32>,
+    pub end_block_gas_budget: Option<u64>,
 }
 
 #[cw_serde]
@@ -194,7 +217,8 @@ pub struct MigrateMsg {}
 #[cw_serde]
 pub enum SudoMsg {
     /// Called by the chain at the end of every block: closes auctions, settles escrow, enforces
-    /// grace periods and attestation deadlines, each bounded by `max_end_block_items`.
+    /// grace periods and attestation deadlines, bounded by `max_end_block_items` and
+    /// `end_block_gas_budget`; an item that fails is set aside (`quarantined`), never retried.
     EndBlock {},
 }
 
@@ -277,6 +301,29 @@ pub enum QueryMsg {
         start_after: Option<u64>,
         limit: Option<u32>,
     },
+    /// End-block items that failed and were set aside, by order uid (a lease has its order's).
+    #[returns(QuarantinedResponse)]
+    Quarantined {
+        start_after: Option<u64>,
+        limit: Option<u32>,
+    },
+}
+
+/// An end-block item that failed: it left its queue so that the hook could go on.
+#[cw_serde]
+pub struct QuarantinedItemResponse {
+    /// The order uid (for a lease, the uid of the order it fills).
+    pub uid: u64,
+    /// `auction`, `grace`, `attestation` or `settlement`.
+    pub queue: String,
+    pub due_at: u64,
+    pub failed_at: u64,
+    pub error: String,
+}
+
+#[cw_serde]
+pub struct QuarantinedResponse {
+    pub items: Vec<QuarantinedItemResponse>,
 }
 
 #[cw_serde]
@@ -416,13 +463,25 @@ impl GroupSpec {
                 "must be positive",
             ));
         }
-        Ok(())
+        check_price(&format!("group {} max_price", self.name), self.max_price)
     }
+}
+
+/// Checks that a per-hour price stays within [`MAX_PRICE_PER_HOUR`].
+pub fn check_price(what: &str, price: Uint128) -> Result<(), ValidationError> {
+    if price.u128() > MAX_PRICE_PER_HOUR {
+        return Err(ValidationError::new(
+            what,
+            format!("is {price} per hour, max {MAX_PRICE_PER_HOUR}"),
+        ));
+    }
+    Ok(())
 }
 
 impl BidOffer {
     /// Checks the offer on its own and against the bid's total `price`.
     pub fn validate(&self, price: Uint128) -> Result<(), ValidationError> {
+        check_price("bid price", price)?;
         crate::gpu::validate_gpu_list("offer gpus", &self.gpus)?;
         if self.resource_prices.len() > MAX_RESOURCE_PRICES {
             return Err(ValidationError::new(

@@ -8,7 +8,7 @@ use tessera_api::LeaseId;
 
 use crate::error::ContractError;
 use crate::lease::{load_lease, move_queue_entry};
-use crate::state::{leases, Attestation, ATTESTATIONS, ATTEST_QUEUE, PARAMS};
+use crate::state::{save_lease, Attestation, ATTESTATIONS, ATTEST_QUEUE, PARAMS};
 
 #[allow(clippy::too_many_arguments)]
 pub fn execute_submit_attestation(
@@ -51,7 +51,7 @@ pub fn execute_submit_attestation(
             now,
         });
     }
-    let gpus = lease.offered_gpus();
+    let gpus = lease.offered_gpus;
     let max = (period_end - period_start).saturating_mul(gpus);
     if gpu_seconds > max {
         return Err(ContractError::AttestationGpuSecondsExceeded {
@@ -85,7 +85,7 @@ pub fn execute_submit_attestation(
         &mut lease.attestation_due_at,
         Some(due),
     )?;
-    leases().save(deps.storage, lease.uid, &lease)?;
+    save_lease(deps.storage, &lease, lease.state)?;
     Ok(Response::new()
         .add_attribute("action", "submit_attestation")
         .add_attribute("lease", id.to_string())

@@ -15,8 +15,8 @@ use crate::error::ContractError;
 use crate::lease::{move_queue_entry, reschedule};
 use crate::registry::{load_bidder, signed_attributes, Bidder};
 use crate::state::{
-    leases, orders, Bid, Deployment, Lease, Order, ATTEST_QUEUE, AUCTION_QUEUE, BIDS, ORDER_UIDS,
-    PARAMS,
+    leases, orders, Bid, Deployment, Lease, Order, ATTEST_QUEUE, AUCTION_QUEUE, BIDS, BID_OFFERS,
+    ORDER_UIDS, PARAMS,
 };
 
 /// Resolves a public order id to its stored order.
@@ -166,12 +166,12 @@ pub fn execute_place_bid(
         provider: provider.clone(),
         state: BidState::Open,
         price,
-        offer,
         deposit: Coin::new(deposit, params.bid_min_deposit.denom.clone()),
         created_at: now,
         reputation_score: bidder.standing.reputation.score(),
     };
     BIDS.save(deps.storage, (order.uid, &provider), &bid)?;
+    BID_OFFERS.save(deps.storage, (order.uid, &provider), &offer)?;
     order.open_bids += 1;
     if order.window_ends_at.is_none() {
         // The window of an order that drew no bids restarts with its first bid.
@@ -217,6 +217,7 @@ pub fn execute_withdraw_bid(
     }
     // Withdrawn bids are removed, not kept, so an order's bids stay bounded by its cap.
     BIDS.remove(deps.storage, (order.uid, &provider));
+    BID_OFFERS.remove(deps.storage, (order.uid, &provider));
     order.open_bids = order.open_bids.saturating_sub(1);
     orders().save(deps.storage, order.uid, &order)?;
     let mut fx = Effects::default();
@@ -318,6 +319,7 @@ pub fn drop_open_bids(
         fx.transfers
             .send(&provider, to_uint128(&bid.deposit)?, &bid.deposit.denom);
         BIDS.remove(storage, (order_uid, &provider));
+        BID_OFFERS.remove(storage, (order_uid, &provider));
     }
     Ok(())
 }
@@ -389,7 +391,12 @@ pub fn award(
         state: LeaseState::Active,
         price: won.price,
         denom: order.denom.clone(),
-        offer: won.offer,
+        offered_gpus: BID_OFFERS
+            .load(storage, (order.uid, winner))?
+            .gpus
+            .iter()
+            .map(|g| u64::from(g.count))
+            .sum(),
         created_at: now,
         settled_to: now,
         remainder: 0,

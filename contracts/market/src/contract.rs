@@ -149,6 +149,9 @@ pub fn query(deps: Deps, env: Env, msg: QueryMsg) -> Result<Binary, ContractErro
             start_after,
             limit,
         } => to_json_binary(&query::attestations(deps, lease, start_after, limit)?)?,
+        QueryMsg::Quarantined { start_after, limit } => {
+            to_json_binary(&query::quarantined(deps, start_after, limit)?)?
+        }
     })
 }
 

@@ -14,8 +14,8 @@ use crate::effects::Effects;
 use crate::error::ContractError;
 use crate::lease::{self, move_queue_entry, Closer};
 use crate::state::{
-    leases, next_order_uid, orders, Deployment, Escrow, Order, AUCTION_QUEUE, BIDS, DEPLOYMENTS,
-    ORDER_UIDS, PARAMS,
+    leases, next_order_uid, orders, save_lease, Deployment, Escrow, Order, AUCTION_QUEUE, BIDS,
+    DEPLOYMENTS, ORDER_UIDS, PARAMS,
 };
 
 pub fn load_deployment(
@@ -242,7 +242,7 @@ pub fn execute_deposit(
             resumed += 1;
         }
         lease::reschedule(deps.storage, &mut lease, &deployment, &params, now)?;
-        leases().save(deps.storage, uid, &lease)?;
+        save_lease(deps.storage, &lease, LeaseState::InsufficientFunds)?;
     }
     // Leases that keep drawing settle earlier if the new balance changes when funds run out.
     save_deployment(deps.storage, &deployment)?;

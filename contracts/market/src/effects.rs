@@ -38,6 +38,12 @@ impl Effects {
         Ok(())
     }
 
+    /// Adds the effects of `other` (a finished end-block item) after these.
+    pub fn merge(&mut self, other: Effects) {
+        self.transfers.merge(other.transfers);
+        self.registry_reports.extend(other.registry_reports);
+    }
+
     /// Adds the bank messages, then the registry reports, to `response`.
     pub fn into_response(self, response: Response) -> Response {
         response

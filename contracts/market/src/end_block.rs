@@ -1,8 +1,14 @@
 //! The end-block hook: the chain calls `sudo {end_block {}}` after every block. It works only
-//! through the time-ordered queues, earliest first, and handles at most
-//! `max_end_block_items` entries per block across all of them; what is left waits a block.
+//! through the time-ordered queues, earliest first, and stops when it has handled
+//! `max_end_block_items` entries or metered `end_block_gas_budget` of storage gas, whichever
+//! comes first; what is left waits a block.
+//!
+//! Each item runs as a transaction of its own ([`ItemTx`]): an item that fails is taken off its
+//! queue, recorded in [`QUARANTINE`] with an `end_block_item_failed` event, and its writes and
+//! transfers are dropped, while every other item goes on. The hook itself fails only if the
+//! contract's own storage does.
 
-use cosmwasm_std::{DepsMut, Env, QuerierWrapper, Response, Storage};
+use cosmwasm_std::{DepsMut, Env, Event, QuerierWrapper, Response, Storage};
 use tessera_api::market::{close_reason, LeaseState, MarketParams, OrderState};
 use tessera_api::registry::ProviderEvent;
 
@@ -10,10 +16,17 @@ use crate::auction::{award, drop_open_bids, ranked_bidders, still_active};
 use crate::deployment::{load_deployment, save_deployment};
 use crate::effects::Effects;
 use crate::error::ContractError;
+use crate::item_tx::ItemTx;
 use crate::lease::{self, move_queue_entry, Closer};
 use crate::state::{
-    due_entries, leases, orders, ATTEST_QUEUE, AUCTION_QUEUE, GRACE_QUEUE, PARAMS, SETTLE_QUEUE,
+    due_entries, leases, orders, save_lease, QuarantinedItem, ATTEST_QUEUE, AUCTION_QUEUE,
+    GRACE_QUEUE, PARAMS, QUARANTINE, SETTLE_QUEUE,
 };
+
+/// Gas an item costs beyond its metered storage: finding and removing its queue entry and the
+/// VM work of decoding and encoding its records. Deliberately generous, so that the metered
+/// total stays above what the node charges.
+const ITEM_OVERHEAD_GAS: u64 = 10_000;
 
 /// How many items of each kind one end-block handled.
 #[derive(Debug, Default)]
@@ -23,36 +36,119 @@ struct Tally {
     closed_unfunded: u32,
     missed_attestations: u32,
     settled: u32,
+    failed: u32,
+}
+
+/// The queues in the order the hook serves them. Auctions come first: a lease that starts now
+/// should not wait behind routine payouts.
+#[derive(Clone, Copy, Debug)]
+enum Queue {
+    Auction,
+    Grace,
+    Attest,
+    Settle,
+}
+
+impl Queue {
+    const ALL: [Queue; 4] = [Queue::Auction, Queue::Grace, Queue::Attest, Queue::Settle];
+
+    fn map(self) -> cw_storage_plus::Map<(u64, u64), ()> {
+        match self {
+            Queue::Auction => AUCTION_QUEUE,
+            Queue::Grace => GRACE_QUEUE,
+            Queue::Attest => ATTEST_QUEUE,
+            Queue::Settle => SETTLE_QUEUE,
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Queue::Auction => "auction",
+            Queue::Grace => "grace",
+            Queue::Attest => "attestation",
+            Queue::Settle => "settlement",
+        }
+    }
+}
+
+/// What one block's hook may spend, and has spent. The last item may take it over the gas
+/// budget (an item is not known to be heavy until it ran); then the hook stops.
+struct Budget {
+    items_left: u32,
+    gas_limit: u64,
+    gas_spent: u64,
+}
+
+impl Budget {
+    fn has_room(&self) -> bool {
+        self.items_left > 0 && self.gas_spent < self.gas_limit
+    }
+
+    fn spend(&mut self, gas: u64) {
+        self.items_left = self.items_left.saturating_sub(1);
+        self.gas_spent = self.gas_spent.saturating_add(gas);
+    }
 }
 
 pub fn sudo_end_block(deps: DepsMut, env: Env) -> Result<Response, ContractError> {
     let params = PARAMS.load(deps.storage)?;
     let now = env.block.time.seconds();
-    let mut budget = params.max_end_block_items as usize;
+    let mut budget = Budget {
+        items_left: params.max_end_block_items,
+        gas_limit: params.end_block_gas_budget,
+        gas_spent: 0,
+    };
     let mut fx = Effects::default();
     let mut tally = Tally::default();
+    let mut failures = Vec::new();
 
-    // Auctions first: a lease that starts now should not wait behind routine payouts.
-    for (at, uid) in take_due(deps.storage, &AUCTION_QUEUE, now, &mut budget)? {
-        close_auction(
-            deps.storage,
-            &deps.querier,
-            &params,
-            at,
-            uid,
-            now,
-            &mut fx,
-            &mut tally,
-        )?;
-    }
-    for (at, uid) in take_due(deps.storage, &GRACE_QUEUE, now, &mut budget)? {
-        end_grace(deps.storage, &params, at, uid, now, &mut fx, &mut tally)?;
-    }
-    for (at, uid) in take_due(deps.storage, &ATTEST_QUEUE, now, &mut budget)? {
-        miss_attestation(deps.storage, &params, at, uid, &mut fx, &mut tally)?;
-    }
-    for (at, uid) in take_due(deps.storage, &SETTLE_QUEUE, now, &mut budget)? {
-        settle_due(deps.storage, &params, at, uid, now, &mut fx, &mut tally)?;
+    for queue in Queue::ALL {
+        while budget.has_room() {
+            let Some((at, uid)) = due_entries(deps.storage, &queue.map(), now, 1)?.pop() else {
+                break;
+            };
+            queue.map().remove(deps.storage, (at, uid));
+            let mut item_fx = Effects::default();
+            let mut tx = ItemTx::new(deps.storage);
+            let result = run_item(
+                queue,
+                &mut tx,
+                &deps.querier,
+                &params,
+                (at, uid),
+                now,
+                &mut item_fx,
+                &mut tally,
+            );
+            let writes = tx.finish();
+            budget.spend(writes.gas.saturating_add(ITEM_OVERHEAD_GAS));
+            match result {
+                Ok(()) => {
+                    writes.apply(deps.storage);
+                    fx.merge(item_fx);
+                }
+                Err(error) => {
+                    tally.failed += 1;
+                    let error = error.to_string();
+                    QUARANTINE.save(
+                        deps.storage,
+                        (uid, queue.name()),
+                        &QuarantinedItem {
+                            due_at: at,
+                            failed_at: now,
+                            error: error.clone(),
+                        },
+                    )?;
+                    failures.push(
+                        Event::new("end_block_item_failed")
+                            .add_attribute("queue", queue.name())
+                            .add_attribute("uid", uid.to_string())
+                            .add_attribute("due_at", at.to_string())
+                            .add_attribute("error", error),
+                    );
+                }
+            }
+        }
     }
 
     Ok(fx.into_response(
@@ -62,23 +158,31 @@ pub fn sudo_end_block(deps: DepsMut, env: Env) -> Result<Response, ContractError
             .add_attribute("unbid", tally.unbid.to_string())
             .add_attribute("closed_unfunded", tally.closed_unfunded.to_string())
             .add_attribute("missed_attestations", tally.missed_attestations.to_string())
-            .add_attribute("settled", tally.settled.to_string()),
+            .add_attribute("settled", tally.settled.to_string())
+            .add_attribute("failed", tally.failed.to_string())
+            .add_attribute("gas_metered", budget.gas_spent.to_string())
+            .add_events(failures),
     ))
 }
 
-/// Removes and returns up to `budget` due entries of `queue`, spending the budget.
-fn take_due(
+/// Handles one due entry of `queue` against `storage` (the item's own transaction).
+#[allow(clippy::too_many_arguments)]
+fn run_item(
+    queue: Queue,
     storage: &mut dyn Storage,
-    queue: &cw_storage_plus::Map<(u64, u64), ()>,
+    querier: &QuerierWrapper,
+    params: &MarketParams,
+    (at, uid): (u64, u64),
     now: u64,
-    budget: &mut usize,
-) -> Result<Vec<(u64, u64)>, ContractError> {
-    let due = due_entries(storage, queue, now, *budget)?;
-    for key in &due {
-        queue.remove(storage, *key);
+    fx: &mut Effects,
+    tally: &mut Tally,
+) -> Result<(), ContractError> {
+    match queue {
+        Queue::Auction => close_auction(storage, querier, params, at, uid, now, fx, tally),
+        Queue::Grace => end_grace(storage, params, at, uid, now, fx, tally),
+        Queue::Attest => miss_attestation(storage, params, at, uid, fx, tally),
+        Queue::Settle => settle_due(storage, params, at, uid, now, fx, tally),
     }
-    *budget -= due.len();
-    Ok(due)
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -182,7 +286,7 @@ fn miss_attestation(
         &mut lease.attestation_due_at,
         Some(next),
     )?;
-    leases().save(storage, uid, &lease)?;
+    save_lease(storage, &lease, lease.state)?;
     fx.report(
         &params.registry,
         &lease.provider,
@@ -209,7 +313,7 @@ fn settle_due(
     let mut deployment = load_deployment(storage, &lease.owner, lease.dseq)?;
     lease::settle(&mut lease, &mut deployment, params, now, fx)?;
     lease::reschedule(storage, &mut lease, &deployment, params, now)?;
-    leases().save(storage, uid, &lease)?;
+    save_lease(storage, &lease, LeaseState::Active)?;
     save_deployment(storage, &deployment)?;
     tally.settled += 1;
     Ok(())

@@ -15,8 +15,8 @@ use crate::effects::Effects;
 use crate::error::ContractError;
 use crate::escrow::{accrue, funds_last_until, split_payout};
 use crate::state::{
-    leases, orders, Deployment, Lease, ATTEST_QUEUE, BIDS, GRACE_QUEUE, ORDER_UIDS, PARAMS,
-    SETTLE_QUEUE,
+    leases, orders, save_lease, Deployment, Lease, ATTEST_QUEUE, BIDS, GRACE_QUEUE, ORDER_UIDS,
+    PARAMS, SETTLE_QUEUE,
 };
 
 /// Charges `lease` from the deployment's escrow up to `now`, paying its provider (less the
@@ -341,9 +341,10 @@ pub fn execute_withdraw_lease(
     }
     let mut deployment = load_deployment(deps.storage, &lease.owner, lease.dseq)?;
     let mut fx = Effects::default();
+    let loaded_state = lease.state;
     let paid = settle(&mut lease, &mut deployment, &params, now, &mut fx)?;
     reschedule(deps.storage, &mut lease, &deployment, &params, now)?;
-    leases().save(deps.storage, lease.uid, &lease)?;
+    save_lease(deps.storage, &lease, loaded_state)?;
     save_deployment(deps.storage, &deployment)?;
     Ok(fx.into_response(
         Response::new()

@@ -13,6 +13,7 @@ pub mod effects;
 pub mod end_block;
 pub mod error;
 pub mod escrow;
+pub mod item_tx;
 pub mod lease;
 pub mod params;
 pub mod query;

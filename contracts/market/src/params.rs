@@ -4,10 +4,16 @@
 use std::collections::BTreeSet;
 
 use cosmwasm_std::{Api, DepsMut, MessageInfo, Response};
-use tessera_api::market::{validate_denom, MarketParams, MarketParamsUpdate, BPS_DENOMINATOR};
+use tessera_api::market::{
+    validate_denom, MarketParams, MarketParamsUpdate, BPS_DENOMINATOR, MAX_GROUPS_LIMIT,
+};
 
 use crate::error::ContractError;
 use crate::state::PARAMS;
+
+/// Smallest hook budget accepted: below it a single heavy item (an auction with a full book of
+/// bids) could not run in a block and the queues would never move.
+pub const MIN_END_BLOCK_GAS_BUDGET: u64 = 1_000_000;
 
 fn invalid(reason: impl Into<String>) -> ContractError {
     ContractError::InvalidParams {
@@ -67,11 +73,20 @@ pub fn validate(api: &dyn Api, mut p: MarketParams) -> Result<MarketParams, Cont
             return Err(invalid(format!("{name} must be positive")));
         }
     }
-    if p.max_groups == 0 {
-        return Err(invalid("max_groups must be at least 1"));
+    if p.max_groups == 0 || p.max_groups > MAX_GROUPS_LIMIT {
+        return Err(invalid(format!(
+            "max_groups is {}, must be 1 to {MAX_GROUPS_LIMIT}",
+            p.max_groups
+        )));
     }
     if p.max_end_block_items == 0 {
         return Err(invalid("max_end_block_items must be at least 1"));
+    }
+    if p.end_block_gas_budget < MIN_END_BLOCK_GAS_BUDGET {
+        return Err(invalid(format!(
+            "end_block_gas_budget is {}, min {MIN_END_BLOCK_GAS_BUDGET} (one heavy item)",
+            p.end_block_gas_budget
+        )));
     }
     Ok(p)
 }
@@ -102,6 +117,9 @@ pub fn apply(current: MarketParams, u: MarketParamsUpdate) -> MarketParams {
             .unwrap_or(current.settle_interval_secs),
         max_groups: u.max_groups.unwrap_or(current.max_groups),
         max_end_block_items: u.max_end_block_items.unwrap_or(current.max_end_block_items),
+        end_block_gas_budget: u
+            .end_block_gas_budget
+            .unwrap_or(current.end_block_gas_budget),
     }
 }
 

@@ -1,11 +1,12 @@
 //! Read-only views. Every list is paginated (`tessera_api::pagination`).
 
-use cosmwasm_std::{Coin, Deps, Env, Order as IterOrder, StdResult, Uint128};
+use cosmwasm_std::{Coin, Deps, Env, Order as IterOrder, StdResult, Storage, Uint128};
 use cw_storage_plus::Bound;
 use tessera_api::market::{
     AttestationResponse, AttestationsResponse, BidResponse, BidsResponse, DeploymentResponse,
     DeploymentsResponse, EscrowResponse, LeaseFilter, LeaseResponse, LeaseState, LeasesResponse,
-    MarketParams, OrderResponse, OrderState, OrdersResponse,
+    MarketParams, OrderResponse, OrderState, OrdersResponse, QuarantinedItemResponse,
+    QuarantinedResponse,
 };
 use tessera_api::pagination::page_size;
 use tessera_api::{BidId, DeploymentId, LeaseId, OrderId};
@@ -17,7 +18,7 @@ use crate::escrow::{accrue, funds_last_until};
 use crate::lease::load_lease;
 use crate::state::{
     lease_state_key, leases, order_state_key, orders, Bid, Deployment, Lease, Order, ATTESTATIONS,
-    BIDS, DEPLOYMENTS, PARAMS,
+    BIDS, BID_OFFERS, DEPLOYMENTS, PARAMS, QUARANTINE,
 };
 
 pub fn params(deps: Deps) -> StdResult<MarketParams> {
@@ -116,16 +117,16 @@ pub fn orders_by_state(
     Ok(OrdersResponse { orders: list })
 }
 
-fn bid_response(order: &OrderId, b: Bid) -> BidResponse {
-    BidResponse {
+fn bid_response(storage: &dyn Storage, order: &OrderId, b: Bid) -> StdResult<BidResponse> {
+    Ok(BidResponse {
         id: order.bid(b.provider.as_str()),
         state: b.state,
         price: b.price,
-        offer: b.offer,
+        offer: BID_OFFERS.load(storage, (b.order_uid, &b.provider))?,
         deposit: b.deposit,
         created_at: b.created_at,
         reputation_score: b.reputation_score,
-    }
+    })
 }
 
 pub fn bids(
@@ -147,7 +148,7 @@ pub fn bids(
             IterOrder::Ascending,
         )
         .take(page_size(limit))
-        .map(|r| r.map(|(_, b)| bid_response(&order_id, b)))
+        .map(|r| r.and_then(|(_, b)| bid_response(deps.storage, &order_id, b)))
         .collect::<StdResult<_>>()?;
     Ok(BidsResponse { bids: list })
 }
@@ -159,15 +160,15 @@ pub fn bid(deps: Deps, id: BidId) -> Result<BidResponse, ContractError> {
     let bid = BIDS
         .may_load(deps.storage, (order.uid, &provider))?
         .ok_or_else(|| ContractError::BidNotFound { id: id.to_string() })?;
-    Ok(bid_response(&order_id, bid))
+    Ok(bid_response(deps.storage, &order_id, bid)?)
 }
 
-fn lease_response(l: Lease) -> LeaseResponse {
-    LeaseResponse {
+fn lease_response(storage: &dyn Storage, l: Lease) -> StdResult<LeaseResponse> {
+    Ok(LeaseResponse {
         id: l.id(),
         state: l.state,
         price: Coin::new(l.price, l.denom.clone()),
-        offer: l.offer,
+        offer: BID_OFFERS.load(storage, (l.uid, &l.provider))?,
         created_at: l.created_at,
         settled_to: l.settled_to,
         total_paid: l.total_paid,
@@ -178,11 +179,14 @@ fn lease_response(l: Lease) -> LeaseResponse {
         attested_to: l.attested_to,
         attestations: l.attestations,
         missed_attestations: l.missed_attestations,
-    }
+    })
 }
 
 pub fn lease(deps: Deps, id: LeaseId) -> Result<LeaseResponse, ContractError> {
-    Ok(lease_response(load_lease(deps.storage, deps.api, &id)?))
+    Ok(lease_response(
+        deps.storage,
+        load_lease(deps.storage, deps.api, &id)?,
+    )?)
 }
 
 pub fn leases_by(
@@ -220,7 +224,7 @@ pub fn leases_by(
     };
     let list = range
         .take(page_size(limit))
-        .map(|r| r.map(|(_, l)| lease_response(l)))
+        .map(|r| r.and_then(|(_, l)| lease_response(deps.storage, l)))
         .collect::<StdResult<_>>()?;
     Ok(LeasesResponse { leases: list })
 }
@@ -288,4 +292,27 @@ pub fn attestations(
         })
         .collect::<StdResult<_>>()?;
     Ok(AttestationsResponse { attestations: list })
+}
+
+pub fn quarantined(
+    deps: Deps,
+    start_after: Option<u64>,
+    limit: Option<u32>,
+) -> Result<QuarantinedResponse, ContractError> {
+    // Keys are (uid, queue); starting after (uid, "\u{10FFFF}") skips every queue of that uid.
+    let start = start_after.map(|uid| Bound::exclusive((uid, "\u{10FFFF}")));
+    let items = QUARANTINE
+        .range(deps.storage, start, None, IterOrder::Ascending)
+        .take(page_size(limit))
+        .map(|r| {
+            r.map(|((uid, queue), item)| QuarantinedItemResponse {
+                uid,
+                queue,
+                due_at: item.due_at,
+                failed_at: item.failed_at,
+                error: item.error,
+            })
+        })
+        .collect::<StdResult<_>>()?;
+    Ok(QuarantinedResponse { items })
 }

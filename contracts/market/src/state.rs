@@ -32,6 +32,16 @@ pub const ORDER_UIDS: Map<(&Addr, u64, u32), u64> = Map::new("order_uids");
 /// at most `max_bids_per_order` open ones plus those that lost or won when it was awarded.
 pub const BIDS: Map<(u64, &Addr), Bid> = Map::new("bids");
 
+/// What each bid offers, by (order uid, provider): written once when the bid is placed and
+/// removed with it, so that the bid's state changes (lost, won, closed) and its lease's
+/// settlements never rewrite an offer that may be kilobytes long.
+pub const BID_OFFERS: Map<(u64, &Addr), BidOffer> = Map::new("bid_offers");
+
+/// End-block items that failed, by (uid, queue name): taken off their queue so they cannot
+/// stall the hook, and kept here (with the error) for operators and governance to look into.
+/// The objects they concern keep their state; their owners can still close them.
+pub const QUARANTINE: Map<(u64, &str), QuarantinedItem> = Map::new("quarantine");
+
 /// Attestations by (lease uid, seq).
 pub const ATTESTATIONS: Map<(u64, u64), Attestation> = Map::new("attestations");
 
@@ -113,7 +123,6 @@ pub struct Bid {
     pub state: BidState,
     /// Per hour for the whole group, in the deployment's denom.
     pub price: Uint128,
-    pub offer: BidOffer,
     pub deposit: Coin,
     pub created_at: u64,
     /// The provider's reputation score when it bid: breaks price ties at the award.
@@ -132,7 +141,9 @@ pub struct Lease {
     pub state: LeaseState,
     pub price: Uint128,
     pub denom: String,
-    pub offer: BidOffer,
+    /// GPUs the winning offer promises (the offer itself stays in `BID_OFFERS`): bounds the
+    /// GPU-seconds an attestation may claim.
+    pub offered_gpus: u64,
     pub created_at: u64,
     /// Charges are settled up to this block time.
     pub settled_to: u64,
@@ -165,11 +176,16 @@ impl Lease {
             .order(self.gseq, self.oseq)
             .bid(self.provider.to_string())
     }
+}
 
-    /// GPUs the lease's offer promises: bounds the GPU-seconds an attestation may claim.
-    pub fn offered_gpus(&self) -> u64 {
-        self.offer.gpus.iter().map(|g| u64::from(g.count)).sum()
-    }
+/// An end-block item that failed instead of completing.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct QuarantinedItem {
+    /// When it was due (its queue key).
+    pub due_at: u64,
+    /// Block time of the failure.
+    pub failed_at: u64,
+    pub error: String,
 }
 
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
@@ -214,6 +230,24 @@ impl IndexList<Lease> for LeaseIndexes<'_> {
     fn get_indexes(&'_ self) -> Box<dyn Iterator<Item = &'_ dyn Index<Lease>> + '_> {
         let v: [&dyn Index<Lease>; 3] = [&self.provider, &self.tenant, &self.state];
         Box::new(v.into_iter())
+    }
+}
+
+/// The leases' primary records without their indexes: for saving a lease whose indexed fields
+/// (provider, tenant, state) did not change, which skips rewriting three index entries.
+const LEASE_RECORDS: Map<u64, Lease> = Map::new("leases");
+
+/// Saves `lease`, updating the indexes only when its state changed from `loaded_state` (provider
+/// and tenant never change).
+pub fn save_lease(
+    storage: &mut dyn Storage,
+    lease: &Lease,
+    loaded_state: LeaseState,
+) -> StdResult<()> {
+    if lease.state == loaded_state {
+        LEASE_RECORDS.save(storage, lease.uid, lease)
+    } else {
+        leases().save(storage, lease.uid, lease)
     }
 }
 

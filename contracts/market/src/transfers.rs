@@ -27,6 +27,16 @@ impl Transfers {
         }
     }
 
+    /// Adds the transfers of `other`, as if they had been made here.
+    pub fn merge(&mut self, other: Transfers) {
+        for ((to, denom), amount) in other.sends {
+            self.send(&to, amount, &denom);
+        }
+        for (denom, amount) in other.burns {
+            self.burn(amount, &denom);
+        }
+    }
+
     /// Bank messages: one send per (recipient, all its denoms), then one burn.
     pub fn into_messages(self) -> Vec<CosmosMsg> {
         let mut by_recipient: BTreeMap<Addr, Vec<Coin>> = BTreeMap::new();

@@ -266,7 +266,7 @@ fn invalid_updates_are_refused_with_their_reason() {
                 max_groups: Some(0),
                 ..Default::default()
             },
-            invalid("max_groups must be at least 1"),
+            invalid("max_groups is 0, must be 1 to 100"),
         ),
         (
             MarketParamsUpdate {

@@ -138,6 +138,7 @@ fn setup(api: &MockApi) -> Deps {
         settle_interval_secs: 60,
         max_groups: 20,
         max_end_block_items: 200,
+        end_block_gas_budget: tessera_api::market::DEFAULT_END_BLOCK_GAS_BUDGET,
     };
     let admin = api.addr_make("admin");
     contract::instantiate(

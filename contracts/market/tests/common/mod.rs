@@ -60,6 +60,7 @@ pub fn default_params(authority: &Addr, registry: &Addr, pool: &Addr) -> MarketP
         settle_interval_secs: 60,
         max_groups: 20,
         max_end_block_items: 200,
+        end_block_gas_budget: tessera_api::market::DEFAULT_END_BLOCK_GAS_BUDGET,
     }
 }
 
