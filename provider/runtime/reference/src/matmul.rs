@@ -36,7 +36,12 @@ pub struct TileRect {
 impl Params {
     pub fn check(&self) -> Result<(), Error> {
         if self.n == 0 || self.n > MAX_N {
-            return Err(Error::OutOfRange { field: "n", min: 1, max: MAX_N, got: self.n });
+            return Err(Error::OutOfRange {
+                field: "n",
+                min: 1,
+                max: MAX_N,
+                got: self.n,
+            });
         }
         Ok(())
     }
@@ -53,7 +58,12 @@ impl Params {
     pub fn tile(&self, leaf: u64) -> TileRect {
         let t = self.tiles();
         let (row, col) = ((leaf / t) * TILE, (leaf % t) * TILE);
-        TileRect { row, col, rows: TILE.min(self.n - row), cols: TILE.min(self.n - col) }
+        TileRect {
+            row,
+            col,
+            rows: TILE.min(self.n - row),
+            cols: TILE.min(self.n - col),
+        }
     }
 
     /// Elements `first..first + count` of A (row-major).
@@ -76,7 +86,10 @@ impl Params {
     pub fn leaf(&self, leaf: u64) -> Result<Vec<u8>, Error> {
         self.check()?;
         if leaf >= self.leaf_count() {
-            return Err(Error::LeafOutOfRange { leaf, leaves: self.leaf_count() });
+            return Err(Error::LeafOutOfRange {
+                leaf,
+                leaves: self.leaf_count(),
+            });
         }
         let r = self.tile(leaf);
         // Only the columns of B this tile reads, packed with stride `cols`.
@@ -140,7 +153,9 @@ pub(crate) fn check_leaf_count(got: u64, expected: u64) -> Result<(), Error> {
 }
 
 fn gen(key: u64, first: u64, count: u64) -> Vec<f32> {
-    (first..first + count).map(|i| signed_f32(at(key, i))).collect()
+    (first..first + count)
+        .map(|i| signed_f32(at(key, i)))
+        .collect()
 }
 
 #[cfg(test)]
@@ -166,7 +181,9 @@ mod tests {
                     acc = acc + a[i * 4 + k] * b[k * 4 + j];
                 }
                 assert_eq!(c[i * 4 + j].to_bits(), acc.to_bits());
-                let exact: f64 = (0..4).map(|k| a[i * 4 + k] as f64 * b[k * 4 + j] as f64).sum();
+                let exact: f64 = (0..4)
+                    .map(|k| a[i * 4 + k] as f64 * b[k * 4 + j] as f64)
+                    .sum();
                 assert!((c[i * 4 + j] as f64 - exact).abs() < 1e-6);
             }
         }
@@ -191,7 +208,15 @@ mod tests {
             assert_eq!(want.len() as u64, r.rows * r.cols * 4);
             assert_eq!(p.leaf(leaf).unwrap(), want);
         }
-        assert_eq!(p.tile(8), TileRect { row: 128, col: 128, rows: 22, cols: 22 });
+        assert_eq!(
+            p.tile(8),
+            TileRect {
+                row: 128,
+                col: 128,
+                rows: 22,
+                cols: 22
+            }
+        );
     }
 
     #[test]
@@ -213,7 +238,12 @@ mod tests {
     #[test]
     fn bad_sizes_and_leaves_are_errors() {
         assert!(Params { n: 0, seed: 0 }.leaf(0).is_err());
-        assert!(Params { n: MAX_N + 1, seed: 0 }.check().is_err());
+        assert!(Params {
+            n: MAX_N + 1,
+            seed: 0
+        }
+        .check()
+        .is_err());
         assert_eq!(
             Params { n: 64, seed: 0 }.leaf(1),
             Err(Error::LeafOutOfRange { leaf: 1, leaves: 1 })

@@ -52,15 +52,30 @@ impl Params {
     pub fn check(&self) -> Result<(), Error> {
         let n = self.layers.len() as u64;
         if !(2..=MAX_LAYERS).contains(&n) {
-            return Err(Error::OutOfRange { field: "layers (count)", min: 2, max: MAX_LAYERS, got: n });
+            return Err(Error::OutOfRange {
+                field: "layers (count)",
+                min: 2,
+                max: MAX_LAYERS,
+                got: n,
+            });
         }
         for &w in &self.layers {
             if w == 0 || w > MAX_WIDTH {
-                return Err(Error::OutOfRange { field: "layers", min: 1, max: MAX_WIDTH, got: w });
+                return Err(Error::OutOfRange {
+                    field: "layers",
+                    min: 1,
+                    max: MAX_WIDTH,
+                    got: w,
+                });
             }
         }
         if self.batch == 0 || self.batch > MAX_BATCH {
-            return Err(Error::OutOfRange { field: "batch", min: 1, max: MAX_BATCH, got: self.batch });
+            return Err(Error::OutOfRange {
+                field: "batch",
+                min: 1,
+                max: MAX_BATCH,
+                got: self.batch,
+            });
         }
         Ok(())
     }
@@ -90,13 +105,19 @@ impl Params {
 
     /// Bytes the weights file must have.
     pub fn weights_len(&self) -> u64 {
-        self.layers.windows(2).map(|p| (p[0] * p[1] + p[1]) * 4).sum()
+        self.layers
+            .windows(2)
+            .map(|p| (p[0] * p[1] + p[1]) * 4)
+            .sum()
     }
 
     pub fn model(&self, bytes: &[u8]) -> Result<Model, Error> {
         self.check()?;
         if bytes.len() as u64 != self.weights_len() {
-            return Err(Error::WeightsSize { expected: self.weights_len(), got: bytes.len() as u64 });
+            return Err(Error::WeightsSize {
+                expected: self.weights_len(),
+                got: bytes.len() as u64,
+            });
         }
         let mut floats = bytes
             .chunks_exact(4)
@@ -112,7 +133,13 @@ impl Params {
                     wt[i * o + q] = w[q * m + i];
                 }
             }
-            layers.push(Layer { inputs: m, outputs: o, w, wt, b });
+            layers.push(Layer {
+                inputs: m,
+                outputs: o,
+                w,
+                wt,
+                b,
+            });
         }
         Ok(Model { layers })
     }
@@ -121,7 +148,9 @@ impl Params {
     pub fn batch_inputs(&self, first: u64, count: u64) -> Vec<f32> {
         let key = stream_key(self.seed, STREAM_MLP_BATCH);
         let w = self.inputs();
-        (first * w..(first + count) * w).map(|i| signed_f32(at(key, i))).collect()
+        (first * w..(first + count) * w)
+            .map(|i| signed_f32(at(key, i)))
+            .collect()
     }
 
     pub fn leaf_values(&self, model: &Model, leaf: u64) -> Vec<f32> {
@@ -131,7 +160,10 @@ impl Params {
 
     pub fn leaf(&self, model: &Model, leaf: u64) -> Result<Vec<u8>, Error> {
         if leaf >= self.leaf_count() {
-            return Err(Error::LeafOutOfRange { leaf, leaves: self.leaf_count() });
+            return Err(Error::LeafOutOfRange {
+                leaf,
+                leaves: self.leaf_count(),
+            });
         }
         Ok(f32_leaf_bytes(&self.leaf_values(model, leaf)))
     }
@@ -142,7 +174,11 @@ impl Params {
         for (i, leaf) in leaves.iter().enumerate() {
             let expected = self.leaf_samples(i as u64).1 * self.outputs() * 4;
             if leaf.len() as u64 != expected {
-                return Err(Error::LeafSize { leaf: i as u64, expected, got: leaf.len() as u64 });
+                return Err(Error::LeafSize {
+                    leaf: i as u64,
+                    expected,
+                    got: leaf.len() as u64,
+                });
             }
             out.extend_from_slice(leaf);
         }
@@ -195,7 +231,11 @@ mod tests {
     fn a_two_layer_network_matches_the_hand_computed_one() {
         // 2 → 2 → 1. Layer 1: W = [[1, -2], [0.5, 0.25]], b = [0.5, -1].
         // Layer 2: W = [[2, -1]], b = [0.125].
-        let p = Params { layers: vec![2, 2, 1], batch: 1, seed: 5 };
+        let p = Params {
+            layers: vec![2, 2, 1],
+            batch: 1,
+            seed: 5,
+        };
         let file = weights(&[1.0, -2.0, 0.5, 0.25, 0.5, -1.0, 2.0, -1.0, 0.125]);
         let model = p.model(&file).unwrap();
         let x = vec![0.75f32, -0.5];
@@ -208,7 +248,10 @@ mod tests {
         assert_eq!(two, vec![4.625, 1.125]);
         // The seeded batch: the leaf equals forward() of the generated inputs.
         let xs = p.batch_inputs(0, 1);
-        assert_eq!(p.leaf(&model, 0).unwrap(), f32_leaf_bytes(&forward(&model, xs, 1)));
+        assert_eq!(
+            p.leaf(&model, 0).unwrap(),
+            f32_leaf_bytes(&forward(&model, xs, 1))
+        );
     }
 
     #[test]
@@ -221,20 +264,42 @@ mod tests {
 
     #[test]
     fn leaves_cover_the_batch_and_stay_within_64_kib() {
-        let p = Params { layers: vec![4, 3, 100], batch: 1000, seed: 1 };
+        let p = Params {
+            layers: vec![4, 3, 100],
+            batch: 1000,
+            seed: 1,
+        };
         assert_eq!(p.samples_per_leaf(), 163);
         assert_eq!(p.leaf_count(), 7);
         assert_eq!(p.leaf_samples(6), (978, 22));
-        let wide = Params { layers: vec![4, 8192], batch: 3, seed: 1 };
+        let wide = Params {
+            layers: vec![4, 8192],
+            batch: 3,
+            seed: 1,
+        };
         assert_eq!(wide.samples_per_leaf(), 2);
-        let narrow = Params { layers: vec![4, 10], batch: 3, seed: 1 };
+        let narrow = Params {
+            layers: vec![4, 10],
+            batch: 3,
+            seed: 1,
+        };
         assert_eq!(narrow.samples_per_leaf(), 256);
     }
 
     #[test]
     fn a_weights_file_of_the_wrong_size_is_refused() {
-        let p = Params { layers: vec![2, 2, 1], batch: 1, seed: 5 };
+        let p = Params {
+            layers: vec![2, 2, 1],
+            batch: 1,
+            seed: 5,
+        };
         assert_eq!(p.weights_len(), 36);
-        assert_eq!(p.model(&[0; 35]), Err(Error::WeightsSize { expected: 36, got: 35 }));
+        assert_eq!(
+            p.model(&[0; 35]),
+            Err(Error::WeightsSize {
+                expected: 36,
+                got: 35
+            })
+        );
     }
 }

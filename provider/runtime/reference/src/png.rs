@@ -15,7 +15,11 @@ pub fn encode_rgba(width: usize, height: usize, rgba: &[u8]) -> Vec<u8> {
     }
     let mut zlib = Vec::with_capacity(raw.len() + raw.len() / 65535 * 5 + 16);
     zlib.extend_from_slice(&[0x78, 0x01]);
-    let blocks: Vec<&[u8]> = if raw.is_empty() { alloc::vec![&raw[..]] } else { raw.chunks(65535).collect() };
+    let blocks: Vec<&[u8]> = if raw.is_empty() {
+        alloc::vec![&raw[..]]
+    } else {
+        raw.chunks(65535).collect()
+    };
     for (i, block) in blocks.iter().enumerate() {
         zlib.push(u8::from(i + 1 == blocks.len()));
         let len = block.len() as u16;
@@ -53,7 +57,11 @@ pub fn crc32(data: &[u8]) -> u32 {
     for &b in data {
         crc ^= b as u32;
         for _ in 0..8 {
-            crc = if crc & 1 == 1 { (crc >> 1) ^ 0xEDB8_8320 } else { crc >> 1 };
+            crc = if crc & 1 == 1 {
+                (crc >> 1) ^ 0xEDB8_8320
+            } else {
+                crc >> 1
+            };
         }
     }
     !crc
@@ -91,7 +99,10 @@ mod tests {
         assert_eq!(png.len(), 8 + 25 + 28 + 12);
         assert_eq!(&png[12..16], b"IHDR");
         assert_eq!(&png[41..51], &[0x78, 0x01, 1, 5, 0, 0xfa, 0xff, 0, 1, 2]);
-        assert_eq!(&png[png.len() - 8..], &[b'I', b'E', b'N', b'D', 0xAE, 0x42, 0x60, 0x82]);
+        assert_eq!(
+            &png[png.len() - 8..],
+            &[b'I', b'E', b'N', b'D', 0xAE, 0x42, 0x60, 0x82]
+        );
     }
 
     #[test]

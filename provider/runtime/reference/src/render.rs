@@ -56,7 +56,12 @@ impl Params {
             ("samples", self.samples, MAX_SAMPLES),
         ] {
             if v == 0 || v > max {
-                return Err(Error::OutOfRange { field, min: 1, max, got: v });
+                return Err(Error::OutOfRange {
+                    field,
+                    min: 1,
+                    max,
+                    got: v,
+                });
             }
         }
         Ok(())
@@ -78,12 +83,21 @@ impl Params {
         let per = self.tiles_per_frame();
         let (frame, t) = (leaf / per, leaf % per);
         let (x, y) = ((t % self.tiles_x()) * TILE, (t / self.tiles_x()) * TILE);
-        Tile { frame, x, y, width: TILE.min(self.width - x), height: TILE.min(self.height - y) }
+        Tile {
+            frame,
+            x,
+            y,
+            width: TILE.min(self.width - x),
+            height: TILE.min(self.height - y),
+        }
     }
 
     pub fn leaf(&self, leaf: u64) -> Result<Vec<u8>, Error> {
         if leaf >= self.leaf_count() {
-            return Err(Error::LeafOutOfRange { leaf, leaves: self.leaf_count() });
+            return Err(Error::LeafOutOfRange {
+                leaf,
+                leaves: self.leaf_count(),
+            });
         }
         let t = self.tile(leaf);
         let mut out = Vec::with_capacity((t.width * t.height * 4) as usize);
@@ -102,8 +116,16 @@ impl Params {
         let aspect = wf / hf;
         let mover = -0.6 + 1.2 * (frame as f32 / self.frames as f32);
         let spheres = [
-            Sphere { c: v(-0.45, -0.6, -0.35), r: 0.4, albedo: v(0.8, 0.8, 0.8) },
-            Sphere { c: v(mover, -0.7, 0.3), r: 0.3, albedo: v(0.3, 0.4, 0.85) },
+            Sphere {
+                c: v(-0.45, -0.6, -0.35),
+                r: 0.4,
+                albedo: v(0.8, 0.8, 0.8),
+            },
+            Sphere {
+                c: v(mover, -0.7, 0.3),
+                r: 0.3,
+                albedo: v(0.3, 0.4, 0.85),
+            },
         ];
         let mut acc = v(0.0, 0.0, 0.0);
         let base = ((frame * self.height + py) * self.width + px) * self.samples;
@@ -134,14 +156,21 @@ impl Params {
                 let row = t.width as usize * 4;
                 if leaf.len() != row * t.height as usize {
                     let expected = (row * t.height as usize) as u64;
-                    return Err(Error::LeafSize { leaf: index, expected, got: leaf.len() as u64 });
+                    return Err(Error::LeafSize {
+                        leaf: index,
+                        expected,
+                        got: leaf.len() as u64,
+                    });
                 }
                 for (dy, src) in leaf.chunks_exact(row).enumerate() {
                     let at = ((t.y as usize + dy) * w + t.x as usize) * 4;
                     rgba[at..at + row].copy_from_slice(src);
                 }
             }
-            files.push((format!("frame-{f:05}.png"), crate::png::encode_rgba(w, h, &rgba)));
+            files.push((
+                format!("frame-{f:05}.png"),
+                crate::png::encode_rgba(w, h, &rgba),
+            ));
         }
         Ok(files)
     }
@@ -270,7 +299,11 @@ fn radiance(o: V, d: V, spheres: &[Sphere; 2], u1: f32, u2: f32) -> V {
         let s = &spheres[k];
         normal = scale(sub(p, s.c), 1.0 / s.r);
         albedo = s.albedo;
-    } else if ceiling && p.x >= -LIGHT_HALF && p.x <= LIGHT_HALF && p.z >= -LIGHT_HALF && p.z <= LIGHT_HALF
+    } else if ceiling
+        && p.x >= -LIGHT_HALF
+        && p.x <= LIGHT_HALF
+        && p.z >= -LIGHT_HALF
+        && p.z <= LIGHT_HALF
     {
         return v(1.0, 1.0, 1.0);
     }
@@ -284,7 +317,8 @@ fn radiance(o: V, d: V, spheres: &[Sphere; 2], u1: f32, u2: f32) -> V {
     let cl = l.y;
     if cs > 0.0 && cl > 0.0 {
         let ps = add(p, scale(normal, EPS));
-        let blocked = hit_sphere(ps, l, &spheres[0]) < dist || hit_sphere(ps, l, &spheres[1]) < dist;
+        let blocked =
+            hit_sphere(ps, l, &spheres[0]) < dist || hit_sphere(ps, l, &spheres[1]) < dist;
         if !blocked {
             let g = ((cs * cl) * LIGHT_POWER) / d2;
             col = add(col, scale(albedo, g));
@@ -308,7 +342,13 @@ mod tests {
         // 8 × 8, one sample: a single tile. Hand-checked facts about the scene: the view is
         // centred on the back wall, left columns see the red wall, the top centre sees the
         // light (pure white), and every pixel is opaque.
-        let p = Params { width: 8, height: 8, frames: 1, samples: 1, seed: 11 };
+        let p = Params {
+            width: 8,
+            height: 8,
+            frames: 1,
+            samples: 1,
+            seed: 11,
+        };
         assert_eq!(p.leaf_count(), 1);
         let leaf = p.leaf(0).unwrap();
         assert_eq!(leaf.len(), 8 * 8 * 4);
@@ -325,11 +365,22 @@ mod tests {
         assert!(right[1] > right[0] && right[1] > right[2], "{right:?}");
         // Centre of the back wall: grey (white surface), lit.
         let centre = px(4, 3);
-        assert!(centre[0] == centre[1] && centre[1] == centre[2] && centre[0] > 60, "{centre:?}");
+        assert!(
+            centre[0] == centre[1] && centre[1] == centre[2] && centre[0] > 60,
+            "{centre:?}"
+        );
         // Straight up from the box centre: the light, pure white.
         let spheres = [
-            Sphere { c: v(-0.45, -0.6, -0.35), r: 0.4, albedo: v(0.8, 0.8, 0.8) },
-            Sphere { c: v(0.6, -0.7, 0.3), r: 0.3, albedo: v(0.3, 0.4, 0.85) },
+            Sphere {
+                c: v(-0.45, -0.6, -0.35),
+                r: 0.4,
+                albedo: v(0.8, 0.8, 0.8),
+            },
+            Sphere {
+                c: v(0.6, -0.7, 0.3),
+                r: 0.3,
+                albedo: v(0.3, 0.4, 0.85),
+            },
         ];
         let up = radiance(v(0.0, 0.0, 0.0), v(0.0, 1.0, 0.0), &spheres, 0.5, 0.5);
         assert_eq!(up, v(1.0, 1.0, 1.0));
@@ -347,16 +398,37 @@ mod tests {
 
     #[test]
     fn tiles_cover_ragged_frames() {
-        let p = Params { width: 130, height: 65, frames: 2, samples: 1, seed: 0 };
+        let p = Params {
+            width: 130,
+            height: 65,
+            frames: 2,
+            samples: 1,
+            seed: 0,
+        };
         assert_eq!(p.tiles_per_frame(), 6);
-        assert_eq!(p.tile(11), Tile { frame: 1, x: 128, y: 64, width: 2, height: 1 });
+        assert_eq!(
+            p.tile(11),
+            Tile {
+                frame: 1,
+                x: 128,
+                y: 64,
+                width: 2,
+                height: 1
+            }
+        );
         assert_eq!(p.leaf(11).unwrap().len(), 8);
         assert!(p.leaf(12).is_err());
     }
 
     #[test]
     fn assembly_gives_one_png_per_frame() {
-        let p = Params { width: 70, height: 10, frames: 2, samples: 2, seed: 3 };
+        let p = Params {
+            width: 70,
+            height: 10,
+            frames: 2,
+            samples: 2,
+            seed: 3,
+        };
         let leaves: Vec<Vec<u8>> = (0..p.leaf_count()).map(|l| p.leaf(l).unwrap()).collect();
         let refs: Vec<&[u8]> = leaves.iter().map(|l| l.as_slice()).collect();
         let files = p.assemble(&refs).unwrap();

@@ -27,10 +27,20 @@ pub struct Params {
 impl Params {
     pub fn check(&self) -> Result<(), Error> {
         if self.count == 0 || self.count > MAX_COUNT {
-            return Err(Error::OutOfRange { field: "count", min: 1, max: MAX_COUNT, got: self.count });
+            return Err(Error::OutOfRange {
+                field: "count",
+                min: 1,
+                max: MAX_COUNT,
+                got: self.count,
+            });
         }
         if self.size > MAX_SIZE {
-            return Err(Error::OutOfRange { field: "size", min: 0, max: MAX_SIZE, got: self.size });
+            return Err(Error::OutOfRange {
+                field: "size",
+                min: 0,
+                max: MAX_SIZE,
+                got: self.size,
+            });
         }
         Ok(())
     }
@@ -48,12 +58,17 @@ impl Params {
     pub fn message(&self, m: u64) -> Vec<u8> {
         let key = stream_key(self.seed, STREAM_SHA256);
         let words = self.size.div_ceil(8);
-        (0..self.size).map(|b| (at(key, m * words + b / 8) >> (8 * (b % 8))) as u8).collect()
+        (0..self.size)
+            .map(|b| (at(key, m * words + b / 8) >> (8 * (b % 8))) as u8)
+            .collect()
     }
 
     pub fn leaf(&self, leaf: u64) -> Result<Vec<u8>, Error> {
         if leaf >= self.leaf_count() {
-            return Err(Error::LeafOutOfRange { leaf, leaves: self.leaf_count() });
+            return Err(Error::LeafOutOfRange {
+                leaf,
+                leaves: self.leaf_count(),
+            });
         }
         let (first, n) = self.leaf_messages(leaf);
         let mut out = Vec::with_capacity(n as usize * 32);
@@ -69,7 +84,11 @@ impl Params {
         for (i, leaf) in leaves.iter().enumerate() {
             let expected = self.leaf_messages(i as u64).1 * 32;
             if leaf.len() as u64 != expected {
-                return Err(Error::LeafSize { leaf: i as u64, expected, got: leaf.len() as u64 });
+                return Err(Error::LeafSize {
+                    leaf: i as u64,
+                    expected,
+                    got: leaf.len() as u64,
+                });
             }
             for digest in leaf.chunks_exact(32) {
                 for b in digest {
@@ -103,7 +122,11 @@ mod tests {
 
     #[test]
     fn messages_are_the_little_endian_bytes_of_the_stream() {
-        let p = Params { count: 2, size: 11, seed: 8 };
+        let p = Params {
+            count: 2,
+            size: 11,
+            seed: 8,
+        };
         let key = stream_key(8, STREAM_SHA256);
         let m1 = p.message(1);
         // Message 1 starts at word 2 (two words per message).
@@ -111,14 +134,22 @@ mod tests {
         assert_eq!(m1[8..], at(key, 3).to_le_bytes()[..3]);
         let leaf = p.leaf(0).unwrap();
         assert_eq!(leaf[32..], Sha256::digest(&m1)[..]);
-        let empty = Params { count: 1, size: 0, seed: 0 };
+        let empty = Params {
+            count: 1,
+            size: 0,
+            seed: 0,
+        };
         // sha256("") = e3b0c442…
         assert_eq!(empty.leaf(0).unwrap()[..4], [0xe3, 0xb0, 0xc4, 0x42]);
     }
 
     #[test]
     fn leaves_hold_1024_digests_and_the_file_is_hex_lines() {
-        let p = Params { count: 1025, size: 1, seed: 0 };
+        let p = Params {
+            count: 1025,
+            size: 1,
+            seed: 0,
+        };
         assert_eq!(p.leaf_count(), 2);
         let leaves = [p.leaf(0).unwrap(), p.leaf(1).unwrap()];
         assert_eq!((leaves[0].len(), leaves[1].len()), (1024 * 32, 32));

@@ -9,11 +9,29 @@ use crate::{matmul, mlp, render, sha256_batch};
 /// What went wrong; every variant names the field or leaf and the limits.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Error {
-    OutOfRange { field: &'static str, min: u64, max: u64, got: u64 },
-    LeafOutOfRange { leaf: u64, leaves: u64 },
-    LeafCount { expected: u64, got: u64 },
-    LeafSize { leaf: u64, expected: u64, got: u64 },
-    WeightsSize { expected: u64, got: u64 },
+    OutOfRange {
+        field: &'static str,
+        min: u64,
+        max: u64,
+        got: u64,
+    },
+    LeafOutOfRange {
+        leaf: u64,
+        leaves: u64,
+    },
+    LeafCount {
+        expected: u64,
+        got: u64,
+    },
+    LeafSize {
+        leaf: u64,
+        expected: u64,
+        got: u64,
+    },
+    WeightsSize {
+        expected: u64,
+        got: u64,
+    },
     /// A `to_words` encoding that does not decode.
     Words(&'static str),
 }
@@ -21,16 +39,28 @@ pub enum Error {
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Error::OutOfRange { field, min, max, got } => {
+            Error::OutOfRange {
+                field,
+                min,
+                max,
+                got,
+            } => {
                 write!(f, "{field} must be within {min}..={max}, got {got}")
             }
             Error::LeafOutOfRange { leaf, leaves } => {
-                write!(f, "leaf {leaf} is out of range: the job has {leaves} leaves")
+                write!(
+                    f,
+                    "leaf {leaf} is out of range: the job has {leaves} leaves"
+                )
             }
             Error::LeafCount { expected, got } => {
                 write!(f, "expected {expected} leaves, got {got}")
             }
-            Error::LeafSize { leaf, expected, got } => {
+            Error::LeafSize {
+                leaf,
+                expected,
+                got,
+            } => {
                 write!(f, "leaf {leaf} should be {expected} bytes, got {got}")
             }
             Error::WeightsSize { expected, got } => write!(
@@ -41,6 +71,8 @@ impl fmt::Display for Error {
         }
     }
 }
+
+impl core::error::Error for Error {}
 
 /// A validated job of one kernel.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -86,7 +118,10 @@ impl Spec {
     pub fn leaf(&self, leaf: u64, input: &[u8]) -> Result<Vec<u8>, Error> {
         self.check()?;
         if leaf >= self.leaf_count() {
-            return Err(Error::LeafOutOfRange { leaf, leaves: self.leaf_count() });
+            return Err(Error::LeafOutOfRange {
+                leaf,
+                leaves: self.leaf_count(),
+            });
         }
         match self {
             Spec::Matmul(p) => p.leaf(leaf),
@@ -100,11 +135,15 @@ impl Spec {
     pub fn assemble(&self, leaves: &[&[u8]]) -> Result<Vec<(String, Vec<u8>)>, Error> {
         match self {
             Spec::Matmul(p) => Ok(alloc::vec![(String::from("c.f32"), p.assemble(leaves)?)]),
-            Spec::Mlp(p) => Ok(alloc::vec![(String::from("outputs.f32"), p.assemble(leaves)?)]),
+            Spec::Mlp(p) => Ok(alloc::vec![(
+                String::from("outputs.f32"),
+                p.assemble(leaves)?
+            )]),
             Spec::Render(p) => p.assemble(leaves),
-            Spec::Sha256Batch(p) => {
-                Ok(alloc::vec![(String::from("digests.txt"), p.assemble(leaves)?)])
-            }
+            Spec::Sha256Batch(p) => Ok(alloc::vec![(
+                String::from("digests.txt"),
+                p.assemble(leaves)?
+            )]),
         }
     }
 
@@ -129,7 +168,11 @@ impl Spec {
         let spec = match w {
             [1, n, seed] => Spec::Matmul(matmul::Params { n: *n, seed: *seed }),
             [2, batch, seed, count, layers @ ..] if *count == layers.len() as u64 => {
-                Spec::Mlp(mlp::Params { layers: layers.to_vec(), batch: *batch, seed: *seed })
+                Spec::Mlp(mlp::Params {
+                    layers: layers.to_vec(),
+                    batch: *batch,
+                    seed: *seed,
+                })
             }
             [3, 0, width, height, frames, samples, seed] => Spec::Render(render::Params {
                 width: *width,
@@ -158,9 +201,23 @@ mod tests {
     fn specs_round_trip_through_words() {
         let specs = [
             Spec::Matmul(matmul::Params { n: 10, seed: 1 }),
-            Spec::Mlp(mlp::Params { layers: alloc::vec![3, 4, 2], batch: 5, seed: 2 }),
-            Spec::Render(render::Params { width: 9, height: 7, frames: 2, samples: 1, seed: 3 }),
-            Spec::Sha256Batch(sha256_batch::Params { count: 3, size: 10, seed: 4 }),
+            Spec::Mlp(mlp::Params {
+                layers: alloc::vec![3, 4, 2],
+                batch: 5,
+                seed: 2,
+            }),
+            Spec::Render(render::Params {
+                width: 9,
+                height: 7,
+                frames: 2,
+                samples: 1,
+                seed: 3,
+            }),
+            Spec::Sha256Batch(sha256_batch::Params {
+                count: 3,
+                size: 10,
+                seed: 4,
+            }),
         ];
         for s in specs {
             assert_eq!(Spec::from_words(&s.to_words()), Ok(s.clone()));

@@ -40,7 +40,9 @@ unsafe impl GlobalAlloc for Bump {
 }
 
 #[global_allocator]
-static ALLOC: Bump = Bump { state: UnsafeCell::new((0, 0)) };
+static ALLOC: Bump = Bump {
+    state: UnsafeCell::new((0, 0)),
+};
 
 #[panic_handler]
 fn panic(_: &core::panic::PanicInfo) -> ! {
@@ -67,7 +69,13 @@ pub extern "C" fn tk_alloc(len: u32) -> *mut u8 {
 /// # Safety
 /// The pointers must come from `tk_alloc` with at least the given lengths.
 #[no_mangle]
-pub unsafe extern "C" fn tk_leaf(words: *const u8, words_len: u32, input: *const u8, input_len: u32, leaf: u64) -> u32 {
+pub unsafe extern "C" fn tk_leaf(
+    words: *const u8,
+    words_len: u32,
+    input: *const u8,
+    input_len: u32,
+    leaf: u64,
+) -> u32 {
     let raw = core::slice::from_raw_parts(words, words_len as usize * 8);
     let words: Vec<u64> = raw
         .chunks_exact(8)

@@ -1,0 +1,21 @@
+#![doc = include_str!("../README.md")]
+
+pub mod backend;
+mod error;
+pub mod inventory;
+mod job;
+pub mod nvrtc;
+mod params;
+mod runner;
+mod store;
+
+pub use backend::cpu::CpuBackend;
+pub use backend::cuda::CudaBackend;
+pub use backend::{leaves_from_device, Backend, Computed, Meter, Prepared};
+pub use error::{Result, RuntimeError};
+pub use inventory::{GpuInfo, Inventory};
+pub use job::{InputDecl, Job, JobSpec};
+pub use params::CATALOG;
+pub use runner::{JobReport, OutputFile, Progress, Runtime, UnitReport};
+pub use store::{Hash, Store};
+pub use tessera_kernels as kernels;
