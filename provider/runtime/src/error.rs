@@ -8,7 +8,11 @@ pub enum RuntimeError {
     UnknownKernel { got: String, known: String },
     /// A manifest `params` field (`field` is its path, `params.n`) that is missing, of the wrong type, or out of range.
     #[error("{field}: expected {expected}, got {got}")]
-    Param { field: String, expected: String, got: String },
+    Param {
+        field: String,
+        expected: String,
+        got: String,
+    },
     #[error("work_units: expected 1..={leaves} (the job has {leaves} leaves), got {got}")]
     WorkUnits { got: u64, leaves: u64 },
     #[error("unit {unit} is out of range: the job has {units} work units")]
@@ -18,7 +22,11 @@ pub enum RuntimeError {
     #[error("input {name:?} was not provided")]
     InputMissing { name: String },
     #[error("input {name:?} has sha256 {got}, the manifest says {expected}")]
-    InputHash { name: String, expected: String, got: String },
+    InputHash {
+        name: String,
+        expected: String,
+        got: String,
+    },
     #[error("{0}")]
     Reference(#[from] tessera_kernels::Error),
     #[error("the job was cancelled after {done} of {total} units")]
@@ -30,18 +38,36 @@ pub enum RuntimeError {
     #[error("CUDA: {0}")]
     Cuda(String),
     #[error("{path}: {source}")]
-    Io { path: PathBuf, source: std::io::Error },
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
 }
 
 impl RuntimeError {
-    pub(crate) fn param(field: impl Into<String>, expected: impl Into<String>, got: impl Into<String>) -> Self {
+    pub(crate) fn param(
+        field: impl Into<String>,
+        expected: impl Into<String>,
+        got: impl Into<String>,
+    ) -> Self {
         let field = field.into();
-        let field = if field.is_empty() { "params".to_string() } else { format!("params.{field}") };
-        RuntimeError::Param { field, expected: expected.into(), got: got.into() }
+        let field = if field.is_empty() {
+            "params".to_string()
+        } else {
+            format!("params.{field}")
+        };
+        RuntimeError::Param {
+            field,
+            expected: expected.into(),
+            got: got.into(),
+        }
     }
 
     pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
-        RuntimeError::Io { path: path.into(), source }
+        RuntimeError::Io {
+            path: path.into(),
+            source,
+        }
     }
 }
 

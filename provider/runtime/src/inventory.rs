@@ -33,7 +33,11 @@ impl Inventory {
                     tracing::info!(ordinal = g.ordinal, model = %g.model, memory_bytes = g.memory_bytes,
                         compute_capability = ?g.compute_capability, "GPU found");
                 }
-                Inventory { gpus, no_gpu_reason: None, cpu_threads }
+                Inventory {
+                    gpus,
+                    no_gpu_reason: None,
+                    cpu_threads,
+                }
             }
             Ok(_) => Self::without_gpu("the CUDA driver reports no device".into(), cpu_threads),
             Err(e) => Self::without_gpu(e.to_string(), cpu_threads),
@@ -42,7 +46,11 @@ impl Inventory {
 
     fn without_gpu(reason: String, cpu_threads: usize) -> Inventory {
         tracing::info!(%reason, cpu_threads, "no GPU on this host: offering the cpu backend only");
-        Inventory { gpus: Vec::new(), no_gpu_reason: Some(reason), cpu_threads }
+        Inventory {
+            gpus: Vec::new(),
+            no_gpu_reason: Some(reason),
+            cpu_threads,
+        }
     }
 
     /// Backend names this host can run: `cuda` when it has a GPU, and `cpu`.
@@ -61,7 +69,9 @@ pub fn driver_present() -> Result<()> {
     if unsafe { cudarc::driver::sys::is_culib_present() } {
         Ok(())
     } else {
-        Err(RuntimeError::NoCuda("the CUDA driver library (libcuda.so) is not present".into()))
+        Err(RuntimeError::NoCuda(
+            "the CUDA driver library (libcuda.so) is not present".into(),
+        ))
     }
 }
 
@@ -80,4 +90,20 @@ pub fn gpus() -> Result<Vec<GpuInfo>> {
         });
     }
     Ok(out)
+}
+
+/// The fp32 peak of device `ordinal` without FMA, in GFLOP/s: one add or multiply per FP32 lane
+/// per clock. Lanes per SM by architecture (CUDA C Programming Guide, "Arithmetic
+/// Instructions"): 64 on 6.0, 7.x and 8.0; 128 on 5.x, 6.1, 6.2, 8.6, 8.7, 8.9, 9.0 and later.
+pub fn fp32_non_fma_peak_gflops(ordinal: usize) -> Result<f64> {
+    use cudarc::driver::sys::CUdevice_attribute as A;
+    driver_present()?;
+    let ctx = CudaContext::new(ordinal)?;
+    let sms = ctx.attribute(A::CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT)? as f64;
+    let clock_khz = ctx.attribute(A::CU_DEVICE_ATTRIBUTE_CLOCK_RATE)? as f64;
+    let lanes = match ctx.compute_capability()? {
+        (6, 0) | (7, _) | (8, 0) => 64.0,
+        _ => 128.0,
+    };
+    Ok(sms * lanes * clock_khz * 1e3 / 1e9)
 }

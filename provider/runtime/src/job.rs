@@ -56,7 +56,11 @@ impl Job {
                     .ok_or_else(|| RuntimeError::InputMissing { name: name.clone() })?;
                 let got = hex::encode(Sha256::digest(bytes));
                 if !got.eq_ignore_ascii_case(&decl.sha256) {
-                    return Err(RuntimeError::InputHash { name, expected: decl.sha256.clone(), got });
+                    return Err(RuntimeError::InputHash {
+                        name,
+                        expected: decl.sha256.clone(),
+                        got,
+                    });
                 }
                 bytes.clone()
             }
@@ -67,9 +71,17 @@ impl Job {
         }
         let leaf_count = parsed.spec.leaf_count();
         if spec.work_units == 0 || spec.work_units > leaf_count {
-            return Err(RuntimeError::WorkUnits { got: spec.work_units, leaves: leaf_count });
+            return Err(RuntimeError::WorkUnits {
+                got: spec.work_units,
+                leaves: leaf_count,
+            });
         }
-        Ok(Job { spec: parsed.spec, input, work_units: spec.work_units, leaf_count })
+        Ok(Job {
+            spec: parsed.spec,
+            input,
+            work_units: spec.work_units,
+            leaf_count,
+        })
     }
 
     pub fn spec(&self) -> &Spec {
@@ -91,8 +103,12 @@ impl Job {
 
     /// The leaves of work unit `unit`.
     pub fn unit_leaves(&self, unit: u64) -> Result<Range<u64>> {
-        tessera_kernels::unit_leaves(self.leaf_count, self.work_units, unit)
-            .ok_or(RuntimeError::UnitOutOfRange { unit, units: self.work_units })
+        tessera_kernels::unit_leaves(self.leaf_count, self.work_units, unit).ok_or(
+            RuntimeError::UnitOutOfRange {
+                unit,
+                units: self.work_units,
+            },
+        )
     }
 
     /// Recomputes one leaf with the reference, as a verifier would.

@@ -8,10 +8,22 @@ use crate::error::{Result, RuntimeError};
 
 /// The catalog: every kernel name a manifest may use, with one line about it.
 pub const CATALOG: &[(&str, &str)] = &[
-    ("matmul", "fp32 C = A x B of seeded n x n matrices; leaves are 64x64 tiles of C"),
-    ("mlp-inference", "dense relu network over a seeded batch; weights from an input file"),
-    ("render-tiles", "the cornell-box scene ray traced to PNG frames; leaves are 64x64 tiles"),
-    ("sha256-batch", "SHA-256 of seeded messages; leaves are 1024 digests"),
+    (
+        "matmul",
+        "fp32 C = A x B of seeded n x n matrices; leaves are 64x64 tiles of C",
+    ),
+    (
+        "mlp-inference",
+        "dense relu network over a seeded batch; weights from an input file",
+    ),
+    (
+        "render-tiles",
+        "the cornell-box scene ray traced to PNG frames; leaves are 64x64 tiles",
+    ),
+    (
+        "sha256-batch",
+        "SHA-256 of seeded messages; leaves are 1024 digests",
+    ),
 ];
 
 /// What `params` asked for, and the input file it names (`mlp-inference`'s weights).
@@ -31,16 +43,30 @@ pub(crate) fn parse(kernel: &str, params: &Value) -> Result<Parsed> {
             f.only(&["n", "dtype", "seed"])?;
             let dtype = f.string("dtype", Some("f32"))?;
             if dtype != "f32" {
-                return Err(RuntimeError::param("dtype", "\"f32\"", format!("{dtype:?}")));
+                return Err(RuntimeError::param(
+                    "dtype",
+                    "\"f32\"",
+                    format!("{dtype:?}"),
+                ));
             }
-            let p = matmul::Params { n: f.int("n", 1, matmul::MAX_N, None)?, seed: f.seed()? };
-            Ok(Parsed { spec: Spec::Matmul(p), input: None })
+            let p = matmul::Params {
+                n: f.int("n", 1, matmul::MAX_N, None)?,
+                seed: f.seed()?,
+            };
+            Ok(Parsed {
+                spec: Spec::Matmul(p),
+                input: None,
+            })
         }
         "mlp-inference" => {
             f.only(&["layers", "activation", "batch", "seed", "weights"])?;
             let activation = f.string("activation", Some("relu"))?;
             if activation != "relu" {
-                return Err(RuntimeError::param("activation", "\"relu\"", format!("{activation:?}")));
+                return Err(RuntimeError::param(
+                    "activation",
+                    "\"relu\"",
+                    format!("{activation:?}"),
+                ));
             }
             let layers = match obj.get("layers") {
                 Some(Value::Array(items)) => {
@@ -58,18 +84,41 @@ pub(crate) fn parse(kernel: &str, params: &Value) -> Result<Parsed> {
                         .map(|(i, v)| int_in(&format!("layers[{i}]"), v, 1, mlp::MAX_WIDTH))
                         .collect::<Result<Vec<u64>>>()?
                 }
-                Some(other) => return Err(RuntimeError::param("layers", "a list of integers", describe(other))),
-                None => return Err(RuntimeError::param("layers", "a list of integers", "nothing")),
+                Some(other) => {
+                    return Err(RuntimeError::param(
+                        "layers",
+                        "a list of integers",
+                        describe(other),
+                    ))
+                }
+                None => {
+                    return Err(RuntimeError::param(
+                        "layers",
+                        "a list of integers",
+                        "nothing",
+                    ))
+                }
             };
-            let p = mlp::Params { layers, batch: f.int("batch", 1, mlp::MAX_BATCH, None)?, seed: f.seed()? };
+            let p = mlp::Params {
+                layers,
+                batch: f.int("batch", 1, mlp::MAX_BATCH, None)?,
+                seed: f.seed()?,
+            };
             let weights = f.string("weights", None)?;
-            Ok(Parsed { spec: Spec::Mlp(p), input: Some(weights) })
+            Ok(Parsed {
+                spec: Spec::Mlp(p),
+                input: Some(weights),
+            })
         }
         "render-tiles" => {
             f.only(&["scene", "width", "height", "frames", "samples", "seed"])?;
             let scene = f.string("scene", Some("cornell-box"))?;
             if scene != "cornell-box" {
-                return Err(RuntimeError::param("scene", "\"cornell-box\"", format!("{scene:?}")));
+                return Err(RuntimeError::param(
+                    "scene",
+                    "\"cornell-box\"",
+                    format!("{scene:?}"),
+                ));
             }
             let p = render::Params {
                 width: f.int("width", 1, render::MAX_SIDE, None)?,
@@ -78,7 +127,10 @@ pub(crate) fn parse(kernel: &str, params: &Value) -> Result<Parsed> {
                 samples: f.int("samples", 1, render::MAX_SAMPLES, Some(1))?,
                 seed: f.seed()?,
             };
-            Ok(Parsed { spec: Spec::Render(p), input: None })
+            Ok(Parsed {
+                spec: Spec::Render(p),
+                input: None,
+            })
         }
         "sha256-batch" => {
             f.only(&["count", "size", "seed"])?;
@@ -87,11 +139,18 @@ pub(crate) fn parse(kernel: &str, params: &Value) -> Result<Parsed> {
                 size: f.int("size", 0, sha256_batch::MAX_SIZE, None)?,
                 seed: f.seed()?,
             };
-            Ok(Parsed { spec: Spec::Sha256Batch(p), input: None })
+            Ok(Parsed {
+                spec: Spec::Sha256Batch(p),
+                input: None,
+            })
         }
         other => Err(RuntimeError::UnknownKernel {
             got: other.to_string(),
-            known: CATALOG.iter().map(|(k, _)| *k).collect::<Vec<_>>().join(", "),
+            known: CATALOG
+                .iter()
+                .map(|(k, _)| *k)
+                .collect::<Vec<_>>()
+                .join(", "),
         }),
     }
 }
@@ -102,7 +161,11 @@ impl Fields<'_> {
     fn only(&self, known: &[&str]) -> Result<()> {
         for key in self.0.keys() {
             if !known.contains(&key.as_str()) {
-                return Err(RuntimeError::param(key, format!("one of the fields {}", known.join(", ")), "an unknown field"));
+                return Err(RuntimeError::param(
+                    key,
+                    format!("one of the fields {}", known.join(", ")),
+                    "an unknown field",
+                ));
             }
         }
         Ok(())
@@ -112,7 +175,11 @@ impl Fields<'_> {
         match (self.0.get(field), default) {
             (Some(v), _) => int_in(field, v, min, max),
             (None, Some(d)) => Ok(d),
-            (None, None) => Err(RuntimeError::param(field, format!("an integer in {min}..={max}"), "nothing")),
+            (None, None) => Err(RuntimeError::param(
+                field,
+                format!("an integer in {min}..={max}"),
+                "nothing",
+            )),
         }
     }
 
@@ -182,32 +249,63 @@ mod tests {
 
     #[test]
     fn bad_params_name_the_field_what_was_expected_and_what_came() {
-        assert_eq!(err("matmul", json!({"n": 0})), "params.n: expected an integer in 1..=16384, got 0");
-        assert_eq!(err("matmul", json!({"n": "big"})), "params.n: expected an integer in 1..=16384, got the string \"big\"");
-        assert_eq!(err("matmul", json!({"n": 4, "dtype": "f16"})), "params.dtype: expected \"f32\", got \"f16\"");
-        assert_eq!(err("matmul", json!({"seed": 1})), "params.n: expected an integer in 1..=16384, got nothing");
+        assert_eq!(
+            err("matmul", json!({"n": 0})),
+            "params.n: expected an integer in 1..=16384, got 0"
+        );
+        assert_eq!(
+            err("matmul", json!({"n": "big"})),
+            "params.n: expected an integer in 1..=16384, got the string \"big\""
+        );
+        assert_eq!(
+            err("matmul", json!({"n": 4, "dtype": "f16"})),
+            "params.dtype: expected \"f32\", got \"f16\""
+        );
+        assert_eq!(
+            err("matmul", json!({"seed": 1})),
+            "params.n: expected an integer in 1..=16384, got nothing"
+        );
         assert_eq!(
             err("matmul", json!({"n": 4, "sed": 1})),
             "params.sed: expected one of the fields n, dtype, seed, got an unknown field"
         );
         assert_eq!(
-            err("mlp-inference", json!({"layers": [4, 0], "batch": 1, "weights": "w"})),
+            err(
+                "mlp-inference",
+                json!({"layers": [4, 0], "batch": 1, "weights": "w"})
+            ),
             "params.layers[1]: expected an integer in 1..=8192, got 0"
         );
         assert_eq!(
-            err("mlp-inference", json!({"layers": [4], "batch": 1, "weights": "w"})),
+            err(
+                "mlp-inference",
+                json!({"layers": [4], "batch": 1, "weights": "w"})
+            ),
             "params.layers: expected a list of 2 to 16 widths, got 1 entries"
         );
         assert_eq!(
-            err("mlp-inference", json!({"layers": [4, 2], "batch": 1, "activation": "tanh", "weights": "w"})),
+            err(
+                "mlp-inference",
+                json!({"layers": [4, 2], "batch": 1, "activation": "tanh", "weights": "w"})
+            ),
             "params.activation: expected \"relu\", got \"tanh\""
         );
         assert_eq!(
-            err("render-tiles", json!({"scene": "sponza", "width": 4, "height": 4})),
+            err(
+                "render-tiles",
+                json!({"scene": "sponza", "width": 4, "height": 4})
+            ),
             "params.scene: expected \"cornell-box\", got \"sponza\""
         );
-        assert_eq!(err("sha256-batch", json!({"count": -1, "size": 3})), "params.count: expected an integer in 1..=67108864, got the number -1");
-        assert!(err("fold-proteins", json!({})).starts_with("unknown kernel \"fold-proteins\"; the catalog has: matmul"));
-        assert_eq!(err("matmul", json!([1])), "params: expected an object, got a list of 1 items");
+        assert_eq!(
+            err("sha256-batch", json!({"count": -1, "size": 3})),
+            "params.count: expected an integer in 1..=67108864, got the number -1"
+        );
+        assert!(err("fold-proteins", json!({}))
+            .starts_with("unknown kernel \"fold-proteins\"; the catalog has: matmul"));
+        assert_eq!(
+            err("matmul", json!([1])),
+            "params: expected an object, got a list of 1 items"
+        );
     }
 }

@@ -66,7 +66,9 @@ pub struct Runtime {
 
 impl Runtime {
     pub fn new(data_dir: &Path) -> Result<Runtime> {
-        Ok(Runtime { store: Store::open(data_dir)? })
+        Ok(Runtime {
+            store: Store::open(data_dir)?,
+        })
     }
 
     pub fn store(&self) -> &Store {
@@ -74,13 +76,34 @@ impl Runtime {
     }
 
     /// Runs one unit on a prepared job; returns its report and its leaves.
-    pub fn run_unit(&self, job: &Job, prepared: &mut dyn Prepared, unit: u64) -> Result<(UnitReport, Vec<Vec<u8>>)> {
+    pub fn run_unit(
+        &self,
+        job: &Job,
+        prepared: &mut dyn Prepared,
+        unit: u64,
+    ) -> Result<(UnitReport, Vec<Vec<u8>>)> {
         let range = job.unit_leaves(unit)?;
         let computed = prepared.run(range.clone())?;
-        let leaf_hashes: Vec<Hash> = computed.leaves.iter().map(|l| merkle::leaf_hash(l)).collect();
+        let leaf_hashes: Vec<Hash> = computed
+            .leaves
+            .iter()
+            .map(|l| merkle::leaf_hash(l))
+            .collect();
         let object = self.store.put(&computed.leaves.concat())?;
-        tracing::debug!(unit, first_leaf = range.start, leaves = leaf_hashes.len(), seconds = computed.seconds, "unit done");
-        let report = UnitReport { unit, first_leaf: range.start, leaf_hashes, object, seconds: computed.seconds };
+        tracing::debug!(
+            unit,
+            first_leaf = range.start,
+            leaves = leaf_hashes.len(),
+            seconds = computed.seconds,
+            "unit done"
+        );
+        let report = UnitReport {
+            unit,
+            first_leaf: range.start,
+            leaf_hashes,
+            object,
+            seconds: computed.seconds,
+        };
         Ok((report, computed.leaves))
     }
 
@@ -103,17 +126,29 @@ impl Runtime {
                 return Err(RuntimeError::Cancelled { done: unit, total });
             }
             let (report, unit_leaves) = self.run_unit(job, prepared.as_mut(), unit)?;
-            progress(&Progress { unit, units_done: unit + 1, units_total: total, seconds: report.seconds });
+            progress(&Progress {
+                unit,
+                units_done: unit + 1,
+                units_total: total,
+                seconds: report.seconds,
+            });
             units.push(report);
             leaves.extend(unit_leaves);
         }
-        let hashes: Vec<Hash> = units.iter().flat_map(|u| u.leaf_hashes.iter().copied()).collect();
+        let hashes: Vec<Hash> = units
+            .iter()
+            .flat_map(|u| u.leaf_hashes.iter().copied())
+            .collect();
         let root = merkle::root(&hashes);
         let refs: Vec<&[u8]> = leaves.iter().map(|l| l.as_slice()).collect();
         let mut files = Vec::new();
         for (name, bytes) in job.spec().assemble(&refs)? {
             let sha256 = self.store.put(&bytes)?;
-            files.push(OutputFile { name, sha256, size: bytes.len() as u64 });
+            files.push(OutputFile {
+                name,
+                sha256,
+                size: bytes.len() as u64,
+            });
         }
         let seconds = units.iter().map(|u| u.seconds).sum();
         Ok(JobReport {

@@ -36,7 +36,11 @@ impl Store {
         }
         let dir = path.parent().unwrap_or(&self.root);
         std::fs::create_dir_all(dir).map_err(|e| RuntimeError::io(dir, e))?;
-        let tmp = dir.join(format!(".{}.{}.tmp", hex::encode(&hash[..8]), std::process::id()));
+        let tmp = dir.join(format!(
+            ".{}.{}.tmp",
+            hex::encode(&hash[..8]),
+            std::process::id()
+        ));
         std::fs::write(&tmp, bytes).map_err(|e| RuntimeError::io(&tmp, e))?;
         std::fs::rename(&tmp, &path).map_err(|e| RuntimeError::io(&path, e))?;
         Ok(hash)

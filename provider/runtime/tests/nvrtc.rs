@@ -21,7 +21,11 @@ fn every_cuda_source_compiles_with_nvrtc() -> anyhow::Result<()> {
                 );
             }
             // No contraction: the float kernels must not use fused multiply-adds.
-            assert!(!ptx.contains("fma.rn.f32"), "{} ({arch}) contains fma.rn.f32", source.file);
+            assert!(
+                !ptx.contains("fma.rn.f32"),
+                "{} ({arch}) contains fma.rn.f32",
+                source.file
+            );
         }
     }
     Ok(())
@@ -32,8 +36,14 @@ fn a_syntax_error_comes_back_as_an_error_with_the_log() -> anyhow::Result<()> {
     if !common::load_nvrtc()? {
         return Ok(());
     }
-    let bad = nvrtc::Source { file: "bad.cu", text: "extern \"C\" __global__ void k() { int x = ; }", kernels: &["k"] };
-    let err = nvrtc::compile(&bad, None).expect_err("a syntax error compiled").to_string();
+    let bad = nvrtc::Source {
+        file: "bad.cu",
+        text: "extern \"C\" __global__ void k() { int x = ; }",
+        kernels: &["k"],
+    };
+    let err = nvrtc::compile(&bad, None)
+        .expect_err("a syntax error compiled")
+        .to_string();
     assert!(err.starts_with("NVRTC: bad.cu:"), "{err}");
     Ok(())
 }

@@ -178,7 +178,7 @@ mod tests {
             for j in 0..4 {
                 let mut acc = 0.0f32;
                 for k in 0..4 {
-                    acc = acc + a[i * 4 + k] * b[k * 4 + j];
+                    acc += a[i * 4 + k] * b[k * 4 + j];
                 }
                 assert_eq!(c[i * 4 + j].to_bits(), acc.to_bits());
                 let exact: f64 = (0..4)

@@ -20,7 +20,9 @@ impl CpuBackend {
     }
 
     pub fn with_threads(threads: usize) -> Self {
-        CpuBackend { threads: threads.max(1) }
+        CpuBackend {
+            threads: threads.max(1),
+        }
     }
 }
 
@@ -59,7 +61,11 @@ impl Backend for CpuBackend {
             Spec::Mlp(p) => Setup::Model(p.model(job.input())?),
             _ => Setup::None,
         };
-        Ok(Box::new(CpuJob { job, setup, threads: self.threads }))
+        Ok(Box::new(CpuJob {
+            job,
+            setup,
+            threads: self.threads,
+        }))
     }
 }
 
@@ -97,6 +103,9 @@ impl Prepared for CpuJob<'_> {
         for part in parts {
             out.extend(part?);
         }
-        Ok(Computed { leaves: out, seconds: start.elapsed().as_secs_f64() })
+        Ok(Computed {
+            leaves: out,
+            seconds: start.elapsed().as_secs_f64(),
+        })
     }
 }

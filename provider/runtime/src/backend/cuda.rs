@@ -7,8 +7,12 @@ use std::ops::Range;
 use std::sync::{Arc, Mutex};
 
 use cudarc::driver::sys::CUevent_flags;
-use cudarc::driver::{CudaContext, CudaFunction, CudaModule, CudaSlice, CudaStream, LaunchConfig, PushKernelArg};
-use tessera_kernels::rng::{stream_key, STREAM_MATMUL_A, STREAM_MATMUL_B, STREAM_MLP_BATCH, STREAM_RENDER, STREAM_SHA256};
+use cudarc::driver::{
+    CudaContext, CudaFunction, CudaModule, CudaSlice, CudaStream, LaunchConfig, PushKernelArg,
+};
+use tessera_kernels::rng::{
+    stream_key, STREAM_MATMUL_A, STREAM_MATMUL_B, STREAM_MLP_BATCH, STREAM_RENDER, STREAM_SHA256,
+};
 use tessera_kernels::{matmul, mlp, render, Spec};
 
 use super::{leaves_from_device, mlp_samples, sha_messages, Backend, Computed, Meter, Prepared};
@@ -35,12 +39,20 @@ impl CudaBackend {
         // NVRTC wants a 'static arch name; one short string per device and process.
         let arch: &'static str = Box::leak(format!("compute_{major}{minor}").into_boxed_str());
         let stream = ctx.default_stream();
-        Ok(CudaBackend { ctx, stream, arch, modules: Mutex::new(HashMap::new()) })
+        Ok(CudaBackend {
+            ctx,
+            stream,
+            arch,
+            modules: Mutex::new(HashMap::new()),
+        })
     }
 
     fn function(&self, source: &Source, name: &str) -> Result<CudaFunction> {
         let module = {
-            let mut modules = self.modules.lock().map_err(|_| RuntimeError::Cuda("module cache poisoned".into()))?;
+            let mut modules = self
+                .modules
+                .lock()
+                .map_err(|_| RuntimeError::Cuda("module cache poisoned".into()))?;
             match modules.get(source.file) {
                 Some(m) => m.clone(),
                 None => {
@@ -57,7 +69,11 @@ impl CudaBackend {
     /// Fills `count` floats with the signed stream `key` from position `first`.
     fn fill(&self, f: &CudaFunction, key: u64, first: u64, count: u64) -> Result<CudaSlice<f32>> {
         let mut out = self.stream.alloc_zeros::<f32>(count as usize)?;
-        let cfg = LaunchConfig { grid_dim: (count.div_ceil(256).min(65535) as u32, 1, 1), block_dim: (256, 1, 1), shared_mem_bytes: 0 };
+        let cfg = LaunchConfig {
+            grid_dim: (count.div_ceil(256).min(65535) as u32, 1, 1),
+            block_dim: (256, 1, 1),
+            shared_mem_bytes: 0,
+        };
         let mut b = self.stream.launch_builder(f);
         b.arg(&mut out).arg(&key).arg(&first).arg(&count);
         // SAFETY: tk_fill_signed(float*, u64, u64, u64) writes out[0..count), which `out` holds.
@@ -82,13 +98,23 @@ impl Backend for CudaBackend {
                 let nn = p.n * p.n;
                 let a = self.fill(&fill, stream_key(p.seed, STREAM_MATMUL_A), 0, nn)?;
                 let b = self.fill(&fill, stream_key(p.seed, STREAM_MATMUL_B), 0, nn)?;
-                State::Matmul { p: *p, a, b, f: self.function(&nvrtc::MATMUL, "tk_matmul_tiles")? }
+                State::Matmul {
+                    p: *p,
+                    a,
+                    b,
+                    f: self.function(&nvrtc::MATMUL, "tk_matmul_tiles")?,
+                }
             }
             Spec::Mlp(p) => {
                 let model = p.model(job.input())?;
                 let mut layers = Vec::with_capacity(model.layers.len());
                 for l in &model.layers {
-                    layers.push((self.stream.clone_htod(&l.w)?, self.stream.clone_htod(&l.b)?, l.inputs as u32, l.outputs as u32));
+                    layers.push((
+                        self.stream.clone_htod(&l.w)?,
+                        self.stream.clone_htod(&l.b)?,
+                        l.inputs as u32,
+                        l.outputs as u32,
+                    ));
                 }
                 State::Mlp {
                     p: p.clone(),
@@ -97,19 +123,45 @@ impl Backend for CudaBackend {
                     f: self.function(&nvrtc::MLP, "tk_mlp_layer")?,
                 }
             }
-            Spec::Render(p) => State::Render { p: *p, f: self.function(&nvrtc::RENDER, "tk_render_tiles")? },
-            Spec::Sha256Batch(p) => State::Sha { p: *p, f: self.function(&nvrtc::SHA256, "tk_sha256_batch")? },
+            Spec::Render(p) => State::Render {
+                p: *p,
+                f: self.function(&nvrtc::RENDER, "tk_render_tiles")?,
+            },
+            Spec::Sha256Batch(p) => State::Sha {
+                p: *p,
+                f: self.function(&nvrtc::SHA256, "tk_sha256_batch")?,
+            },
         };
         self.stream.synchronize()?;
-        Ok(Box::new(CudaJob { backend: self, job, state }))
+        Ok(Box::new(CudaJob {
+            backend: self,
+            job,
+            state,
+        }))
     }
 }
 
 enum State {
-    Matmul { p: matmul::Params, a: CudaSlice<f32>, b: CudaSlice<f32>, f: CudaFunction },
-    Mlp { p: mlp::Params, layers: Vec<(CudaSlice<f32>, CudaSlice<f32>, u32, u32)>, fill: CudaFunction, f: CudaFunction },
-    Render { p: render::Params, f: CudaFunction },
-    Sha { p: tessera_kernels::sha256_batch::Params, f: CudaFunction },
+    Matmul {
+        p: matmul::Params,
+        a: CudaSlice<f32>,
+        b: CudaSlice<f32>,
+        f: CudaFunction,
+    },
+    Mlp {
+        p: mlp::Params,
+        layers: Vec<(CudaSlice<f32>, CudaSlice<f32>, u32, u32)>,
+        fill: CudaFunction,
+        f: CudaFunction,
+    },
+    Render {
+        p: render::Params,
+        f: CudaFunction,
+    },
+    Sha {
+        p: tessera_kernels::sha256_batch::Params,
+        f: CudaFunction,
+    },
 }
 
 struct CudaJob<'a> {
@@ -131,8 +183,13 @@ impl Prepared for CudaJob<'_> {
         start.record(s)?;
         let raw: Vec<u8> = match &self.state {
             State::Matmul { p, a, b, f } => {
-                let mut out = s.alloc_zeros::<f32>((n_leaves * matmul::TILE * matmul::TILE) as usize)?;
-                let cfg = LaunchConfig { grid_dim: (n_leaves as u32, 1, 1), block_dim: TILE_BLOCK, shared_mem_bytes: 0 };
+                let mut out =
+                    s.alloc_zeros::<f32>((n_leaves * matmul::TILE * matmul::TILE) as usize)?;
+                let cfg = LaunchConfig {
+                    grid_dim: (n_leaves as u32, 1, 1),
+                    block_dim: TILE_BLOCK,
+                    shared_mem_bytes: 0,
+                };
                 let n = p.n as u32;
                 let mut l = s.launch_builder(f);
                 l.arg(a).arg(b).arg(&mut out).arg(&n).arg(&leaves.start);
@@ -143,7 +200,12 @@ impl Prepared for CudaJob<'_> {
             }
             State::Mlp { p, layers, fill, f } => {
                 let (first, count) = mlp_samples(p, &leaves);
-                let mut x = be.fill(fill, stream_key(p.seed, STREAM_MLP_BATCH), first * p.inputs(), count * p.inputs())?;
+                let mut x = be.fill(
+                    fill,
+                    stream_key(p.seed, STREAM_MLP_BATCH),
+                    first * p.inputs(),
+                    count * p.inputs(),
+                )?;
                 let last = layers.len() - 1;
                 for (i, (w, bias, m, o)) in layers.iter().enumerate() {
                     let mut y = s.alloc_zeros::<f32>((count * *o as u64) as usize)?;
@@ -154,7 +216,14 @@ impl Prepared for CudaJob<'_> {
                     };
                     let (c, relu) = (count as u32, u32::from(i != last));
                     let mut l = s.launch_builder(f);
-                    l.arg(&x).arg(w).arg(bias).arg(&mut y).arg(&c).arg(m).arg(o).arg(&relu);
+                    l.arg(&x)
+                        .arg(w)
+                        .arg(bias)
+                        .arg(&mut y)
+                        .arg(&c)
+                        .arg(m)
+                        .arg(o)
+                        .arg(&relu);
                     // SAFETY: tk_mlp_layer(const float* X, const float* W, const float* b, float* Y,
                     // u32 count, u32 m, u32 o, u32 relu): X is count×m, W o×m, b o, Y count×o.
                     unsafe { l.launch(cfg) }?;
@@ -163,12 +232,28 @@ impl Prepared for CudaJob<'_> {
                 floats_to_bytes(&s.clone_dtoh(&x)?)
             }
             State::Render { p, f } => {
-                let mut out = s.alloc_zeros::<u8>((n_leaves * render::TILE * render::TILE * 4) as usize)?;
-                let cfg = LaunchConfig { grid_dim: (n_leaves as u32, 1, 1), block_dim: TILE_BLOCK, shared_mem_bytes: 0 };
-                let (w, h, fr, sa) = (p.width as u32, p.height as u32, p.frames as u32, p.samples as u32);
+                let mut out =
+                    s.alloc_zeros::<u8>((n_leaves * render::TILE * render::TILE * 4) as usize)?;
+                let cfg = LaunchConfig {
+                    grid_dim: (n_leaves as u32, 1, 1),
+                    block_dim: TILE_BLOCK,
+                    shared_mem_bytes: 0,
+                };
+                let (w, h, fr, sa) = (
+                    p.width as u32,
+                    p.height as u32,
+                    p.frames as u32,
+                    p.samples as u32,
+                );
                 let key = stream_key(p.seed, STREAM_RENDER);
                 let mut l = s.launch_builder(f);
-                l.arg(&mut out).arg(&w).arg(&h).arg(&fr).arg(&sa).arg(&key).arg(&leaves.start);
+                l.arg(&mut out)
+                    .arg(&w)
+                    .arg(&h)
+                    .arg(&fr)
+                    .arg(&sa)
+                    .arg(&key)
+                    .arg(&leaves.start);
                 // SAFETY: tk_render_tiles(unsigned char*, u32 ×4, u64, u64): out holds 16384 bytes
                 // per block of the grid.
                 unsafe { l.launch(cfg) }?;
@@ -177,7 +262,11 @@ impl Prepared for CudaJob<'_> {
             State::Sha { p, f } => {
                 let (first, count) = sha_messages(p, &leaves);
                 let mut out = s.alloc_zeros::<u8>((count * 32) as usize)?;
-                let cfg = LaunchConfig { grid_dim: ((count as u32).div_ceil(128), 1, 1), block_dim: (128, 1, 1), shared_mem_bytes: 0 };
+                let cfg = LaunchConfig {
+                    grid_dim: ((count as u32).div_ceil(128), 1, 1),
+                    block_dim: (128, 1, 1),
+                    shared_mem_bytes: 0,
+                };
                 let (key, c) = (stream_key(p.seed, STREAM_SHA256), count as u32);
                 let mut l = s.launch_builder(f);
                 l.arg(&mut out).arg(&key).arg(&p.size).arg(&first).arg(&c);

@@ -55,10 +55,16 @@ pub trait Prepared {
 /// `sha256-batch` outputs contiguously in leaf order; float leaves get their NaNs canonicalized.
 pub fn leaves_from_device(spec: &Spec, leaves: Range<u64>, raw: &[u8]) -> Result<Vec<Vec<u8>>> {
     let short = |need: usize| {
-        RuntimeError::Cuda(format!("device output is {} bytes, expected at least {need}", raw.len()))
+        RuntimeError::Cuda(format!(
+            "device output is {} bytes, expected at least {need}",
+            raw.len()
+        ))
     };
     let floats = |bytes: &[u8]| -> Vec<f32> {
-        bytes.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect()
+        bytes
+            .chunks_exact(4)
+            .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+            .collect()
     };
     let mut out = Vec::with_capacity((leaves.end - leaves.start) as usize);
     let mut offset = 0usize;
@@ -66,11 +72,19 @@ pub fn leaves_from_device(spec: &Spec, leaves: Range<u64>, raw: &[u8]) -> Result
         let (start, len, is_float) = match spec {
             Spec::Matmul(p) => {
                 let t = p.tile(leaf);
-                (slot * (matmul::TILE * matmul::TILE * 4) as usize, (t.rows * t.cols * 4) as usize, true)
+                (
+                    slot * (matmul::TILE * matmul::TILE * 4) as usize,
+                    (t.rows * t.cols * 4) as usize,
+                    true,
+                )
             }
             Spec::Render(p) => {
                 let t = p.tile(leaf);
-                (slot * (render::TILE * render::TILE * 4) as usize, (t.width * t.height * 4) as usize, false)
+                (
+                    slot * (render::TILE * render::TILE * 4) as usize,
+                    (t.width * t.height * 4) as usize,
+                    false,
+                )
             }
             Spec::Mlp(p) => {
                 let len = (p.leaf_samples(leaf).1 * p.outputs() * 4) as usize;
@@ -81,8 +95,14 @@ pub fn leaves_from_device(spec: &Spec, leaves: Range<u64>, raw: &[u8]) -> Result
                 (offset, len, false)
             }
         };
-        let bytes = raw.get(start..start + len).ok_or_else(|| short(start + len))?;
-        out.push(if is_float { f32_leaf_bytes(&floats(bytes)) } else { bytes.to_vec() });
+        let bytes = raw
+            .get(start..start + len)
+            .ok_or_else(|| short(start + len))?;
+        out.push(if is_float {
+            f32_leaf_bytes(&floats(bytes))
+        } else {
+            bytes.to_vec()
+        });
         offset = start + len;
     }
     Ok(out)

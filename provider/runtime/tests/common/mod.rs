@@ -18,7 +18,10 @@ pub fn nvrtc_dir() -> Option<PathBuf> {
         return Some(PathBuf::from(dir));
     }
     let out = Command::new("python3")
-        .args(["-c", "import nvidia.cuda_nvrtc as m; print(list(m.__path__)[0])"])
+        .args([
+            "-c",
+            "import nvidia.cuda_nvrtc as m; print(list(m.__path__)[0])",
+        ])
         .output()
         .ok()?;
     if !out.status.success() {

@@ -12,11 +12,15 @@ use tessera_runtime::kernels::Spec;
 /// Builds the reference crate as a wasm32 cdylib (release) into `target_dir`; returns the file.
 /// `Ok(None)` when the wasm32 target is not installed and missing tools may be skipped.
 pub fn build(target_dir: &Path) -> anyhow::Result<Option<PathBuf>> {
-    let sysroot = Command::new("rustc").args(["--print", "sysroot"]).output()?;
+    let sysroot = Command::new("rustc")
+        .args(["--print", "sysroot"])
+        .output()?;
     let sysroot = PathBuf::from(String::from_utf8(sysroot.stdout)?.trim());
     if !sysroot.join("lib/rustlib/wasm32-unknown-unknown").exists() {
         if super::in_ci() {
-            bail!("the wasm32-unknown-unknown target is missing under CI=true: run scripts/setup.sh");
+            bail!(
+                "the wasm32-unknown-unknown target is missing under CI=true: run scripts/setup.sh"
+            );
         }
         println!("SKIP: the wasm32-unknown-unknown target is not installed (rustup target add wasm32-unknown-unknown)");
         return Ok(None);
@@ -24,15 +28,33 @@ pub fn build(target_dir: &Path) -> anyhow::Result<Option<PathBuf>> {
     let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
     let out = Command::new(env!("CARGO"))
         .current_dir(&workspace)
-        .args(["rustc", "-p", "tessera-kernels", "--release", "--target", "wasm32-unknown-unknown"])
-        .args(["--features", "wasm-abi", "--crate-type", "cdylib", "--target-dir"])
+        .args([
+            "rustc",
+            "-p",
+            "tessera-kernels",
+            "--release",
+            "--target",
+            "wasm32-unknown-unknown",
+        ])
+        .args([
+            "--features",
+            "wasm-abi",
+            "--crate-type",
+            "cdylib",
+            "--target-dir",
+        ])
         .arg(target_dir)
         .output()
         .context("running cargo for the wasm build")?;
     if !out.status.success() {
-        bail!("wasm build failed:\n{}", String::from_utf8_lossy(&out.stderr));
+        bail!(
+            "wasm build failed:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
-    Ok(Some(target_dir.join("wasm32-unknown-unknown/release/tessera_kernels.wasm")))
+    Ok(Some(target_dir.join(
+        "wasm32-unknown-unknown/release/tessera_kernels.wasm",
+    )))
 }
 
 /// One instance of the module, with fuel metering (wasmi charges about one unit per
@@ -63,7 +85,9 @@ impl Referee {
         store.set_fuel(u64::MAX)?;
         let linker = wasmi::Linker::<()>::new(&engine);
         let instance = linker.instantiate(&mut store, &module)?.start(&mut store)?;
-        let memory = instance.get_memory(&store, "memory").context("no exported memory")?;
+        let memory = instance
+            .get_memory(&store, "memory")
+            .context("no exported memory")?;
         Ok(Referee {
             alloc: instance.get_typed_func(&store, "tk_alloc")?,
             leaf: instance.get_typed_func(&store, "tk_leaf")?,
@@ -82,17 +106,27 @@ impl Referee {
 
     /// Leaf `leaf` of `spec` (with the job's input file), computed inside the module.
     pub fn leaf(&mut self, spec: &Spec, input: &[u8], leaf: u64) -> anyhow::Result<WasmLeaf> {
-        let words: Vec<u8> = spec.to_words().iter().flat_map(|w| w.to_le_bytes()).collect();
+        let words: Vec<u8> = spec
+            .to_words()
+            .iter()
+            .flat_map(|w| w.to_le_bytes())
+            .collect();
         let (wp, ip) = (self.put(&words)?, self.put(input)?);
         let fuel = self.store.get_fuel()?;
         let started = Instant::now();
-        let status = self.leaf.call(&mut self.store, (wp, (words.len() / 8) as u32, ip, input.len() as u32, leaf))?;
+        let status = self.leaf.call(
+            &mut self.store,
+            (wp, (words.len() / 8) as u32, ip, input.len() as u32, leaf),
+        )?;
         let time = started.elapsed();
         let fuel = fuel - self.store.get_fuel()?;
         if status != 0 {
             bail!("the wasm module refused leaf {leaf} of {spec:?}");
         }
-        let (ptr, len) = (self.out_ptr.call(&mut self.store, ())?, self.out_len.call(&mut self.store, ())?);
+        let (ptr, len) = (
+            self.out_ptr.call(&mut self.store, ())?,
+            self.out_len.call(&mut self.store, ())?,
+        );
         let mut bytes = vec![0u8; len as usize];
         self.memory.read(&self.store, ptr as usize, &mut bytes)?;
         Ok(WasmLeaf { bytes, fuel, time })
