@@ -11,6 +11,10 @@ COSMWASM_CHECK_VERSION=3.0.10
 # node/tesserad/src/node/cometbft.rs. v0.38.0-v0.38.4 are retracted.
 COMETBFT_VERSION=v0.38.26
 WASM_TARGET=wasm32-unknown-unknown
+# NVRTC (CUDA C -> PTX at run time) for the provider runtime, from NVIDIA's PyPI wheel: no GPU and
+# no CUDA toolkit needed. Its major version must match cudarc's `cuda-12090` feature (workspace
+# Cargo.toml) and should not be newer than the oldest driver providers run.
+NVRTC_WHEEL_VERSION=12.9.86
 
 SCRIPTS_DIR="$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd -- "$SCRIPTS_DIR/.." && pwd)"
@@ -92,6 +96,40 @@ ensure_cosmwasm_check() {
     cargo install cosmwasm-check --version "=$COSMWASM_CHECK_VERSION" --locked --force
   cosmwasm_check_is_current ||
     die "cosmwasm-check $COSMWASM_CHECK_VERSION was installed but '$(command -v cosmwasm-check)' reports '$(cosmwasm-check --version 2>&1)'"
+}
+
+# Prints the directory holding libnvrtc.so.12 from the nvidia-cuda-nvrtc-cu12 wheel, as the
+# python3 on PATH sees it; fails when it is not installed.
+nvrtc_dir() {
+  python3 -c '
+import os, sys
+try:
+    import nvidia.cuda_nvrtc as m
+except ImportError:
+    sys.exit(1)
+d = os.path.join(list(m.__path__)[0], "lib")
+if not os.path.exists(os.path.join(d, "libnvrtc.so.12")):
+    sys.exit(1)
+print(d)' 2>/dev/null
+}
+
+nvrtc_is_current() {
+  [[ "$(python3 -m pip show nvidia-cuda-nvrtc-cu12 2>/dev/null | awk '/^Version:/ { print $2 }')" == "$NVRTC_WHEEL_VERSION" ]] &&
+    nvrtc_dir >/dev/null
+}
+
+# NVRTC for tessera-runtime's tests (every .cu compiles in the suite; under CI=true a missing
+# NVRTC fails them). Exports TESSERA_NVRTC_DIR, which the runtime and its tests load it from.
+ensure_nvrtc() {
+  need_cmd python3 "Python 3 with pip installs NVRTC (the wheel nvidia-cuda-nvrtc-cu12)"
+  if ! nvrtc_is_current; then
+    log "installing NVRTC: pip install nvidia-cuda-nvrtc-cu12==$NVRTC_WHEEL_VERSION (about 90 MB)"
+    PIP_ROOT_USER_ACTION=ignore python3 -m pip install --quiet --disable-pip-version-check \
+      "nvidia-cuda-nvrtc-cu12==$NVRTC_WHEEL_VERSION"
+    nvrtc_is_current || die "pip installed nvidia-cuda-nvrtc-cu12 but python3 finds no libnvrtc.so.12 in it"
+  fi
+  TESSERA_NVRTC_DIR="$(nvrtc_dir)"
+  export TESSERA_NVRTC_DIR
 }
 
 # Go installs binaries here; a CI shell may not have it on PATH yet.

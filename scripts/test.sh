@@ -65,6 +65,10 @@ check_schemas() {
 }
 
 step setup "$SCRIPTS_DIR/setup.sh"
+# setup.sh ran in a child shell: name NVRTC's directory here for tessera-runtime's tests (an
+# explicit TESSERA_NVRTC_DIR wins; empty when missing, which fails those tests under CI=true).
+TESSERA_NVRTC_DIR="${TESSERA_NVRTC_DIR:-$(nvrtc_dir || true)}"
+export TESSERA_NVRTC_DIR
 step fmt cargo fmt --all -- --check
 step clippy cargo clippy --workspace --all-targets --locked -- -D warnings
 step contracts "$SCRIPTS_DIR/build-contracts.sh"

@@ -97,7 +97,7 @@ pub fn available() -> Result<()> {
     static STATE: OnceLock<std::result::Result<(), String>> = OnceLock::new();
     STATE
         .get_or_init(|| {
-            if let Some(dir) = std::env::var_os(NVRTC_DIR_ENV) {
+            if let Some(dir) = std::env::var_os(NVRTC_DIR_ENV).filter(|d| !d.is_empty()) {
                 preload(&PathBuf::from(dir)).map_err(|e| e.to_string())?;
             }
             // SAFETY: only tries to dlopen the library by its usual names.
