@@ -8,14 +8,14 @@
 #define MLP_K 16
 
 // X: count x m (sample-major), W: o x m (row-major, as in the weights file), b: o, Y: count x o.
-// Grid: (ceil(o / 64), ceil(count / 64)).
+// Grid: (ceil(count / 64), ceil(o / 64)): samples on x, whose limit (2^31 - 1) fits any batch.
 extern "C" __global__ void tk_mlp_layer(const float* X, const float* W, const float* bias,
                                         float* Y, u32 count, u32 m, u32 o, u32 relu) {
     __shared__ float Xs[MLP_K][MLP_TILE + 1];
     __shared__ float Ws[MLP_K][MLP_TILE + 1];
 
-    u32 q0 = blockIdx.x * MLP_TILE;
-    u32 s0 = blockIdx.y * MLP_TILE;
+    u32 s0 = blockIdx.x * MLP_TILE;
+    u32 q0 = blockIdx.y * MLP_TILE;
     u32 rows = tk_min(MLP_TILE, count - s0);
     u32 cols = tk_min(MLP_TILE, o - q0);
     u32 tx = threadIdx.x, ty = threadIdx.y;

@@ -11,6 +11,10 @@ use tessera_kernels::Spec;
 use crate::error::{Result, RuntimeError};
 use crate::params;
 
+/// The most output one job may produce (4 GiB): the runner holds a job's leaves in memory to
+/// assemble its files.
+pub const MAX_OUTPUT_BYTES: u64 = 4 << 30;
+
 /// An input file as the manifest declares it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InputDecl {
@@ -68,6 +72,14 @@ impl Job {
         if let Spec::Mlp(p) = &parsed.spec {
             // The weights must fit the layers now, not halfway through the job.
             p.model(&input)?;
+        }
+        let bytes = parsed.spec.leaves_bytes();
+        if bytes > MAX_OUTPUT_BYTES {
+            return Err(RuntimeError::param(
+                "",
+                format!("a job whose output is at most {MAX_OUTPUT_BYTES} bytes"),
+                format!("{bytes} bytes of output"),
+            ));
         }
         let leaf_count = parsed.spec.leaf_count();
         if spec.work_units == 0 || spec.work_units > leaf_count {

@@ -158,6 +158,18 @@ fn bad_params_inputs_and_units_are_clear_errors() -> anyhow::Result<()> {
         e.to_string(),
         "params.n: expected an integer in 1..=16384, got 99999"
     );
+    let e = job_err(
+        &spec(
+            "render-tiles",
+            json!({"width": 8192, "height": 8192, "frames": 100}),
+            1,
+        ),
+        &none,
+    );
+    assert_eq!(
+        e.to_string(),
+        "params: expected a job whose output is at most 4294967296 bytes, got 26843545600 bytes of output"
+    );
     let e = job_err(&spec("matmul", json!({"n": 64}), 2), &none);
     assert_eq!(
         e.to_string(),

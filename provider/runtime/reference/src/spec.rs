@@ -113,6 +113,16 @@ impl Spec {
         }
     }
 
+    /// Bytes of all leaves together. Call [`Spec::check`] first.
+    pub fn leaves_bytes(&self) -> u64 {
+        match self {
+            Spec::Matmul(p) => p.n * p.n * 4,
+            Spec::Mlp(p) => p.batch * p.outputs() * 4,
+            Spec::Render(p) => p.width * p.height * 4 * p.frames,
+            Spec::Sha256Batch(p) => p.count * 32,
+        }
+    }
+
     /// Recomputes leaf `leaf` alone. `input` is the job's input file (the weights of
     /// `mlp-inference`), empty for the other kernels.
     pub fn leaf(&self, leaf: u64, input: &[u8]) -> Result<Vec<u8>, Error> {
@@ -133,6 +143,7 @@ impl Spec {
 
     /// The files a person gets, named, from all leaves in order.
     pub fn assemble(&self, leaves: &[&[u8]]) -> Result<Vec<(String, Vec<u8>)>, Error> {
+        self.check()?;
         match self {
             Spec::Matmul(p) => Ok(alloc::vec![(String::from("c.f32"), p.assemble(leaves)?)]),
             Spec::Mlp(p) => Ok(alloc::vec![(

@@ -210,7 +210,7 @@ impl Prepared for CudaJob<'_> {
                 for (i, (w, bias, m, o)) in layers.iter().enumerate() {
                     let mut y = s.alloc_zeros::<f32>((count * *o as u64) as usize)?;
                     let cfg = LaunchConfig {
-                        grid_dim: (o.div_ceil(64), (count as u32).div_ceil(64), 1),
+                        grid_dim: ((count as u32).div_ceil(64), o.div_ceil(64), 1),
                         block_dim: TILE_BLOCK,
                         shared_mem_bytes: 0,
                     };

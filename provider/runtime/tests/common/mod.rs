@@ -14,7 +14,9 @@ pub fn in_ci() -> bool {
 /// The directory holding libnvrtc.so.12: `TESSERA_NVRTC_DIR`, else the pip wheel's
 /// `nvidia/cuda_nvrtc/lib` as the python3 on PATH sees it.
 pub fn nvrtc_dir() -> Option<PathBuf> {
-    if let Some(dir) = std::env::var_os(tessera_runtime::nvrtc::NVRTC_DIR_ENV).filter(|d| !d.is_empty()) {
+    if let Some(dir) =
+        std::env::var_os(tessera_runtime::nvrtc::NVRTC_DIR_ENV).filter(|d| !d.is_empty())
+    {
         return Some(PathBuf::from(dir));
     }
     let out = Command::new("python3")

@@ -70,7 +70,7 @@ int main(int argc, char** argv) {
             at += (size_t)m * o + o;
             std::vector<float> y(count * o, 0.0f);
             u32 relu = l + 2 < widths.size() ? 1 : 0;
-            launch(dim3((o + 63) / 64, ((u32)count + 63) / 64), dim3(16, 16),
+            launch(dim3(((u32)count + 63) / 64, (o + 63) / 64), dim3(16, 16),
                    [&] { tk_mlp_layer(x.data(), w, bias, y.data(), (u32)count, m, o, relu); });
             x = y;
         }
