@@ -44,7 +44,16 @@ pub struct AnteParams {
     /// Node configuration, not consensus: applied in `Check` only.
     pub min_gas_prices: Vec<GasPrice>,
     pub gas_config: GasConfig,
+    /// Node configuration: the most gas one `Simulate` may use (the SDK's
+    /// `simulation_gas_limit`). Simulations are free and unsigned, so this is what bounds the
+    /// work a stranger can ask for; no real tx can use more than a block's gas anyway.
+    pub simulation_gas_limit: u64,
 }
+
+/// Default [`AnteParams::simulation_gas_limit`]: the default block gas limit. At CosmWasm's
+/// 140 000 VM gas per SDK gas and its target of about 1 ms per 10^12 VM gas, a simulation that
+/// spends all of it runs contract code for some 15 ms.
+pub const DEFAULT_SIMULATION_GAS_LIMIT: u64 = 100_000_000;
 
 impl Default for AnteParams {
     fn default() -> Self {
@@ -55,6 +64,7 @@ impl Default for AnteParams {
             sig_verify_cost_secp256k1: 1000,
             min_gas_prices: Vec::new(),
             gas_config: GasConfig::default(),
+            simulation_gas_limit: DEFAULT_SIMULATION_GAS_LIMIT,
         }
     }
 }
@@ -122,11 +132,11 @@ const SIMULATION_PUBKEY: [u8; 33] = [
     0x3a,
 ];
 
-/// The meter a transaction runs under: its gas limit, or unlimited when simulating (the point
-/// of simulation is to learn the limit).
-pub fn new_gas_meter(tx: &Tx, mode: Mode) -> GasMeter {
+/// The meter a transaction runs under: its gas limit, or the node's simulation cap when
+/// simulating (the point of simulation is to learn the limit, but it must not be unbounded).
+pub fn new_gas_meter(tx: &Tx, mode: Mode, params: &AnteParams) -> GasMeter {
     match mode {
-        Mode::Simulate => GasMeter::infinite(),
+        Mode::Simulate => GasMeter::new(params.simulation_gas_limit),
         Mode::Check | Mode::Deliver => GasMeter::new(tx.auth_info.fee.gas_limit),
     }
 }

@@ -102,6 +102,16 @@ impl TxError {
             ),
         )
     }
+    /// The tx asks for more gas than the block has left (the SDK's block gas meter).
+    pub fn block_gas_exceeded(gas_wanted: u64, left: u64, limit: u64) -> Self {
+        Self::sdk(
+            codes::OUT_OF_GAS,
+            "out of gas",
+            format!(
+                "block gas limit exceeded: tx wants {gas_wanted}, block has {left} of {limit} left"
+            ),
+        )
+    }
     pub fn memo_too_large(detail: impl Display) -> Self {
         Self::sdk(codes::MEMO_TOO_LARGE, "memo too large", detail)
     }

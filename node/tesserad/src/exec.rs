@@ -105,7 +105,7 @@ impl TxOutcome {
         self.code == 0
     }
 
-    fn failed(err: TxError, gas_wanted: u64, gas_used: u64, events: Vec<Event>) -> Self {
+    pub(crate) fn failed(err: TxError, gas_wanted: u64, gas_used: u64, events: Vec<Event>) -> Self {
         Self {
             code: err.code,
             codespace: err.codespace,
@@ -134,7 +134,7 @@ pub fn run_tx(
         Err(err) => return TxOutcome::failed(err, 0, 0, Vec::new()),
     };
     let gas_wanted = tx.auth_info.fee.gas_limit;
-    let mut meter = new_gas_meter(&tx, ctx.mode);
+    let mut meter = new_gas_meter(&tx, ctx.mode, ctx.params);
 
     overlay.begin();
     let ante_outcome = match ante(overlay, &tx, ctx, &mut meter) {

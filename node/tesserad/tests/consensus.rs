@@ -36,6 +36,7 @@ fn init(app: &mut App, genesis: &[u8]) {
         },
         initial_height: 1,
         app_state_bytes: genesis.to_vec(),
+        max_block_gas: 100_000_000,
     })
     .expect("init chain");
 }

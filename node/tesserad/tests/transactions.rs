@@ -11,8 +11,8 @@ use tessera_store::{Overlay, StateWrite};
 use tesserad::auth;
 use tesserad::fees::{fee_collector, GasPrice};
 use tesserad::{
-    ante, new_gas_meter, run_tx, Address, GasMeter, Mode, MsgResult, NoWasm, Tx, TxContext,
-    TxError, WasmExecutor,
+    ante, new_gas_meter, run_tx, Address, AnteParams, GasMeter, Mode, MsgResult, NoWasm, Tx,
+    TxContext, TxError, WasmExecutor,
 };
 
 #[test]
@@ -293,7 +293,7 @@ fn running_out_of_gas_in_the_message_keeps_the_fee_and_sequence() {
     let mut spec = TxSpec::new(msgs, alice_signs(&alice));
     let ante_gas = {
         let tx = Tx::decode(&spec.sign()).unwrap();
-        let mut meter = new_gas_meter(&tx, Mode::Deliver);
+        let mut meter = new_gas_meter(&tx, Mode::Deliver, &AnteParams::default());
         ante(
             &mut genesis(),
             &tx,

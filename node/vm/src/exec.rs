@@ -73,6 +73,8 @@ pub(crate) struct Exec {
     pub seen: SeenCodes,
     pub call_depth: u32,
     pub query_depth: u32,
+    /// See [`CallEnv::simulation`].
+    pub simulation: bool,
 }
 
 impl Exec {
@@ -86,6 +88,7 @@ impl Exec {
             seen: call.seen.clone(),
             call_depth: 0,
             query_depth: 0,
+            simulation: call.simulation,
         }
     }
 
@@ -209,7 +212,11 @@ impl Exec {
         contract: &ContractRef,
         entry: Entry<'_>,
     ) -> Result<Vec<u8>, WasmError> {
-        self.host.ensure_on_disk(&self.state, checksum)?;
+        if self.simulation {
+            self.host.ensure_on_disk_for_simulation(checksum)?;
+        } else {
+            self.host.ensure_on_disk(&self.state, checksum)?;
+        }
         let mult = self.costs().multiplier;
         let gas_limit = if self.gas.is_out_of_gas() {
             0

@@ -78,6 +78,23 @@ impl HostInner {
         Ok(())
     }
 
+    /// [`Self::ensure_on_disk`] for a simulation, which must not write to disk: a code that is
+    /// not compiled on disk yet (one stored within the simulation itself) cannot run in it.
+    pub fn ensure_on_disk_for_simulation(&self, checksum: &Checksum) -> Result<(), WasmError> {
+        let known = self
+            .on_disk
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .contains(checksum);
+        if known || self.cache.load_wasm(checksum).is_ok() {
+            return Ok(());
+        }
+        Err(WasmError::Invalid(format!(
+            "code {checksum} is not stored on this node yet; a simulation cannot run a code \
+             stored in the same simulation"
+        )))
+    }
+
     /// The `contract_migrate_version` a code declares, if any.
     pub fn migrate_version(
         &self,
@@ -397,6 +414,7 @@ impl WasmHost {
             tx: None,
             gas: gas.clone(),
             seen: SeenCodes::default(),
+            simulation: false,
         };
         // No layer: the VM refuses writes in `query`, and the host writes nothing for a query,
         // so concurrent queries may share one state.

@@ -115,13 +115,22 @@ impl Exec {
         let compile = (wasm.len() as u64).saturating_mul(self.costs().compile_cost_per_byte);
         self.gas.consume(compile, "Compiling wasm bytecode")?;
         let cache = &self.host.cache;
+        // A simulation checks and compiles (what the gas pays for) but persists nothing: a free,
+        // unsigned request must not fill the node's disk.
+        let persist = !self.simulation;
         let checksum = cache
-            .store_code(&wasm, true, true)
+            .store_code(&wasm, true, persist)
             .map_err(|e| WasmError::CreateFailed(e.to_string()))?;
-        self.host.mark_on_disk(checksum);
-        let report = cache
-            .analyze(&checksum)
-            .map_err(|e| WasmError::CreateFailed(e.to_string()))?;
+        let required_capabilities = if persist {
+            self.host.mark_on_disk(checksum);
+            cache
+                .analyze(&checksum)
+                .map_err(|e| WasmError::CreateFailed(e.to_string()))?
+                .required_capabilities
+        } else {
+            // Analysis reads the stored file; the capabilities were checked above all the same.
+            Default::default()
+        };
         let info = CodeInfo {
             checksum,
             creator: sender.to_string(),
@@ -140,7 +149,7 @@ impl Exec {
         ev.attributes.push(attr("code_checksum", checksum.to_hex()));
         ev.attributes.push(attr("code_id", code_id.to_string()));
         // wasmd splits the comma-joined list, so no capability still yields one empty value.
-        let caps: Vec<String> = report.required_capabilities.into_iter().collect();
+        let caps: Vec<String> = required_capabilities.into_iter().collect();
         let caps = if caps.is_empty() {
             vec![String::new()]
         } else {

@@ -61,6 +61,9 @@ pub struct CallEnv {
     /// The SDK gas meter the call charges; read `gas.used()` afterwards, also on failure.
     pub gas: GasMeter,
     pub seen: SeenCodes,
+    /// A simulation (gas estimation): codes it stores are checked and compiled but never
+    /// written to the disk cache, and codes not already on disk cannot run in it.
+    pub simulation: bool,
 }
 
 impl CallEnv {
@@ -71,6 +74,7 @@ impl CallEnv {
             tx,
             gas,
             seen: SeenCodes::default(),
+            simulation: false,
         }
     }
 }

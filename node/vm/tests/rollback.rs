@@ -67,6 +67,7 @@ fn setup() -> Gov {
         market: None,
         registry: Some(registry.clone()),
         max_unstaking_entries: 7,
+        execution_window_secs: tessera_api::governance::DEFAULT_EXECUTION_WINDOW_SECS,
     };
     let gov = chain
         .host

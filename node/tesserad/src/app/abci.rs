@@ -35,6 +35,8 @@ pub struct InitChainRequest {
     pub initial_height: u64,
     /// The genesis `app_state`, JSON.
     pub app_state_bytes: Vec<u8>,
+    /// The genesis `consensus_params.block.max_gas` (`-1`: none).
+    pub max_block_gas: i64,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]

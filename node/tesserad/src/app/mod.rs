@@ -7,6 +7,7 @@
 //! consensus engine replays the rest.
 
 pub mod abci;
+pub mod block_gas;
 pub mod genesis;
 pub mod query;
 mod verify_ahead;
@@ -22,11 +23,13 @@ use tessera_vm::types::{BlockEnv, TxEnv};
 use tessera_vm::{Timestamp, VmConfig, WasmHost};
 use thiserror::Error;
 
-use crate::ante::{AnteParams, Mode, TxContext, VerifiedAhead};
+use crate::ante::{AnteParams, Mode, TxContext, VerifiedAhead, DEFAULT_SIMULATION_GAS_LIMIT};
+use crate::error::TxError;
 use crate::event::Event;
 use crate::exec::{run_tx, NoWasm, TxOutcome};
 use crate::fees::GasPrice;
 use abci::*;
+use block_gas::{BlockGas, MAX_BLOCK_GAS_KEY};
 use wasm::{call_env, with_shared, ChainBank, VmExecutor};
 
 /// Time of the last finalized block (big-endian nanoseconds): the clock of simulations and
@@ -59,6 +62,8 @@ pub struct AppConfig {
     pub min_gas_prices: Vec<GasPrice>,
     /// Committed versions kept queryable.
     pub keep_versions: u64,
+    /// Most gas one `Simulate` may use.
+    pub simulation_gas_limit: u64,
 }
 
 impl AppConfig {
@@ -67,6 +72,7 @@ impl AppConfig {
             data_dir: data_dir.into(),
             min_gas_prices: vec![],
             keep_versions: 100,
+            simulation_gas_limit: DEFAULT_SIMULATION_GAS_LIMIT,
         }
     }
 }
@@ -83,6 +89,8 @@ pub struct App {
     host: WasmHost,
     ante: AnteParams,
     chain_id: String,
+    /// The block gas limit (consensus state, from genesis).
+    max_block_gas: u64,
     /// Genesis state from `init_chain`, consumed by the first block (so it commits with it).
     genesis: Option<Overlay>,
     pending: Option<Pending>,
@@ -114,15 +122,18 @@ impl App {
             .get(genesis::CHAIN_ID_KEY)?
             .map(|b| String::from_utf8_lossy(&b).into_owned())
             .unwrap_or_default();
+        let max_block_gas = read_max_block_gas(&*snapshot)?;
         let check = Overlay::new(snapshot);
         let app = App {
             store,
             host,
             ante: AnteParams {
                 min_gas_prices: config.min_gas_prices,
+                simulation_gas_limit: config.simulation_gas_limit,
                 ..AnteParams::default()
             },
             chain_id,
+            max_block_gas,
             genesis: None,
             pending: None,
             check,
@@ -178,6 +189,8 @@ impl App {
         };
         let mut overlay = Overlay::new(self.store.snapshot()?);
         genesis::apply(&mut overlay, &self.host, &block, &app_state)?;
+        self.max_block_gas = block_gas::limit_from_genesis(req.max_block_gas);
+        overlay.set(MAX_BLOCK_GAS_KEY, &self.max_block_gas.to_be_bytes());
         let app_hash = self.store.working_hash(&overlay.changes())?;
         self.check = Overlay::new(self.store.snapshot()?);
         self.genesis = Some(overlay);
@@ -196,8 +209,23 @@ impl App {
         }
     }
 
-    /// Mempool admission: decoding and the ante checks against the mempool's view.
+    pub fn max_block_gas(&self) -> u64 {
+        self.max_block_gas
+    }
+
+    /// Mempool admission: decoding and the ante checks against the mempool's view. A tx whose
+    /// gas limit exceeds the block's could never be included: refused here.
     pub fn check_tx(&mut self, tx: &[u8], _kind: CheckTxKind) -> TxOutcome {
+        let wanted = block_gas::gas_wanted(tx);
+        if wanted > self.max_block_gas {
+            let limit = self.max_block_gas;
+            return TxOutcome::failed(
+                TxError::block_gas_exceeded(wanted, limit, limit),
+                wanted,
+                0,
+                Vec::new(),
+            );
+        }
         let height = self.store.latest_version() + 1;
         let ctx = TxContext {
             chain_id: &self.chain_id,
@@ -209,21 +237,25 @@ impl App {
         run_tx(&mut self.check, tx, &ctx, &mut NoWasm)
     }
 
-    /// Keeps the proposer's transactions in order while they fit `max_tx_bytes`.
+    /// Keeps the proposer's transactions in order while they fit `max_tx_bytes`, leaving out
+    /// those whose gas limit no longer fits the block's (they stay in the mempool for the next).
     pub fn prepare_proposal(&self, txs: Vec<Vec<u8>>, max_tx_bytes: u64) -> Vec<Vec<u8>> {
         let mut used = 0u64;
+        let mut gas = BlockGas::new(self.max_block_gas);
         txs.into_iter()
             .take_while(|tx| {
                 used = used.saturating_add(tx.len() as u64);
                 used <= max_tx_bytes
             })
+            .filter(|tx| gas.admit(block_gas::gas_wanted(tx)))
             .collect()
     }
 
-    /// Accepts any proposal: invalid transactions fail in `finalize_block` with their codes,
-    /// as in the Cosmos SDK.
-    pub fn process_proposal(&self, _txs: &[Vec<u8>]) -> bool {
-        true
+    /// Rejects a proposal whose transactions want more gas than a block has; otherwise accepts
+    /// it: invalid transactions fail in `finalize_block` with their codes, as in the Cosmos SDK.
+    pub fn process_proposal(&self, txs: &[Vec<u8>]) -> bool {
+        let mut gas = BlockGas::new(self.max_block_gas);
+        txs.iter().all(|tx| gas.admit(block_gas::gas_wanted(tx)))
     }
 
     pub fn finalize_block(
@@ -308,7 +340,15 @@ impl App {
         verified_ahead: Option<&[VerifiedAhead]>,
     ) -> Result<Vec<TxOutcome>, AppError> {
         let mut tx_results = Vec::with_capacity(txs.len());
+        let mut gas = BlockGas::new(self.max_block_gas);
         for (index, tx) in txs.iter().enumerate() {
+            // Only a block that skipped `process_proposal`'s check gets here over the limit.
+            let wanted = block_gas::gas_wanted(tx);
+            if !gas.admit(wanted) {
+                let error = TxError::block_gas_exceeded(wanted, gas.left(), gas.limit());
+                tx_results.push(TxOutcome::failed(error, wanted, 0, Vec::new()));
+                continue;
+            }
             let mut executor = VmExecutor {
                 host: &self.host,
                 block: block.clone(),
@@ -317,6 +357,7 @@ impl App {
                     hash: Sha256::digest(tx).to_vec(),
                 }),
                 msg_index: 0,
+                simulation: false,
             };
             let ctx = TxContext {
                 verified_ahead: verified_ahead.and_then(|slots| slots.get(index)),
@@ -340,13 +381,18 @@ impl App {
         let hooks = genesis::hooks(overlay)?;
         let mut events = Vec::new();
         for hook in hooks.end_block {
-            let outcome = with_shared(overlay, |shared| {
-                self.host.sudo(
-                    &call_env(shared, block, hook.gas_limit),
-                    &hook.contract,
-                    END_BLOCK_MSG,
-                )
+            let (outcome, gas_used) = with_shared(overlay, |shared| {
+                let call = call_env(shared, block, hook.gas_limit);
+                let outcome = self.host.sudo(&call, &hook.contract, END_BLOCK_MSG);
+                (outcome, call.gas.used())
             });
+            // What each hook spent, against its limit: the figure operators watch.
+            events.push(
+                Event::new("end_block_hook")
+                    .attr("contract", hook.contract.clone())
+                    .attr("gas_used", gas_used.to_string())
+                    .attr("gas_limit", hook.gas_limit.to_string()),
+            );
             match outcome {
                 Ok(response) => events.extend(response.events.into_iter().map(|e| {
                     e.attributes
@@ -376,29 +422,67 @@ impl App {
 
     /// Runs a transaction without keeping anything (`Simulate`): gas estimation.
     pub fn simulate(&self, tx: &[u8]) -> Result<TxOutcome, AppError> {
+        self.query_view().simulate(tx)
+    }
+
+    /// The committed block time, in nanoseconds (0 before the first block).
+    pub fn last_block_time_nanos(&self) -> u64 {
+        self.query_view().last_block_time_nanos()
+    }
+
+    pub fn query(&self, req: QueryRequest) -> QueryResponse {
+        self.query_view().query(req)
+    }
+
+    /// What queries and simulations need, detached from the app: servers take it under the
+    /// app's lock and run the query after releasing it, so that no query or simulation ever
+    /// holds up block execution. It reads committed snapshots only.
+    pub fn query_view(&self) -> QueryView {
+        QueryView {
+            store: self.store.clone(),
+            host: self.host.clone(),
+            chain_id: self.chain_id.clone(),
+            ante: self.ante.clone(),
+        }
+    }
+}
+
+/// Queries and simulations against the latest committed state (see [`App::query_view`]).
+#[derive(Clone)]
+pub struct QueryView {
+    store: Arc<Store>,
+    host: WasmHost,
+    chain_id: String,
+    ante: AnteParams,
+}
+
+impl QueryView {
+    /// Runs a transaction without keeping anything (`Simulate`): gas estimation, under the
+    /// node's simulation gas cap. Codes it stores are checked and compiled but never written to
+    /// the VM's disk cache.
+    pub fn simulate(&self, tx: &[u8]) -> Result<TxOutcome, AppError> {
         let height = self.store.latest_version() + 1;
         let mut overlay = Overlay::new(self.store.snapshot()?);
-        let block = self.latest_block_env(height);
+        let block = BlockEnv {
+            height,
+            time: Timestamp::from_nanos(self.last_block_time_nanos()),
+            chain_id: self.chain_id.clone(),
+        };
         let mut executor = VmExecutor {
             host: &self.host,
             block,
             tx: None,
             msg_index: 0,
+            simulation: true,
         };
-        Ok(run_tx(
-            &mut overlay,
-            tx,
-            &self.ctx(height, Mode::Simulate),
-            &mut executor,
-        ))
-    }
-
-    fn latest_block_env(&self, height: u64) -> BlockEnv {
-        BlockEnv {
-            height,
-            time: Timestamp::from_nanos(self.last_block_time_nanos()),
-            chain_id: self.chain_id.clone(),
-        }
+        let ctx = TxContext {
+            chain_id: &self.chain_id,
+            block_height: height,
+            mode: Mode::Simulate,
+            params: &self.ante,
+            verified_ahead: None,
+        };
+        Ok(run_tx(&mut overlay, tx, &ctx, &mut executor))
     }
 
     /// The committed block time, in nanoseconds (0 before the first block).
@@ -414,4 +498,12 @@ impl App {
     pub fn query(&self, req: QueryRequest) -> QueryResponse {
         query::route(self, req)
     }
+}
+
+/// The block gas limit recorded at genesis; the default for a store that has none yet.
+fn read_max_block_gas(state: &dyn StateRead) -> Result<u64, AppError> {
+    Ok(state
+        .get(MAX_BLOCK_GAS_KEY)?
+        .and_then(|b| <[u8; 8]>::try_from(b.as_slice()).ok())
+        .map_or(block_gas::DEFAULT_MAX_BLOCK_GAS, u64::from_be_bytes))
 }

@@ -20,7 +20,7 @@ use tessera_vm::types::{BlockEnv, PageRequest as VmPage};
 use tessera_vm::Timestamp;
 
 use super::abci::{ProofOp, QueryRequest, QueryResponse};
-use super::App;
+use super::QueryView;
 use crate::address::Address;
 use crate::{auth, bank};
 
@@ -59,7 +59,7 @@ fn address(height: u64, s: &str) -> Result<Address, QueryResponse> {
     })
 }
 
-pub fn route(app: &App, req: QueryRequest) -> QueryResponse {
+pub fn route(app: &QueryView, req: QueryRequest) -> QueryResponse {
     let latest = app.store.latest_version();
     let height = if req.height == 0 { latest } else { req.height };
     if latest == 0 {
@@ -79,7 +79,7 @@ pub fn route(app: &App, req: QueryRequest) -> QueryResponse {
 }
 
 fn answer(
-    app: &App,
+    app: &QueryView,
     req: &QueryRequest,
     height: u64,
     latest: u64,

@@ -229,6 +229,8 @@ pub struct VmExecutor<'h> {
     pub tx: Option<TxEnv>,
     /// Index of the message within its transaction, for error logs.
     pub msg_index: usize,
+    /// A `Simulate`: nothing may reach the VM's disk cache.
+    pub simulation: bool,
 }
 
 impl WasmExecutor for VmExecutor<'_> {
@@ -251,12 +253,13 @@ impl WasmExecutor for VmExecutor<'_> {
         }
         let vm_gas = tessera_vm::GasMeter::new(meter.remaining());
         let outcome = with_shared(state, |shared| {
-            let call = CallEnv::new(
+            let mut call = CallEnv::new(
                 shared.clone(),
                 self.block.clone(),
                 self.tx.clone(),
                 vm_gas.clone(),
             );
+            call.simulation = self.simulation;
             self.host.handle(&call, &decoded)
         });
         meter.consume(vm_gas.used(), "wasm")?;

@@ -109,7 +109,7 @@ pub fn configure(home: &Home, config: &Config, moniker: &str) -> Result<(), Stri
 }
 
 /// Puts the chain id, genesis time and `app_state` into the genesis `cometbft init` wrote,
-/// keeping its validator (this node's key) and consensus params.
+/// keeping its validator (this node's key) and consensus params except the block gas limit.
 pub fn write_genesis(home: &Home, chain_id: &str, app_state: Value) -> Result<(), String> {
     let path = home.comet_genesis();
     let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
@@ -118,6 +118,9 @@ pub fn write_genesis(home: &Home, chain_id: &str, app_state: Value) -> Result<()
     genesis["chain_id"] = Value::String(chain_id.to_string());
     genesis["initial_height"] = Value::String("1".into());
     genesis["app_state"] = app_state;
+    // CometBFT's default is no limit (-1); the app enforces this one too (`app::block_gas`).
+    genesis["consensus_params"]["block"]["max_gas"] =
+        Value::String(crate::app::block_gas::DEFAULT_MAX_BLOCK_GAS.to_string());
     let pretty = serde_json::to_string_pretty(&genesis).map_err(|e| e.to_string())?;
     std::fs::write(&path, pretty).map_err(|e| format!("{}: {e}", path.display()))
 }

@@ -53,6 +53,8 @@ pub struct AppSection {
     pub min_gas_prices: String,
     /// Committed heights kept queryable (queries and proofs at past heights).
     pub keep_versions: u64,
+    /// Most gas one `Simulate` may use (the SDK's `simulation_gas_limit`).
+    pub simulation_gas_limit: u64,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -90,6 +92,7 @@ impl Default for AppSection {
         Self {
             min_gas_prices: "0.025utsr".into(),
             keep_versions: 100,
+            simulation_gas_limit: crate::ante::DEFAULT_SIMULATION_GAS_LIMIT,
         }
     }
 }
@@ -128,6 +131,7 @@ const HEADER: &str = "\
 #
 # [app]      min_gas_prices: this node's minimum for mempool admission, e.g. \"0.025utsr\"
 #            keep_versions: committed heights kept queryable
+#            simulation_gas_limit: most gas one Simulate may use (gas estimation requests)
 # [abci]     address: where CometBFT's proxy_app connects
 # [metrics]  the app's Prometheus metrics at http://ADDRESS/metrics (CometBFT's: :26660)
 # [grpc]     Cosmos gRPC for clients (auth, bank, tx, wasm, tendermint services)

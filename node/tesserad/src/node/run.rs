@@ -95,6 +95,7 @@ pub fn start(options: StartOptions) -> Result<(), String> {
         data_dir: home.data_dir(),
         min_gas_prices: config.min_gas_prices()?,
         keep_versions: config.app.keep_versions,
+        simulation_gas_limit: config.app.simulation_gas_limit,
     })
     .map_err(|e| {
         format!(

@@ -155,6 +155,10 @@ impl AbciApp {
             time: block_time(request.time),
             initial_height: u64::try_from(request.initial_height).unwrap_or(1),
             app_state_bytes: request.app_state_bytes.to_vec(),
+            max_block_gas: request
+                .consensus_params
+                .and_then(|p| p.block)
+                .map_or(-1, |b| b.max_gas),
         };
         match self.app().init_chain(req) {
             Ok(res) => pb::ResponseInitChain {
@@ -169,7 +173,10 @@ impl AbciApp {
 
     fn query(&self, request: pb::RequestQuery) -> pb::ResponseQuery {
         let started = std::time::Instant::now();
-        let res = self.app().query(QueryRequest {
+        // The view is taken under the lock and the query runs after it is released: a slow
+        // query or simulation never holds up the consensus connection.
+        let view = self.app().query_view();
+        let res = view.query(QueryRequest {
             path: request.path,
             data: request.data.to_vec(),
             height: u64::try_from(request.height).unwrap_or(0),

@@ -82,16 +82,18 @@ impl Backend {
                 from_comet(grpc_answers::txs_by_event(rpc, body))
             }
             _ => {
-                let res = self
+                // Taken under the lock, run after releasing it (see `App::query_view`).
+                let view = self
                     .app
                     .lock()
                     .unwrap_or_else(PoisonError::into_inner)
-                    .query(QueryRequest {
-                        path: path.to_string(),
-                        data: body.to_vec(),
-                        height,
-                        prove: false,
-                    });
+                    .query_view();
+                let res = view.query(QueryRequest {
+                    path: path.to_string(),
+                    data: body.to_vec(),
+                    height,
+                    prove: false,
+                });
                 if res.code == 0 {
                     Ok((res.value, res.height))
                 } else {

@@ -84,6 +84,7 @@ impl Chain {
             },
             initial_height: 1,
             app_state_bytes: genesis_bytes(accounts),
+            max_block_gas: tesserad::app::block_gas::DEFAULT_MAX_BLOCK_GAS as i64,
         })
         .expect("init chain");
         let mut chain = Chain {
