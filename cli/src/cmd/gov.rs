@@ -42,6 +42,8 @@ pub enum StatusArg {
     Vetoed,
     Executed,
     ExecutionFailed,
+    Expired,
+    Superseded,
 }
 
 impl From<StatusArg> for ProposalStatus {
@@ -52,6 +54,8 @@ impl From<StatusArg> for ProposalStatus {
             StatusArg::Vetoed => ProposalStatus::Vetoed,
             StatusArg::Executed => ProposalStatus::Executed,
             StatusArg::ExecutionFailed => ProposalStatus::ExecutionFailed,
+            StatusArg::Expired => ProposalStatus::Expired,
+            StatusArg::Superseded => ProposalStatus::Superseded,
         }
     }
 }

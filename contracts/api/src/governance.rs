@@ -34,6 +34,18 @@ pub struct GovernanceParams {
     pub registry: Option<String>,
     /// Most unstaking entries one staker may have in flight.
     pub max_unstaking_entries: u32,
+    /// How long after its voting period a passed proposal may still be executed; after that
+    /// `execute` closes it as `expired` without running its actions, so an old decision cannot
+    /// be applied at a moment nobody voted for.
+    #[serde(default = "default_execution_window_secs")]
+    pub execution_window_secs: u64,
+}
+
+/// Default [`GovernanceParams::execution_window_secs`]: one day.
+pub const DEFAULT_EXECUTION_WINDOW_SECS: u64 = 24 * 3600;
+
+fn default_execution_window_secs() -> u64 {
+    DEFAULT_EXECUTION_WINDOW_SECS
 }
 
 /// A change of governance params: fields left out keep their value. Only a passed proposal
@@ -50,6 +62,7 @@ pub struct GovernanceParamsUpdate {
     pub market: Option<String>,
     pub registry: Option<String>,
     pub max_unstaking_entries: Option<u32>,
+    pub execution_window_secs: Option<u64>,
 }
 
 #[cw_serde]
@@ -120,6 +133,11 @@ pub enum ProposalStatus {
     Executed,
     /// Passed but an action failed; nothing of it was applied. The error is recorded.
     ExecutionFailed,
+    /// Passed, but `execute` came after the execution window: its actions never ran.
+    Expired,
+    /// Passed, but a later proposal's actions had already run: applying this one would undo
+    /// a newer decision, so its actions never ran. Proposals apply in id order.
+    Superseded,
 }
 
 #[cw_serde]

@@ -35,6 +35,9 @@ pub fn validate(api: &dyn Api, mut p: GovernanceParams) -> Result<GovernancePara
     if p.max_unstaking_entries == 0 {
         return Err(invalid("max_unstaking_entries must be at least 1"));
     }
+    if p.execution_window_secs == 0 {
+        return Err(invalid("execution_window_secs must be positive"));
+    }
     p.market = p
         .market
         .map(|a| api.addr_validate(&a).map(|a| a.into_string()))
@@ -63,5 +66,8 @@ pub fn apply(current: GovernanceParams, u: GovernanceParamsUpdate) -> Governance
         max_unstaking_entries: u
             .max_unstaking_entries
             .unwrap_or(current.max_unstaking_entries),
+        execution_window_secs: u
+            .execution_window_secs
+            .unwrap_or(current.execution_window_secs),
     }
 }

@@ -13,8 +13,8 @@ use crate::actions;
 use crate::error::ContractError;
 use crate::staking::paid_in;
 use crate::state::{
-    Ballot, Proposal, DEPOSITS_HELD, LAST_PROPOSAL_ID, PARAMS, PROPOSALS, STAKES, TOTAL_STAKED,
-    VOTES,
+    Ballot, Proposal, DEPOSITS_HELD, LAST_APPLIED_ID, LAST_PROPOSAL_ID, PARAMS, PROPOSALS, STAKES,
+    TOTAL_STAKED, VOTES,
 };
 use crate::tally::{decide, Outcome};
 
@@ -182,15 +182,26 @@ pub fn execute_execute(
             amount: vec![proposal.deposit.clone()],
         }),
     };
+    let now = env.block.time.seconds();
+    let deadline = proposal
+        .voting_ends_at
+        .saturating_add(params.execution_window_secs);
+    let newer_applied = LAST_APPLIED_ID
+        .may_load(deps.storage)?
+        .is_some_and(|last| last > proposal_id);
+    let has_actions = !proposal.actions.is_empty();
     proposal.status = match outcome {
         Outcome::Vetoed => ProposalStatus::Vetoed,
         Outcome::Rejected => ProposalStatus::Rejected,
+        Outcome::Passed if has_actions && now > deadline => ProposalStatus::Expired,
+        Outcome::Passed if has_actions && newer_applied => ProposalStatus::Superseded,
         // A passed proposal stays executed only if its actions ran: the reply below turns it
         // into `ExecutionFailed` otherwise.
         Outcome::Passed => ProposalStatus::Executed,
     };
+    response = response.add_attribute("status", format!("{:?}", proposal.status).to_lowercase());
     PROPOSALS.save(deps.storage, proposal_id, &proposal)?;
-    if outcome == Outcome::Passed && !proposal.actions.is_empty() {
+    if proposal.status == ProposalStatus::Executed && has_actions {
         let run = WasmMsg::Execute {
             contract_addr: env.contract.address.to_string(),
             msg: to_json_binary(&ExecuteMsg::RunActions { proposal_id })?,
@@ -224,6 +235,8 @@ pub fn execute_run_actions(
     if let Some(new_params) = new_params {
         PARAMS.save(deps.storage, &new_params)?;
     }
+    // Within the same atomic submessage as the actions: if they fail, this is undone too.
+    LAST_APPLIED_ID.save(deps.storage, &proposal_id)?;
     Ok(Response::new()
         .add_attribute("action", "run_actions")
         .add_attribute("proposal_id", proposal_id.to_string())

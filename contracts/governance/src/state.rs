@@ -34,6 +34,11 @@ pub const TOTAL_UNSTAKING: Item<Uint128> = Item::new("total_unstaking");
 pub const DEPOSITS_HELD: Item<Uint128> = Item::new("deposits_held");
 
 pub const LAST_PROPOSAL_ID: Item<u64> = Item::new("last_proposal_id");
+
+/// Id of the newest proposal whose actions ran. A passed proposal with a lower id is
+/// `superseded` instead of run: decisions apply in the order they were proposed, so a stale
+/// one can never silently undo a newer one.
+pub const LAST_APPLIED_ID: Item<u64> = Item::new("last_applied_id");
 pub const PROPOSALS: Map<u64, Proposal> = Map::new("proposals");
 /// Votes by (proposal, voter); the power is the voter's at the proposal's start height.
 pub const VOTES: Map<(u64, &Addr), Ballot> = Map::new("votes");

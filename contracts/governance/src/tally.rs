@@ -53,6 +53,7 @@ mod tests {
             market: None,
             registry: None,
             max_unstaking_entries: 7,
+            execution_window_secs: tessera_api::governance::DEFAULT_EXECUTION_WINDOW_SECS,
         }
     }
 

@@ -474,3 +474,66 @@ fn votes_after_the_period_and_early_execution_are_refused() {
         },
     );
 }
+
+#[test]
+fn a_stale_passed_proposal_cannot_undo_a_newer_one() {
+    let mut s = Suite::new();
+    let voter = s.account("voter", 1_000 * TSR);
+    s.stake(&voter, 600 * TSR);
+    s.advance(1);
+    let old = s.propose(&voter, lower_take_rate(100)).unwrap();
+    s.advance(1);
+    let new = s.propose(&voter, lower_take_rate(50)).unwrap();
+    s.vote(&voter, old, VoteOption::Yes).unwrap();
+    s.vote(&voter, new, VoteOption::Yes).unwrap();
+    s.advance(VOTING_PERIOD + 1);
+
+    // The newer decision is applied first; the older one, executed later, must not undo it.
+    s.finish(new).unwrap();
+    assert_eq!(s.market_params().take_rate_bps, 50);
+    let res = s.finish(old).unwrap();
+    assert_eq!(s.proposal(old).status, ProposalStatus::Superseded);
+    assert!(res
+        .events
+        .iter()
+        .flat_map(|e| &e.attributes)
+        .any(|a| a.key == "status" && a.value == "superseded"));
+    assert_eq!(s.market_params().take_rate_bps, 50);
+    // Its deposit still goes back: it passed, it just came too late.
+    assert_eq!(s.balance(&voter), 400 * TSR);
+    s.assert_conserved();
+}
+
+#[test]
+fn a_passed_proposal_not_executed_within_the_window_expires() {
+    let mut s = Suite::new();
+    let voter = s.account("voter", 1_000 * TSR);
+    s.stake(&voter, 600 * TSR);
+    s.advance(1);
+    let id = s.propose(&voter, lower_take_rate(100)).unwrap();
+    s.vote(&voter, id, VoteOption::Yes).unwrap();
+    s.advance(VOTING_PERIOD + tessera_api::governance::DEFAULT_EXECUTION_WINDOW_SECS + 1);
+    s.finish(id).unwrap();
+    assert_eq!(s.proposal(id).status, ProposalStatus::Expired);
+    assert_eq!(s.market_params().take_rate_bps, 200, "never applied");
+    assert_eq!(s.balance(&voter), 400 * TSR, "deposit returned");
+    s.assert_conserved();
+}
+
+#[test]
+fn proposals_executed_in_order_all_apply() {
+    let mut s = Suite::new();
+    let voter = s.account("voter", 1_000 * TSR);
+    s.stake(&voter, 600 * TSR);
+    s.advance(1);
+    let first = s.propose(&voter, lower_take_rate(100)).unwrap();
+    let second = s.propose(&voter, lower_take_rate(50)).unwrap();
+    s.vote(&voter, first, VoteOption::Yes).unwrap();
+    s.vote(&voter, second, VoteOption::Yes).unwrap();
+    s.advance(VOTING_PERIOD + 1);
+    s.finish(first).unwrap();
+    s.finish(second).unwrap();
+    assert_eq!(s.proposal(first).status, ProposalStatus::Executed);
+    assert_eq!(s.proposal(second).status, ProposalStatus::Executed);
+    assert_eq!(s.market_params().take_rate_bps, 50);
+}

@@ -48,6 +48,7 @@ pub fn gov_params() -> GovernanceParams {
         market: None,
         registry: None,
         max_unstaking_entries: 7,
+        execution_window_secs: tessera_api::governance::DEFAULT_EXECUTION_WINDOW_SECS,
     }
 }
 
