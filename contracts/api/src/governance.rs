@@ -84,6 +84,13 @@ pub enum ProposalAction {
         amount: Coin,
     },
     UpdateGovernanceParams(GovernanceParamsUpdate),
+    /// Slash a provider's bond (bonded and unbonding) by `fraction_bps` to the community pool
+    /// and jail it, for misconduct the market cannot see on its own.
+    SlashProvider {
+        provider: String,
+        fraction_bps: u16,
+        reason: String,
+    },
 }
 
 #[cw_serde]

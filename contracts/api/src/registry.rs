@@ -109,6 +109,10 @@ pub enum ExecuteMsg {
     Record {
         provider: String,
         event: ProviderEvent,
+        /// What the tenant paid over the lease (with `lease_completed`): completions count in
+        /// the reputation by value, so a self-dealt lease at a token price earns nothing.
+        #[serde(default)]
+        paid: Uint128,
     },
     /// Market or authority only: take `fraction_bps` of the provider's bond (bonded and
     /// unbonding) to the community pool and jail the provider.
@@ -173,16 +177,26 @@ pub struct Reputation {
     pub leases_released: u64,
     pub missed_attestations: u64,
     pub slashes: u64,
-    /// Leases running now; a provider may deregister only at zero.
+    /// Leases running now; a provider may deregister only at zero, and keeps `min_bond`
+    /// locked while any runs.
     pub active_leases: u64,
+    /// Sum of what tenants paid over the leases counted in `leases_completed`.
+    #[serde(default)]
+    pub value_completed: Uint128,
 }
 
+/// Base units paid over completed leases that make one reputation point (1 TSR).
+pub const REPUTATION_POINT_VALUE: u128 = 1_000_000;
+
 impl Reputation {
-    /// One number for tie-breaking: completed leases count for, walk-aways, missed attestations
-    /// and (heavily) slashes against.
+    /// One number for tie-breaking: value served over completed leases counts for (a point per
+    /// [`REPUTATION_POINT_VALUE`] paid, so that cheap self-dealt leases buy nothing), walk-aways,
+    /// missed attestations and (heavily) slashes against.
     pub fn score(&self) -> i64 {
         let n = |v: u64| i64::try_from(v).unwrap_or(i64::MAX);
-        n(self.leases_completed)
+        let points = self.value_completed.u128() / REPUTATION_POINT_VALUE;
+        i64::try_from(points)
+            .unwrap_or(i64::MAX)
             .saturating_sub(n(self.leases_closed_by_provider).saturating_mul(2))
             .saturating_sub(n(self.missed_attestations))
             .saturating_sub(n(self.slashes).saturating_mul(10))

@@ -68,6 +68,26 @@ fn check_one(
             .map(|_| ())
             .map_err(|e| e.to_string())
         }
+        ProposalAction::SlashProvider {
+            provider,
+            fraction_bps,
+            reason,
+        } => {
+            registry_params(deps, gov, me)?;
+            deps.api
+                .addr_validate(provider)
+                .map_err(|e| e.to_string())?;
+            if *fraction_bps == 0 || *fraction_bps > 10_000 {
+                return Err(format!(
+                    "slash fraction_bps must be 1 to 10000, got {fraction_bps}"
+                ));
+            }
+            if reason.trim().is_empty() {
+                return Err("slash reason must not be empty".into());
+            }
+            tessera_api::validation::check_text("slash reason", reason, 256)
+                .map_err(|e| e.to_string())
+        }
         ProposalAction::SetAuditors { auditors } => {
             registry_params(deps, gov, me)?;
             tessera_registry::params::validate_auditors(deps.api, auditors)
@@ -151,6 +171,22 @@ pub fn to_messages(
                 WasmMsg::Execute {
                     contract_addr: target(&gov.registry, "registry")?,
                     msg: to_json_binary(&RegistryExecuteMsg::UpdateParams(update.clone()))?,
+                    funds: vec![],
+                }
+                .into(),
+            ),
+            ProposalAction::SlashProvider {
+                provider,
+                fraction_bps,
+                reason,
+            } => msgs.push(
+                WasmMsg::Execute {
+                    contract_addr: target(&gov.registry, "registry")?,
+                    msg: to_json_binary(&RegistryExecuteMsg::Slash {
+                        provider: provider.clone(),
+                        fraction_bps: *fraction_bps,
+                        reason: reason.clone(),
+                    })?,
                     funds: vec![],
                 }
                 .into(),

@@ -537,3 +537,47 @@ fn proposals_executed_in_order_all_apply() {
     assert_eq!(s.proposal(second).status, ProposalStatus::Executed);
     assert_eq!(s.market_params().take_rate_bps, 50);
 }
+
+#[test]
+fn a_passed_proposal_slashes_and_jails_a_provider() {
+    let mut s = Suite::new();
+    let voter = s.account("voter", 1_000 * TSR);
+    s.stake(&voter, 600 * TSR);
+    s.advance(1);
+    let (_, provider, _) = s.lease(3_600_000);
+    let pool_before = s.balance(&s.gov.clone());
+    let slash = vec![ProposalAction::SlashProvider {
+        provider: provider.to_string(),
+        fraction_bps: 1_000,
+        reason: "served forged outputs (report #7)".into(),
+    }];
+    // Checked at submission like every action: a bad fraction is refused before any vote.
+    let bad = vec![ProposalAction::SlashProvider {
+        provider: provider.to_string(),
+        fraction_bps: 0,
+        reason: "x".into(),
+    }];
+    assert!(s.propose(&voter, bad).is_err());
+
+    let id = s.propose(&voter, slash).unwrap();
+    s.vote(&voter, id, VoteOption::Yes).unwrap();
+    s.advance(VOTING_PERIOD);
+    s.finish(id).unwrap();
+    assert_eq!(s.proposal(id).status, ProposalStatus::Executed);
+    let record: tessera_api::registry::ProviderResponse = s
+        .app
+        .wrap()
+        .query_wasm_smart(
+            s.registry.clone(),
+            &RegQueryMsg::Provider {
+                address: provider.to_string(),
+            },
+        )
+        .unwrap();
+    assert!(record.jailed);
+    assert_eq!(record.bond.amount.to_string(), (90 * TSR).to_string());
+    assert_eq!(record.reputation.slashes, 1);
+    // 10 TSR to the community pool (the governance contract).
+    assert_eq!(s.balance(&s.gov.clone()), pool_before + 10 * TSR);
+    s.assert_conserved();
+}

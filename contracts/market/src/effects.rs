@@ -1,7 +1,7 @@
 //! What a message does outside the market's own storage: bank transfers and reports to the
 //! registry. Collected while state changes, turned into a response at the end.
 
-use cosmwasm_std::{to_json_binary, Addr, Response, StdResult, SubMsg, WasmMsg};
+use cosmwasm_std::{to_json_binary, Addr, Response, StdResult, SubMsg, Uint128, WasmMsg};
 use tessera_api::registry::{ExecuteMsg as RegistryExecuteMsg, ProviderEvent};
 
 use crate::transfers::Transfers;
@@ -25,11 +25,23 @@ impl Effects {
         provider: &Addr,
         event: ProviderEvent,
     ) -> StdResult<()> {
+        self.report_paid(registry, provider, event, Uint128::zero())
+    }
+
+    /// [`Self::report`] with what the tenant paid over the lease (for completions).
+    pub fn report_paid(
+        &mut self,
+        registry: &str,
+        provider: &Addr,
+        event: ProviderEvent,
+        paid: Uint128,
+    ) -> StdResult<()> {
         let msg = WasmMsg::Execute {
             contract_addr: registry.to_string(),
             msg: to_json_binary(&RegistryExecuteMsg::Record {
                 provider: provider.to_string(),
                 event,
+                paid,
             })?,
             funds: vec![],
         };

@@ -235,7 +235,7 @@ pub fn close(
         Closer::Provider => ProviderEvent::LeaseClosedByProvider,
         Closer::Tenant | Closer::Network => ProviderEvent::LeaseCompleted,
     };
-    fx.report(&params.registry, &lease.provider, event)?;
+    fx.report_paid(&params.registry, &lease.provider, event, lease.total_paid)?;
     finish_order(deployment, now, fx);
     Ok(())
 }

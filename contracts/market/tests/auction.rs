@@ -116,12 +116,14 @@ fn a_price_tie_goes_to_the_provider_with_the_higher_reputation() {
     let veteran = s.provider("veteran", 8);
     let newcomer = s.provider("newcomer", 8);
 
-    // The veteran completes a lease first: the tenant closes it, which counts as completed.
+    // The veteran completes a lease first: an hour at 1 TSR, then the tenant closes it, which
+    // counts as completed and earns a point per TSR paid.
     s.create_deployment(&tenant, 1, vec![gpu_group("warmup", 1, TSR)], MIN_DEPOSIT)
         .unwrap();
     let first = Suite::order_id(&tenant, 1, 1);
-    s.bid(&veteran, &first, TSR / 2, 1).unwrap();
+    s.bid(&veteran, &first, TSR, 1).unwrap();
     s.advance_and_end_block(30);
+    s.advance(3600);
     s.execute(
         &tenant,
         &ExecuteMsg::CloseLease {

@@ -66,8 +66,22 @@ pub fn execute_unbond(
             max: params.max_unbonding_entries,
         });
     }
+    // A provider running leases keeps `min_bond` bonded until they end: otherwise it could
+    // unbond everything while serving and be out of reach of a slash once the period passed.
+    let active_leases = load_standing(deps.storage, &info.sender)?
+        .reputation
+        .active_leases;
+    let remaining = provider.bond.checked_sub(amount)?;
+    if active_leases > 0 && remaining < params.min_bond {
+        return Err(ContractError::BondLocked {
+            provider: info.sender.to_string(),
+            active_leases,
+            locked: params.min_bond,
+            bond: provider.bond,
+        });
+    }
     let release_at = release_time(&env, &params)?;
-    provider.bond = provider.bond.checked_sub(amount)?;
+    provider.bond = remaining;
     entries.push(UnbondingEntry { amount, release_at });
     PROVIDERS.save(deps.storage, &info.sender, &provider)?;
     UNBONDING.save(deps.storage, &info.sender, &entries)?;

@@ -66,9 +66,11 @@ pub fn execute(
         ExecuteMsg::SetAuditors { auditors } => {
             auditors::execute_set_auditors(deps, info, auditors)
         }
-        ExecuteMsg::Record { provider, event } => {
-            reputation::execute_record(deps, info, provider, event)
-        }
+        ExecuteMsg::Record {
+            provider,
+            event,
+            paid,
+        } => reputation::execute_record(deps, info, provider, event, paid),
         ExecuteMsg::Slash {
             provider,
             fraction_bps,

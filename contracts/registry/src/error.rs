@@ -45,6 +45,17 @@ pub enum ContractError {
     },
 
     #[error(
+        "provider {provider} has {active_leases} active leases: {locked} of its bond {bond} stays \
+         locked until they end"
+    )]
+    BondLocked {
+        provider: String,
+        active_leases: u64,
+        locked: Uint128,
+        bond: Uint128,
+    },
+
+    #[error(
         "provider {provider} has {entries} unbonding entries in flight, max {max}; \
          claim matured entries or wait before unbonding again"
     )]

@@ -21,6 +21,7 @@ pub fn execute_record(
     info: MessageInfo,
     provider: String,
     event: ProviderEvent,
+    paid: Uint128,
 ) -> Result<Response, ContractError> {
     cw_utils::nonpayable(&info)?;
     let params = PARAMS.load(deps.storage)?;
@@ -40,7 +41,7 @@ pub fn execute_record(
         return Ok(response.add_attribute("ignored", "provider not registered"));
     };
     let mut standing = load_standing(deps.storage, &addr)?;
-    count(&mut standing, event);
+    count(&mut standing, event, paid);
     STANDING.save(deps.storage, &addr, &standing)?;
     Ok(response.add_attribute(
         "active_leases",
@@ -118,7 +119,7 @@ pub fn execute_slash(
 
 /// Moves the counters for one lease event. Saturating rather than checked: a counter reaching
 /// `u64::MAX` must not block the market.
-fn count(standing: &mut Standing, event: ProviderEvent) {
+fn count(standing: &mut Standing, event: ProviderEvent, paid: Uint128) {
     let r = &mut standing.reputation;
     match event {
         ProviderEvent::LeaseStarted => {
@@ -127,6 +128,7 @@ fn count(standing: &mut Standing, event: ProviderEvent) {
         }
         ProviderEvent::LeaseCompleted => {
             r.leases_completed = r.leases_completed.saturating_add(1);
+            r.value_completed = r.value_completed.saturating_add(paid);
             r.active_leases = r.active_leases.saturating_sub(1);
         }
         ProviderEvent::LeaseClosedByProvider => {
@@ -162,12 +164,21 @@ mod tests {
         let mut standing = Standing::default();
         standing.reputation.leases_started = u64::MAX;
         standing.reputation.active_leases = u64::MAX;
-        count(&mut standing, ProviderEvent::LeaseStarted);
+        count(&mut standing, ProviderEvent::LeaseStarted, Uint128::zero());
         assert_eq!(standing.reputation.leases_started, u64::MAX);
         assert_eq!(standing.reputation.active_leases, u64::MAX);
 
         let mut standing = Standing::default();
-        count(&mut standing, ProviderEvent::LeaseReleased);
+        standing.reputation.value_completed = Uint128::MAX;
+        count(
+            &mut standing,
+            ProviderEvent::LeaseCompleted,
+            Uint128::new(5),
+        );
+        assert_eq!(standing.reputation.value_completed, Uint128::MAX);
+
+        let mut standing = Standing::default();
+        count(&mut standing, ProviderEvent::LeaseReleased, Uint128::zero());
         assert_eq!(standing.reputation.active_leases, 0);
         assert_eq!(standing.reputation.leases_released, 1);
     }

@@ -20,6 +20,7 @@ fn record(provider: &cosmwasm_std::Addr, event: ProviderEvent) -> ExecuteMsg {
     ExecuteMsg::Record {
         provider: provider.to_string(),
         event,
+        paid: cosmwasm_std::Uint128::zero(),
     }
 }
 
@@ -1098,6 +1099,7 @@ fn recording_for_an_unknown_provider_is_ignored_without_failing() -> TestResult 
         &ExecuteMsg::Record {
             provider: "garbage".into(),
             event: ProviderEvent::LeaseStarted,
+            paid: cosmwasm_std::Uint128::zero(),
         },
         &[],
     )?;
@@ -1443,5 +1445,70 @@ fn funds_sent_to_the_registry_stay_accounted_for_across_a_provider_lifecycle() -
             address: provider.to_string(),
         },
     );
+    Ok(())
+}
+
+#[test]
+fn a_provider_with_active_leases_keeps_min_bond_locked() -> TestResult {
+    let mut suite = Suite::new();
+    let (provider, market) = (suite.provider.clone(), suite.market.clone());
+    suite.register(&provider, 150, vec![])?;
+    suite.execute(
+        &market,
+        &record(&provider, ProviderEvent::LeaseStarted),
+        &[],
+    )?;
+    // Above min_bond it may unbond; below, not while the lease runs.
+    suite.execute(&provider, &unbond(50), &[])?;
+    assert_error(
+        suite.execute(&provider, &unbond(1), &[]),
+        ContractError::BondLocked {
+            provider: provider.to_string(),
+            active_leases: 1,
+            locked: Uint128::new(MIN_BOND),
+            bond: Uint128::new(100),
+        },
+    );
+    assert_eq!(suite.provider(&provider).bond.amount.to_string(), "100");
+    suite.execute(
+        &market,
+        &record(&provider, ProviderEvent::LeaseCompleted),
+        &[],
+    )?;
+    suite.execute(&provider, &unbond(100), &[])?;
+    assert_eq!(suite.provider(&provider).bond.amount.to_string(), "0");
+    Ok(())
+}
+
+#[test]
+fn completions_count_by_the_value_paid_so_cheap_self_dealing_earns_nothing() -> TestResult {
+    let mut suite = Suite::new();
+    let (honest, dealer, market) = (
+        suite.provider.clone(),
+        suite.provider2.clone(),
+        suite.market.clone(),
+    );
+    suite.register(&honest, 100, vec![])?;
+    suite.register(&dealer, 100, vec![])?;
+    let completed = |who: &cosmwasm_std::Addr, paid: u128| ExecuteMsg::Record {
+        provider: who.to_string(),
+        event: ProviderEvent::LeaseCompleted,
+        paid: Uint128::new(paid),
+    };
+    // Fifty self-dealt leases at a token price, closed at once.
+    for _ in 0..50 {
+        suite.execute(&market, &record(&dealer, ProviderEvent::LeaseStarted), &[])?;
+        suite.execute(&market, &completed(&dealer, 1), &[])?;
+    }
+    // One real lease that paid 30 TSR.
+    suite.execute(&market, &record(&honest, ProviderEvent::LeaseStarted), &[])?;
+    suite.execute(&market, &completed(&honest, 30_000_000), &[])?;
+
+    let (h, d) = (suite.reputation(&honest), suite.reputation(&dealer));
+    assert_eq!(d.leases_completed, 50);
+    assert_eq!(d.value_completed, Uint128::new(50));
+    assert_eq!(d.score(), 0);
+    assert_eq!(h.value_completed, Uint128::new(30_000_000));
+    assert_eq!(h.score(), 30);
     Ok(())
 }
