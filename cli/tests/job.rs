@@ -1,12 +1,40 @@
 //! `tessera job run` end to end on a real dev chain, with the stand-in provider (see
-//! support/stand_in_provider.rs) bidding, running and attesting: the whole tenant flow in one
-//! command, and its refusal of outputs that do not prove against the attested root.
+//! support/stand_in_provider.rs) bidding, running real kernels on tessera-runtime's cpu backend
+//! and attesting: the whole tenant flow in one command, files assembled from verified leaves,
+//! and its refusal of outputs that do not prove against the attested root.
 
 mod support;
 
 use serde_json::Value;
 use support::stand_in_provider::StandInProvider;
-use support::{dev_account, example, DevChain};
+use support::{dev_account, root, DevChain};
+use tessera_runtime::kernels::Spec;
+
+fn fixture(name: &str) -> String {
+    root()
+        .join("cli/tests/fixtures")
+        .join(name)
+        .display()
+        .to_string()
+}
+
+/// The files of a job as the reference computes them, leaf by leaf, without the network.
+fn reference_files(kernel: &str, params: Value) -> Vec<(String, Vec<u8>)> {
+    let spec: Spec = tessera_runtime::spec_of(kernel, &params).unwrap();
+    let leaves: Vec<Vec<u8>> = (0..spec.leaf_count())
+        .map(|i| spec.leaf(i, &[]).unwrap())
+        .collect();
+    let refs: Vec<&[u8]> = leaves.iter().map(Vec::as_slice).collect();
+    spec.assemble(&refs).unwrap()
+}
+
+/// Width and height from a PNG's IHDR.
+fn png_size(bytes: &[u8]) -> (u32, u32) {
+    assert!(bytes.starts_with(b"\x89PNG\r\n\x1a\n"), "not a PNG");
+    assert_eq!(&bytes[12..16], b"IHDR");
+    let be = |at: usize| u32::from_be_bytes(bytes[at..at + 4].try_into().unwrap());
+    (be(16), be(20))
+}
 
 #[test]
 fn job_run_takes_a_manifest_to_verified_outputs_and_refuses_tampered_ones() {
@@ -31,7 +59,7 @@ fn job_run_takes_a_manifest_to_verified_outputs_and_refuses_tampered_ones() {
     ]);
 
     let out = tempfile::tempdir().unwrap();
-    let manifest = example("render.yaml");
+    let manifest = fixture("render-small.yaml");
     let alice_before = chain.balance("alice");
     let summary = chain.json(&[
         "job",
@@ -48,19 +76,42 @@ fn job_run_takes_a_manifest_to_verified_outputs_and_refuses_tampered_ones() {
     assert_eq!(summary["closed"], true);
     assert_eq!(summary["leases"][0]["provider"], provider_address.as_str());
     let output = &summary["outputs"][0];
-    assert_eq!(output["work_units"], 24, "{summary}");
-    assert_eq!(output["files"].as_array().unwrap().len(), 24);
-    // Unit 0 spans two 1 MiB leaves; the other 23 units one each.
-    assert_eq!(output["leaves"], 25);
-    let first = std::fs::read(out.path().join("unit-0000.bin")).unwrap();
-    assert_eq!(first.len(), (1 << 20) + 4096);
+    assert_eq!(output["work_units"], 3, "{summary}");
+    // 3 frames of 2 x 2 tiles (100 x 70: three tiles of each frame are ragged).
+    assert_eq!(output["leaves"], 12);
+    assert_eq!(output["bytes"], 3 * 100 * 70 * 4);
+    // The frames the tenant gets are the reference's, assembled from verified leaves.
+    let expected = reference_files(
+        "render-tiles",
+        serde_json::json!({"scene": "cornell-box", "width": 100, "height": 70, "frames": 3, "samples": 2, "seed": 7}),
+    );
+    let names: Vec<&str> = expected.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(
+        names,
+        ["frame-00000.png", "frame-00001.png", "frame-00002.png"]
+    );
+    assert_eq!(output["files"].as_array().unwrap().len(), 3, "{summary}");
+    for (i, (name, bytes)) in expected.iter().enumerate() {
+        let got = std::fs::read(out.path().join(name)).unwrap();
+        assert_eq!(png_size(&got), (100, 70));
+        assert!(&got == bytes, "{name} differs from the reference");
+        assert_eq!(output["files"][i]["name"], name.as_str());
+        assert_eq!(output["files"][i]["size"], bytes.len() as u64);
+    }
+    let mut written: Vec<String> = std::fs::read_dir(out.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    written.sort();
+    assert_eq!(written, names, "leftover .part files or extra files");
     let spent = alice_before - chain.balance("alice");
     assert!(
         spent < 5_000_000,
         "the deposit was not refunded: spent {spent}"
     );
 
-    // The outputs again, by hand: `lease output` verifies them against the chain too.
+    // The outputs again, by hand: `lease output` verifies them against the chain too, and
+    // needs the deployment's own manifest to assemble them.
     let l = &summary["leases"][0];
     let lease = format!(
         "{}/{}/{}/{}/{}",
@@ -75,26 +126,40 @@ fn job_run_takes_a_manifest_to_verified_outputs_and_refuses_tampered_ones() {
         "lease",
         "output",
         &lease,
+        "--manifest",
+        &manifest,
         "--out",
         again.path().to_str().unwrap(),
         "--from",
         "alice",
     ]);
-    assert_eq!(fetched["files"].as_array().unwrap().len(), 24, "{fetched}");
-    assert_eq!(
-        std::fs::read(again.path().join("unit-0000.bin")).unwrap(),
-        first
-    );
+    assert_eq!(fetched["files"].as_array().unwrap().len(), 3, "{fetched}");
+    for (name, bytes) in &expected {
+        assert!(&std::fs::read(again.path().join(name)).unwrap() == bytes);
+    }
+    let err = chain.fails(&[
+        "lease",
+        "output",
+        &lease,
+        "--manifest",
+        &fixture("matmul-small.yaml"),
+        "--out",
+        again.path().to_str().unwrap(),
+        "--from",
+        "alice",
+    ]);
+    assert!(err.contains("is not the manifest of deployment"), "{err}");
     let status = chain.json(&["lease", "status", &lease, "--from", "alice"]);
     assert_eq!(status["work"]["state"], "WORK_STATE_DONE", "{status}");
     assert_eq!(status["attestations"].as_array().unwrap().len(), 1);
 
     // Step by step: create, let the auction award, send the manifest; only the owner may.
     chain.add_dev_key("bob");
+    let matmul = fixture("matmul-small.yaml");
     let created = chain.json(&[
         "deployment",
         "create",
-        &manifest,
+        &matmul,
         "--bid-window",
         "5",
         "--from",
@@ -113,17 +178,46 @@ fn job_run_takes_a_manifest_to_verified_outputs_and_refuses_tampered_ones() {
         );
         std::thread::sleep(std::time::Duration::from_millis(500));
     }
-    let err = chain.fails(&["lease", "send-manifest", &lease, &manifest, "--from", "bob"]);
+    let err = chain.fails(&["lease", "send-manifest", &lease, &matmul, "--from", "bob"]);
     assert!(err.contains("does not own lease"), "{err}");
-    let sent = chain.json(&[
+    let sent = chain.json(&["lease", "send-manifest", &lease, &matmul, "--from", "alice"]);
+    assert_eq!(sent["work_units"], 3);
+    // Once the provider has attested, `lease output` verifies the 9 leaves (3 x 3 tiles of C)
+    // and assembles C.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        let status = chain.json(&["lease", "status", &lease, "--from", "alice"]);
+        if status["attestations"]
+            .as_array()
+            .is_some_and(|a| !a.is_empty())
+        {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the matmul was never attested: {status}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(500));
+    }
+    let c_dir = tempfile::tempdir().unwrap();
+    let fetched = chain.json(&[
         "lease",
-        "send-manifest",
+        "output",
         &lease,
-        &manifest,
+        "--manifest",
+        &matmul,
+        "--out",
+        c_dir.path().to_str().unwrap(),
         "--from",
         "alice",
     ]);
-    assert_eq!(sent["work_units"], 24);
+    assert_eq!(fetched["bytes"], 130 * 130 * 4, "{fetched}");
+    let c = reference_files(
+        "matmul",
+        serde_json::json!({"n": 130, "dtype": "f32", "seed": 42}),
+    );
+    assert_eq!(c[0].0, "c.f32");
+    assert!(std::fs::read(c_dir.path().join("c.f32")).unwrap() == c[0].1);
     chain.json(&["deployment", "close", &dseq.to_string(), "--from", "alice"]);
 
     // The same job from a provider that changes an output after attesting it: refused.
@@ -147,19 +241,18 @@ fn job_run_takes_a_manifest_to_verified_outputs_and_refuses_tampered_ones() {
     assert!(!failed.status.success());
     let summary: Value = serde_json::from_slice(&failed.stdout).unwrap();
     assert_eq!(summary["failed_step"], "download", "{summary}");
+    let error = summary["error"].as_str().unwrap();
     assert!(
-        summary["error"]
-            .as_str()
-            .unwrap()
-            .contains("does not prove against the attested output root"),
+        error.contains("output leaf 1: does not prove against the attested output root"),
         "{summary}"
     );
     assert_eq!(
         summary["closed"], true,
         "a failed job left its deployment open"
     );
-    assert!(
-        !tampered.path().join("unit-0001.bin").exists(),
-        "a file after the bad leaf was written"
+    assert_eq!(
+        std::fs::read_dir(tampered.path()).unwrap().count(),
+        0,
+        "a file was written although a leaf failed its proof"
     );
 }

@@ -54,6 +54,13 @@ pub enum Error {
     UnknownAccount { address: String },
     #[error("the node answered {what} with data that does not decode: {reason}")]
     Decode { what: String, reason: String },
+    /// An output leaf the provider sent is not the one it attested (or not where it belongs);
+    /// nothing of the outputs is written.
+    #[error("output leaf {leaf}: {reason}")]
+    OutputLeaf { leaf: u64, reason: String },
+    /// A lease's outputs as a whole do not fit its job (leaf count, size, assembly).
+    #[error("outputs: {reason}")]
+    Outputs { reason: String },
     /// Something the caller passed in is malformed; nothing was sent.
     #[error("invalid {what}: {reason}")]
     Invalid { what: String, reason: String },

@@ -7,6 +7,7 @@
 //! - [`contracts`]: the market, registry and governance contracts as typed calls and queries
 //! - [`provider_api`]: a provider's gRPC API, requests signed by the lease owner
 //!   ([`provider_auth`]), outputs verified leaf by leaf against the attested Merkle root
+//! - [`outputs`]: a job's leaves verified, then assembled into files by `tessera-kernels`
 //! - [`events::BlockFollower`]: every block's events, in order, resuming where it stopped
 //! - [`manifest`]: deployment manifests (re-exported from `tessera-manifest`)
 //!
@@ -26,6 +27,7 @@ pub mod events;
 pub mod grpc;
 pub mod keys;
 pub mod node;
+pub mod outputs;
 pub mod provider_api;
 pub mod provider_auth;
 pub mod tx;

@@ -1,11 +1,11 @@
 //! A tenant's client of a provider's gRPC API (`tessera.provider.v1.Provider`): every lease
 //! request signed with the lease owner's key, and every output leaf checked against the
-//! output root attested on chain before it is written anywhere.
+//! output root attested on chain before it is handed on (see [`crate::outputs`]).
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use prost::Message;
-use tessera_api::merkle::{self, Hash};
+use tessera_api::merkle::Hash;
 use tessera_api::LeaseId;
 use tessera_proto::provider::v1 as pb;
 use tessera_proto::provider::v1::provider_client::ProviderClient;
@@ -13,6 +13,7 @@ use tonic::transport::{Channel, ClientTlsConfig, Endpoint};
 
 use crate::error::{Error, Result};
 use crate::keys::Key;
+use crate::outputs;
 use crate::provider_auth::{self, RequestAuth};
 
 const SERVICE: &str = "/tessera.provider.v1.Provider/";
@@ -43,7 +44,8 @@ impl ProviderApi {
             .map_err(|e| Error::transport(host_uri, "connect", &e))?;
         Ok(Self {
             uri: host_uri.to_string(),
-            client: ProviderClient::new(channel).max_decoding_message_size(4 * merkle::LEAF_SIZE),
+            client: ProviderClient::new(channel)
+                .max_decoding_message_size(outputs::MAX_OUTPUT_MESSAGE_BYTES),
         })
     }
 
@@ -123,7 +125,8 @@ impl ProviderApi {
     }
 
     /// The output leaves from `from_leaf` on, each verified against `root` (the attested
-    /// output root) and a tree of `leaf_count` leaves; `sink` gets each verified leaf.
+    /// output root) and a tree of `leaf_count` leaves before `sink` gets it (index, bytes).
+    /// Returns how many leaves arrived.
     pub async fn download(
         &mut self,
         key: &Key,
@@ -131,7 +134,7 @@ impl ProviderApi {
         root: &Hash,
         leaf_count: u64,
         from_leaf: u64,
-        mut sink: impl FnMut(&pb::OutputChunk) -> Result<()>,
+        mut sink: impl FnMut(u64, Vec<u8>) -> Result<()>,
     ) -> Result<u64> {
         let mut request = pb::GetOutputRequest {
             lease: Some(lease_pb(lease)),
@@ -146,68 +149,26 @@ impl ProviderApi {
             .map_err(|s| self.status_error("GetOutput", s))?
             .into_inner();
         let mut next = from_leaf;
-        while let Some(chunk) = stream
+        while let Some(message) = stream
             .message()
             .await
             .map_err(|s| self.status_error("GetOutput", s))?
         {
-            verify_chunk(&chunk, root, leaf_count, next)?;
-            sink(&chunk)?;
-            next += 1;
+            // Every leaf of a message proves before any of them is handed on.
+            next += outputs::verify_message(&message, root, leaf_count, next)?;
+            for leaf in message.leaves {
+                sink(leaf.index, leaf.data)?;
+            }
         }
         if next != leaf_count {
-            return Err(Error::decode(
-                format!("the outputs of lease {lease}"),
-                format!(
-                    "the provider sent leaves up to {next}, but the attested tree has {leaf_count}"
+            return Err(Error::Outputs {
+                reason: format!(
+                    "the provider ended the outputs of lease {lease} at leaf {next}, but the attested tree has {leaf_count}"
                 ),
-            ));
+            });
         }
         Ok(next - from_leaf)
     }
-}
-
-/// Checks one leaf: the expected position, a sane size, and its inclusion proof.
-pub fn verify_chunk(
-    chunk: &pb::OutputChunk,
-    root: &Hash,
-    leaf_count: u64,
-    expected_index: u64,
-) -> Result<()> {
-    let fail = |reason: String| Error::decode(format!("output leaf {}", chunk.leaf_index), reason);
-    if chunk.leaf_index != expected_index || chunk.leaf_count != leaf_count {
-        return Err(fail(format!(
-            "is leaf {} of {}, expected leaf {expected_index} of {leaf_count}",
-            chunk.leaf_index, chunk.leaf_count
-        )));
-    }
-    if chunk.data.len() > merkle::LEAF_SIZE {
-        return Err(fail(format!(
-            "has {} bytes, more than a leaf holds",
-            chunk.data.len()
-        )));
-    }
-    let mut proof = Vec::with_capacity(chunk.proof.len());
-    for step in &chunk.proof {
-        let hash: Hash = step
-            .as_slice()
-            .try_into()
-            .map_err(|_| fail("has a proof step that is not 32 bytes".into()))?;
-        proof.push(hash);
-    }
-    if !merkle::verify(
-        root,
-        chunk.leaf_index,
-        leaf_count,
-        &merkle::leaf_hash(&chunk.data),
-        &proof,
-    ) {
-        return Err(fail(format!(
-            "does not prove against the attested output root {}: the provider sent something it did not attest",
-            merkle::to_hex(root)
-        )));
-    }
-    Ok(())
 }
 
 pub fn lease_pb(lease: &LeaseId) -> pb::LeaseId {

@@ -35,10 +35,14 @@ pub enum LeaseCmd {
     Status { lease: String },
     /// Hand the lease's provider the manifest (it must hash to the deployment's on chain)
     SendManifest { lease: String, manifest: PathBuf },
-    /// Download the lease's outputs into DIR, each piece verified against the output root the
-    /// provider attested on chain
+    /// Download the lease's output leaves, verify each against the output root the provider
+    /// attested on chain, and assemble the files (PNG frames, c.f32, ...) into DIR
     Output {
         lease: String,
+        /// The deployment's manifest (it must hash to the one on chain): its kernel and params
+        /// say how the files are assembled from the leaves
+        #[arg(long)]
+        manifest: PathBuf,
         #[arg(long)]
         out: PathBuf,
     },
@@ -136,9 +140,16 @@ pub async fn run(ctx: &Context, cmd: LeaseCmd) -> Result<()> {
                 || format!("lease {id}: {uri} accepted the manifest ({work_units} work units)"),
             );
         }
-        LeaseCmd::Output { lease, out } => {
+        LeaseCmd::Output {
+            lease,
+            manifest,
+            out,
+        } => {
             let id: LeaseId = lease.parse()?;
+            let manifest_bytes = std::fs::read(&manifest)
+                .with_context(|| format!("reading {}", manifest.display()))?;
             let session = ctx.session().await?;
+            let job = crate::cmd::lease_run::output_job(&session, &id, &manifest_bytes).await?;
             let key = session.signer.key();
             let mut api = crate::cmd::lease_run::connect(&session, &id).await?;
             let status = api.lease_status(key, &id).await?;
@@ -157,6 +168,7 @@ pub async fn run(ctx: &Context, cmd: LeaseCmd) -> Result<()> {
                 key,
                 &id,
                 &root,
+                &job,
                 status.leaf_count,
                 &out,
             )

@@ -1,8 +1,8 @@
 //! One lease of `job run`: hand the manifest to the provider, follow the work with a progress
-//! bar, wait for the provider's output root on chain, download every output leaf and keep it
-//! only if it proves against that root.
+//! bar, wait for the provider's output root on chain, download every output leaf, check each
+//! against that root, then assemble the files from the verified leaves (tessera-kernels, the
+//! provider's own assembly) and write them.
 
-use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -15,6 +15,8 @@ use sha2::{Digest, Sha256};
 use tessera_api::market::{self, QueryMsg};
 use tessera_api::merkle::Hash;
 use tessera_api::LeaseId;
+use tessera_client::manifest::Manifest;
+use tessera_client::outputs::OutputJob;
 use tessera_client::provider_api::ProviderApi;
 use tessera_proto::provider::v1::WorkState;
 
@@ -30,12 +32,13 @@ pub struct LeaseOutput {
     pub work_units: u64,
     pub output_root: String,
     pub leaves: u64,
+    /// Bytes of the verified leaves the files were assembled from.
     pub bytes: u64,
     pub dir: PathBuf,
     pub files: Vec<OutputFile>,
 }
 
-#[derive(Serialize)]
+#[derive(Debug, Serialize)]
 pub struct OutputFile {
     pub name: String,
     pub size: u64,
@@ -50,6 +53,9 @@ pub async fn run_lease(
     dir: &Path,
 ) -> Result<LeaseOutput> {
     let key = session.signer.key();
+    let job = output_job(session, lease, manifest)
+        .await
+        .context("step manifest")?;
     let (mut api, provider_uri, work_units) = send_manifest(ctx, session, lease, manifest)
         .await
         .context("step send manifest")?;
@@ -59,9 +65,10 @@ pub async fn run_lease(
     let root = attested_root(session, lease, &done.output_root)
         .await
         .context("step attestation")?;
-    let (files, bytes) = fetch_outputs(ctx, &mut api, key, lease, &root, done.leaf_count, dir)
-        .await
-        .context("step download")?;
+    let (files, bytes) =
+        fetch_outputs(ctx, &mut api, key, lease, &root, &job, done.leaf_count, dir)
+            .await
+            .context("step download")?;
     Ok(LeaseOutput {
         lease: lease.clone(),
         provider_uri,
@@ -104,6 +111,37 @@ pub async fn send_manifest(
         accepted.work_units
     ));
     Ok((api, provider_uri, accepted.work_units))
+}
+
+/// The job of the lease's group in `manifest`, which must be the manifest the deployment's
+/// on-chain hash names: its kernel and params fix the leaves and how files are assembled.
+pub async fn output_job(session: &Session, lease: &LeaseId, manifest: &[u8]) -> Result<OutputJob> {
+    let text = std::str::from_utf8(manifest).context("the manifest is not UTF-8")?;
+    let manifest = Manifest::parse(text, "manifest")?;
+    let deployment = session.chain.deployment(&lease.deployment()).await?;
+    manifest
+        .verify_hash(&deployment.manifest_hash)
+        .with_context(|| {
+            format!(
+                "this is not the manifest of deployment {}",
+                lease.deployment()
+            )
+        })?;
+    let group = usize::try_from(lease.gseq)
+        .ok()
+        .and_then(|g| g.checked_sub(1))
+        .and_then(|g| deployment.groups.get(g))
+        .with_context(|| {
+            format!(
+                "deployment {} has no group {}",
+                lease.deployment(),
+                lease.gseq
+            )
+        })?;
+    let (_, service) = manifest
+        .service_for_group(&group.name)
+        .with_context(|| format!("the manifest has no service for group {}", group.name))?;
+    Ok(OutputJob::of_service(service)?)
 }
 
 /// A connection to the lease's provider at its registered `host_uri`.
@@ -186,95 +224,76 @@ fn hex_to_hash(text: &str) -> Result<Hash> {
         .map_err(|_| anyhow::anyhow!("{text:?} is not a sha256 hash"))
 }
 
-/// Downloads and verifies every leaf against `root`; writes each unit's output under `dir`
-/// (created if missing) as `NAME.part` until all its leaves are verified, then renamed; a
-/// failed download removes its `.part` files.
+/// Downloads every leaf and verifies it against `root`, then assembles the job's files from
+/// the verified leaves and writes them under `dir` (created if missing): each as `NAME.part`,
+/// renamed once all are written, so a file under its own name is always complete and
+/// verified. Nothing is written before every leaf has proved; a failure removes the `.part`
+/// files. Returns the files and the bytes of leaves downloaded.
+#[allow(clippy::too_many_arguments)]
 pub async fn fetch_outputs(
     ctx: &Context,
     api: &mut ProviderApi,
     key: &tessera_client::keys::Key,
     lease: &LeaseId,
     root: &Hash,
-    leaf_count: u64,
+    job: &OutputJob,
+    reported_leaf_count: u64,
     dir: &Path,
 ) -> Result<(Vec<OutputFile>, u64)> {
-    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    job.check_leaf_count(reported_leaf_count)?;
     let bar = bar(
         ctx,
-        leaf_count,
+        job.leaf_count(),
         "{bar:30} {pos}/{len} leaves verified [{elapsed}] {msg}",
     );
-    struct Open {
-        file: File,
-        written: u64,
-        size: u64,
-        hasher: Sha256,
-    }
-    let mut open: BTreeMap<String, Open> = BTreeMap::new();
-    let mut done: Vec<OutputFile> = Vec::new();
-    let mut bytes = 0u64;
-    let result = api
-        .download(key, lease, root, leaf_count, 0, |chunk| {
-            let name = safe_name(&chunk.name)
-                .map_err(|e| tessera_client::Error::invalid("output name", e))?;
-            let io = |e: std::io::Error| {
-                tessera_client::Error::invalid("output file", format!("{name}: {e}"))
-            };
-            if chunk.chunk == 0 {
-                let file = File::create(dir.join(format!("{name}.part"))).map_err(io)?;
-                open.insert(
-                    name.clone(),
-                    Open {
-                        file,
-                        written: 0,
-                        size: chunk.unit_size,
-                        hasher: Sha256::new(),
-                    },
-                );
-            }
-            let entry = open.get_mut(&name).ok_or_else(|| {
-                tessera_client::Error::invalid(
-                    "output",
-                    format!("{name}: a piece arrived before the file's first"),
-                )
-            })?;
-            entry.file.write_all(&chunk.data).map_err(io)?;
-            entry.hasher.update(&chunk.data);
-            entry.written += chunk.data.len() as u64;
-            bytes += chunk.data.len() as u64;
-            if entry.written > entry.size {
-                return Err(tessera_client::Error::invalid(
-                    "output",
-                    format!("{name} is longer than announced"),
-                ));
-            }
-            if entry.written == entry.size {
-                if let Some(finished) = open.remove(&name) {
-                    finished.file.sync_all().map_err(io)?;
-                    std::fs::rename(dir.join(format!("{name}.part")), dir.join(&name))
-                        .map_err(io)?;
-                    done.push(OutputFile {
-                        name,
-                        size: finished.size,
-                        sha256: hex::encode(finished.hasher.finalize()),
-                    });
-                }
-            }
-            bar.inc(1);
-            Ok(())
-        })
-        .await;
-    if let Err(e) = result {
-        for name in open.keys() {
-            let _ = std::fs::remove_file(dir.join(format!("{name}.part")));
-        }
-        return Err(e.into());
-    }
-    if let Some(name) = open.keys().next() {
-        bail!("{name} ended before its announced size");
-    }
+    let mut leaves = job.collector();
+    api.download(key, lease, root, job.leaf_count(), 0, |index, data| {
+        leaves.push(index, data)?;
+        bar.inc(1);
+        Ok(())
+    })
+    .await?;
     bar.finish_with_message("verified");
-    Ok((done, bytes))
+    let files = leaves.assemble()?;
+    let written = write_files(dir, &files)?;
+    Ok((written, leaves.bytes()))
+}
+
+/// Writes assembled files as `NAME.part`, then renames them all; on failure removes what it
+/// wrote.
+fn write_files(dir: &Path, files: &[(String, Vec<u8>)]) -> Result<Vec<OutputFile>> {
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let mut parts: Vec<PathBuf> = Vec::with_capacity(files.len());
+    let result = (|| {
+        let mut done = Vec::with_capacity(files.len());
+        for (name, bytes) in files {
+            let name = safe_name(name).map_err(|e| anyhow::anyhow!("output name: {e}"))?;
+            let part = dir.join(format!("{name}.part"));
+            parts.push(part.clone());
+            let mut file =
+                File::create(&part).with_context(|| format!("cannot create {}", part.display()))?;
+            file.write_all(bytes)
+                .and_then(|_| file.sync_all())
+                .with_context(|| format!("cannot write {}", part.display()))?;
+            done.push(OutputFile {
+                name,
+                size: bytes.len() as u64,
+                sha256: hex::encode(Sha256::digest(bytes)),
+            });
+        }
+        for file in &done {
+            let part = dir.join(format!("{}.part", file.name));
+            std::fs::rename(&part, dir.join(&file.name))
+                .with_context(|| format!("cannot rename {}", part.display()))?;
+        }
+        anyhow::Ok(done)
+    })();
+    if result.is_err() {
+        for part in &parts {
+            let _ = std::fs::remove_file(part);
+        }
+    }
+    result
 }
 
 /// An output name as a plain file name: nothing that climbs out of the output directory.
@@ -305,6 +324,38 @@ fn bar(ctx: &Context, len: u64, template: &str) -> ProgressBar {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn files_appear_under_their_names_only_when_all_are_written() {
+        let dir = tempfile::tempdir().unwrap();
+        let files = vec![
+            ("frame-00000.png".to_string(), b"one".to_vec()),
+            ("frame-00001.png".to_string(), b"two".to_vec()),
+        ];
+        let written = write_files(dir.path(), &files).unwrap();
+        assert_eq!(written.len(), 2);
+        assert_eq!(written[1].size, 3);
+        assert_eq!(written[0].sha256, hex::encode(Sha256::digest(b"one")),);
+        let mut names: Vec<String> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        names.sort();
+        assert_eq!(names, ["frame-00000.png", "frame-00001.png"]);
+
+        // A bad name after a good one: neither the good file nor its .part stays.
+        let other = tempfile::tempdir().unwrap();
+        let bad = vec![
+            ("c.f32".to_string(), b"ok".to_vec()),
+            ("../escape".to_string(), b"no".to_vec()),
+        ];
+        let err = write_files(other.path(), &bad).unwrap_err().to_string();
+        assert!(
+            err.contains("\"../escape\" is not a plain file name"),
+            "{err}"
+        );
+        assert_eq!(std::fs::read_dir(other.path()).unwrap().count(), 0);
+    }
 
     #[test]
     fn output_names_cannot_leave_the_output_directory() {

@@ -1,10 +1,11 @@
 //! A stand-in for `tessera-provider` until it exists: it bids on every open order, serves the
 //! provider gRPC API (`tessera.provider.v1`) with the same request signatures and chain checks
-//! the real one must make, "runs" work units by producing deterministic bytes, attests the
-//! outputs' Merkle root on chain and streams the outputs with inclusion proofs. It drives
-//! `tessera job run` end to end; it is test code, not a provider.
+//! the real one must make, runs the manifest's job unit by unit on `tessera-runtime`'s cpu
+//! backend (real kernels, real leaves), attests the leaves' Merkle root on chain and streams
+//! the leaves, batched, with inclusion proofs. It drives `tessera job run` end to end; it is
+//! test code, not a provider (jobs with input files fail: it fetches nothing).
 //!
-//! `tamper` makes it change one output leaf after attesting, to show that `job run` refuses
+//! `tamper` makes it change output leaf 1 after attesting, to show that `job run` refuses
 //! outputs that do not prove against the root on chain.
 
 #![allow(clippy::result_large_err)] // tonic::Status is the error type the generated service trait wants
@@ -27,9 +28,10 @@ use tessera_client::node::Node;
 use tessera_client::provider_api::{method_path, request_auth};
 use tessera_client::provider_auth;
 use tessera_client::tx::{Signer, TxOptions};
-use tessera_manifest::Manifest;
+use tessera_manifest::{Manifest, Service};
 use tessera_proto::provider::v1 as pb;
 use tessera_proto::provider::v1::provider_server::{Provider, ProviderServer};
+use tessera_runtime::{Backend, CpuBackend, InputDecl, Job, JobSpec, Runtime};
 use tokio::sync::{watch, Mutex};
 use tonic::{Request, Response, Status};
 
@@ -70,6 +72,7 @@ impl StandInProvider {
                     signer: Mutex::new(signer),
                     leases: Mutex::new(BTreeMap::new()),
                     tamper: flag,
+                    data: tempfile::tempdir().unwrap(),
                 });
                 tokio::spawn(bid_on_open_orders(state.clone()));
                 let incoming = tokio_stream::wrappers::TcpListenerStream::new(
@@ -111,13 +114,18 @@ struct State {
     signer: Mutex<Signer>,
     leases: Mutex<BTreeMap<String, Lease>>,
     tamper: Arc<AtomicBool>,
+    /// The runtime's data dir (content-addressed unit outputs).
+    data: tempfile::TempDir,
 }
 
 struct Lease {
     status: watch::Sender<pb::LeaseStatusResponse>,
-    /// Each unit's output file: name and bytes.
-    outputs: Vec<(String, Vec<u8>)>,
+    /// The job's leaves in tree order, once it is done.
+    leaves: Vec<Vec<u8>>,
 }
+
+/// Leaf bytes per `GetOutput` message, as docs/provider-api.md recommends.
+const BATCH_BYTES: usize = 1 << 20;
 
 async fn bid_on_open_orders(state: Arc<State>) {
     let mut bid_on = std::collections::BTreeSet::new();
@@ -233,7 +241,7 @@ type Stream<T> = Pin<Box<dyn tokio_stream::Stream<Item = Result<T, Status>> + Se
 #[tonic::async_trait]
 impl Provider for Api {
     type WatchLeaseStream = Stream<pb::LeaseStatusResponse>;
-    type GetOutputStream = Stream<pb::OutputChunk>;
+    type GetOutputStream = Stream<pb::OutputLeaves>;
 
     async fn status(
         &self,
@@ -297,10 +305,10 @@ impl Provider for Api {
             id.to_string(),
             Lease {
                 status,
-                outputs: vec![],
+                leaves: vec![],
             },
         );
-        tokio::spawn(work(self.0.clone(), id, lease, total));
+        tokio::spawn(work(self.0.clone(), id, lease, service.clone()));
         Ok(Response::new(pb::SendManifestResponse {
             manifest_hash: manifest.hash_hex(),
             work_units: total,
@@ -368,53 +376,58 @@ impl Provider for Api {
             r.auth = None
         })
         .await?;
-        let mut pieces = Vec::new();
-        {
+        let mut leaves = {
             let leases = self.0.leases.lock().await;
             let lease = leases
                 .get(&id.to_string())
                 .ok_or_else(|| Status::not_found("no manifest yet"))?;
-            for (unit, (name, bytes)) in lease.outputs.iter().enumerate() {
-                for (chunk, data) in merkle::chunks(bytes).into_iter().enumerate() {
-                    pieces.push((
-                        unit as u64,
-                        chunk as u64,
-                        name.clone(),
-                        bytes.len() as u64,
-                        data.to_vec(),
-                    ));
+            lease.leaves.clone()
+        };
+        let hashes: Vec<merkle::Hash> = leaves.iter().map(|l| merkle::leaf_hash(l)).collect();
+        if self.0.tamper.load(Ordering::SeqCst) {
+            if let Some(leaf) = leaves.get_mut(1) {
+                if let Some(byte) = leaf.first_mut() {
+                    *byte ^= 0xff;
                 }
             }
         }
-        let hashes: Vec<merkle::Hash> = pieces.iter().map(|p| merkle::leaf_hash(&p.4)).collect();
-        if self.0.tamper.load(Ordering::SeqCst) {
-            if let Some(first) = pieces.first_mut() {
-                first.4[0] ^= 0xff;
-            }
-        }
-        let count = pieces.len() as u64;
-        let from = request.from_leaf as usize;
-        let chunks: Vec<Result<pb::OutputChunk, Status>> = pieces
+        let count = leaves.len() as u64;
+        let mut messages: Vec<Result<pb::OutputLeaves, Status>> = Vec::new();
+        let mut batch = pb::OutputLeaves {
+            leaf_count: count,
+            leaves: vec![],
+        };
+        let mut batch_bytes = 0;
+        for (i, data) in leaves
             .into_iter()
             .enumerate()
-            .skip(from)
-            .map(|(i, (unit, chunk, name, unit_size, data))| {
-                Ok(pb::OutputChunk {
-                    leaf_index: i as u64,
-                    leaf_count: count,
-                    unit,
-                    chunk,
-                    name,
-                    unit_size,
-                    data,
-                    proof: merkle::proof(&hashes, i)
-                        .into_iter()
-                        .map(|h| h.to_vec())
-                        .collect(),
-                })
-            })
-            .collect();
-        Ok(Response::new(Box::pin(tokio_stream::iter(chunks))))
+            .skip(request.from_leaf as usize)
+        {
+            if batch_bytes + data.len() > BATCH_BYTES && !batch.leaves.is_empty() {
+                let full = std::mem::replace(
+                    &mut batch,
+                    pb::OutputLeaves {
+                        leaf_count: count,
+                        leaves: vec![],
+                    },
+                );
+                messages.push(Ok(full));
+                batch_bytes = 0;
+            }
+            batch_bytes += data.len();
+            batch.leaves.push(pb::OutputLeaf {
+                index: i as u64,
+                proof: merkle::proof(&hashes, i)
+                    .into_iter()
+                    .map(|h| h.to_vec())
+                    .collect(),
+                data,
+            });
+        }
+        if !batch.leaves.is_empty() {
+            messages.push(Ok(batch));
+        }
+        Ok(Response::new(Box::pin(tokio_stream::iter(messages))))
     }
 
     async fn close_lease(
@@ -447,35 +460,24 @@ where
     Box::pin(tokio_stream::wrappers::ReceiverStream::new(rx))
 }
 
-/// Produces each unit's output (unit 0 spans two leaves), then attests the root on chain.
-async fn work(state: Arc<State>, id: LeaseId, lease: market::LeaseResponse, total: u64) {
-    let mut outputs = Vec::new();
-    for unit in 0..total {
-        let size = if unit == 0 {
-            merkle::LEAF_SIZE + 4096
-        } else {
-            3000
-        };
-        let bytes: Vec<u8> = (0..size)
-            .map(|i| (i as u64 * 31 + unit * 7) as u8)
-            .collect();
-        outputs.push((format!("unit-{unit:04}.bin"), bytes));
-        let done = unit + 1;
+/// Runs the service's job on the cpu backend unit by unit (each unit's end is a progress
+/// event), then attests the root of its leaves on chain.
+async fn work(state: Arc<State>, id: LeaseId, lease: market::LeaseResponse, service: Service) {
+    let total = service.work_units;
+    let (progress, mut done_units) = tokio::sync::mpsc::unbounded_channel::<u64>();
+    let data_dir = state.data.path().to_path_buf();
+    let computed = tokio::task::spawn_blocking(move || run_job(&data_dir, &service, progress));
+    while let Some(done) = done_units.recv().await {
         if let Some(l) = state.leases.lock().await.get(&id.to_string()) {
             l.status.send_modify(|s| s.work_units_done = done);
         }
-        tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    let leaves: Vec<merkle::Hash> = outputs
-        .iter()
-        .flat_map(|(_, bytes)| {
-            merkle::chunks(bytes)
-                .into_iter()
-                .map(merkle::leaf_hash)
-                .collect::<Vec<_>>()
-        })
-        .collect();
-    let root = merkle::to_hex(&merkle::root(&leaves));
+    let (leaves, hashes) = match computed.await {
+        Ok(Ok(computed)) => computed,
+        Ok(Err(message)) => return fail(&state, &id, message).await,
+        Err(e) => return fail(&state, &id, format!("the job panicked: {e}")).await,
+    };
+    let root = merkle::to_hex(&merkle::root(&hashes));
     // The period must end after the lease's last attested time and not after the block time.
     let period_end = loop {
         let time = state.chain.node.status().await.map(|s| s.time).unwrap_or(0);
@@ -505,16 +507,61 @@ async fn work(state: Arc<State>, id: LeaseId, lease: market::LeaseResponse, tota
     let Some(l) = leases.get_mut(&id.to_string()) else {
         return;
     };
-    l.outputs = outputs;
+    l.leaves = leaves;
     l.status.send_modify(|s| match &attested {
         Ok(_) => {
             s.state = pb::WorkState::Done as i32;
             s.output_root = root.clone();
-            s.leaf_count = leaves.len() as u64;
+            s.leaf_count = hashes.len() as u64;
         }
         Err(e) => {
             s.state = pb::WorkState::Failed as i32;
             s.message = format!("attesting failed: {e}");
         }
     });
+}
+
+async fn fail(state: &State, id: &LeaseId, message: String) {
+    if let Some(l) = state.leases.lock().await.get(&id.to_string()) {
+        l.status.send_modify(|s| {
+            s.state = pb::WorkState::Failed as i32;
+            s.message = message;
+        });
+    }
+}
+
+/// The job on tessera-runtime's cpu backend: its leaves in tree order and their hashes.
+fn run_job(
+    data_dir: &std::path::Path,
+    service: &Service,
+    progress: tokio::sync::mpsc::UnboundedSender<u64>,
+) -> Result<(Vec<Vec<u8>>, Vec<merkle::Hash>), String> {
+    let spec = JobSpec {
+        kernel: service.kernel.clone(),
+        params: service.params.clone(),
+        inputs: service
+            .inputs
+            .iter()
+            .map(|i| InputDecl {
+                name: i.name.clone(),
+                sha256: i.sha256.clone(),
+            })
+            .collect(),
+        work_units: service.work_units,
+    };
+    let job = Job::new(&spec, &BTreeMap::new()).map_err(|e| e.to_string())?;
+    let runtime = Runtime::new(data_dir).map_err(|e| e.to_string())?;
+    let backend = CpuBackend::new();
+    let mut prepared = backend.prepare(&job).map_err(|e| e.to_string())?;
+    let mut leaves = Vec::new();
+    let mut hashes = Vec::new();
+    for unit in 0..job.work_units() {
+        let (report, unit_leaves) = runtime
+            .run_unit(&job, prepared.as_mut(), unit)
+            .map_err(|e| e.to_string())?;
+        hashes.extend(report.leaf_hashes);
+        leaves.extend(unit_leaves);
+        let _ = progress.send(unit + 1);
+    }
+    Ok((leaves, hashes))
 }

@@ -32,6 +32,14 @@ pub(crate) struct Parsed {
     pub input: Option<String>,
 }
 
+/// The checked [`Spec`] of a manifest service's `kernel` and `params`: what a client needs to
+/// know a job's leaves and to assemble its files from them, parsed by the same code the
+/// provider runs the job with (so the two cannot disagree about a job). Input files are not
+/// looked at; [`crate::Job::new`] checks them.
+pub fn spec_of(kernel: &str, params: &Value) -> Result<Spec> {
+    Ok(parse(kernel, params)?.spec)
+}
+
 pub(crate) fn parse(kernel: &str, params: &Value) -> Result<Parsed> {
     let obj = match params {
         Value::Object(o) => o,
