@@ -95,20 +95,61 @@ impl StateRead for Overlay {
         if bounds_empty(start, end) {
             return Ok(Box::new(std::iter::empty()));
         }
-        // Pending changes in range, newest layer winning; overlays are small next to the base.
-        let mut pending: BTreeMap<Vec<u8>, Change> = BTreeMap::new();
-        for layer in &self.layers {
-            for (k, v) in layer.range::<[u8], _>((start, end)) {
-                pending.insert(k.clone(), v.clone());
-            }
-        }
-        let pending: Vec<(Vec<u8>, Change)> = if descending {
-            pending.into_iter().rev().collect()
-        } else {
-            pending.into_iter().collect()
-        };
+        // Each layer's pending changes in range, walked lazily and merged (newest layer
+        // winning): a range costs what it yields, not a copy of every pending write in it, so
+        // a contract cannot make the node copy a block's writes with every iterator it opens.
+        let layers = self
+            .layers
+            .iter()
+            .map(|layer| {
+                let range = layer.range::<[u8], _>((start, end));
+                let range: LayerRange<'_> = if descending {
+                    Box::new(range.rev())
+                } else {
+                    Box::new(range)
+                };
+                range.peekable()
+            })
+            .collect();
+        let pending = PendingMerge { layers, descending };
         let base = self.base.range(start, end, descending)?;
         Ok(Box::new(Merge::new(base, pending, descending)))
+    }
+}
+
+/// One layer's pending changes within a range, in the range's order.
+type LayerRange<'a> = Box<dyn Iterator<Item = (&'a Vec<u8>, &'a Change)> + 'a>;
+
+/// The pending changes of all layers within a range, merged in key order: where several layers
+/// change the same key, the newest (highest) layer's change is the one yielded.
+struct PendingMerge<'a> {
+    /// Bottom layer first, like `Overlay::layers`.
+    layers: Vec<std::iter::Peekable<LayerRange<'a>>>,
+    descending: bool,
+}
+
+impl<'a> Iterator for PendingMerge<'a> {
+    type Item = (&'a Vec<u8>, &'a Change);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        // The next key in order among the layers' heads.
+        let mut next: Option<&'a Vec<u8>> = None;
+        for layer in &mut self.layers {
+            if let Some((key, _)) = layer.peek() {
+                if next.is_none_or(|n| before(self.descending, key, n)) {
+                    next = Some(*key);
+                }
+            }
+        }
+        let key = next?;
+        // Advance every layer holding that key; the last (newest) one's change wins.
+        let mut winner = None;
+        for layer in &mut self.layers {
+            if layer.peek().is_some_and(|(k, _)| *k == key) {
+                winner = layer.next();
+            }
+        }
+        winner
     }
 }
 
@@ -126,15 +167,15 @@ impl StateWrite for Overlay {
 /// change shadows the base entry of the same key, and deletions hide it.
 struct Merge<'a> {
     base: std::iter::Peekable<KvIter<'a>>,
-    pending: std::iter::Peekable<std::vec::IntoIter<(Vec<u8>, Change)>>,
+    pending: std::iter::Peekable<PendingMerge<'a>>,
     descending: bool,
 }
 
 impl<'a> Merge<'a> {
-    fn new(base: KvIter<'a>, pending: Vec<(Vec<u8>, Change)>, descending: bool) -> Self {
+    fn new(base: KvIter<'a>, pending: PendingMerge<'a>, descending: bool) -> Self {
         Self {
             base: base.peekable(),
-            pending: pending.into_iter().peekable(),
+            pending: pending.peekable(),
             descending,
         }
     }
@@ -161,7 +202,7 @@ impl Iterator for Merge<'_> {
                 (None, Some(_)) => true,
                 (Some(_), None) => false,
                 (Some(Ok((bk, _))), Some((pk, _))) => {
-                    if bk == pk {
+                    if bk == *pk {
                         // The pending change wins; drop the base entry.
                         self.base.next();
                         true
@@ -172,7 +213,7 @@ impl Iterator for Merge<'_> {
             };
             if take_pending {
                 match self.pending.next() {
-                    Some((k, Some(v))) => return Some(Ok((k, v))),
+                    Some((k, Some(v))) => return Some(Ok((k.clone(), v.clone()))),
                     Some((_, None)) => continue,
                     None => return None,
                 }
