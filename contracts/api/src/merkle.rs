@@ -1,18 +1,16 @@
 //! The Merkle tree over a job's outputs, whose root providers attest on chain (`output_root`)
 //! and tenants check every downloaded piece against.
 //!
-//! Outputs are cut into leaves of at most [`LEAF_SIZE`] bytes: each work unit's output in unit
-//! order, a unit's bytes in 1 MiB pieces (an empty output is one empty leaf). The tree is
-//! RFC 6962's (Certificate Transparency): leaf hash `sha256(0x00 || data)`, node hash
-//! `sha256(0x01 || left || right)`, split at the largest power of two below the size, so
-//! inclusion proofs are short and any language's CT library can check them.
+//! The leaves are a job's canonical output pieces in tree order, as `tessera-kernels` defines
+//! them per kernel (at most 64 KiB each, recomputable one at a time); the files a person gets are
+//! assembled from verified leaves, never hashed themselves. The tree is RFC 6962's (Certificate
+//! Transparency): leaf hash `sha256(0x00 || data)`, node hash `sha256(0x01 || left || right)`,
+//! split at the largest power of two below the size, so inclusion proofs are short and any
+//! language's CT library can check them.
 
 use sha2::{Digest, Sha256};
 
 pub type Hash = [u8; 32];
-
-/// Bytes per leaf.
-pub const LEAF_SIZE: usize = 1 << 20;
 
 pub fn leaf_hash(data: &[u8]) -> Hash {
     let mut h = Sha256::new();
@@ -27,14 +25,6 @@ pub fn node_hash(left: &Hash, right: &Hash) -> Hash {
     h.update(left);
     h.update(right);
     h.finalize().into()
-}
-
-/// The pieces one unit's output becomes.
-pub fn chunks(output: &[u8]) -> Vec<&[u8]> {
-    if output.is_empty() {
-        return vec![output];
-    }
-    output.chunks(LEAF_SIZE).collect()
 }
 
 /// Largest power of two strictly below `n` (n ≥ 2).
@@ -155,14 +145,5 @@ mod tests {
             to_hex(&leaf_hash(b"")),
             "6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d"
         );
-    }
-
-    #[test]
-    fn outputs_are_cut_into_mebibyte_leaves() {
-        assert_eq!(chunks(&[]).len(), 1);
-        assert_eq!(chunks(&vec![7u8; LEAF_SIZE]).len(), 1);
-        let output = vec![7u8; LEAF_SIZE + 1];
-        let pieces = chunks(&output);
-        assert_eq!((pieces.len(), pieces[1].len()), (2, 1));
     }
 }
