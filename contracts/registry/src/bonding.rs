@@ -123,8 +123,10 @@ pub fn execute_claim_unbonded(
 }
 
 /// Queues the whole `amount` of a deregistering provider for release; returns the release time.
-/// One entry even past `max_unbonding_entries`: refusing would leave the provider unable to
-/// leave, and the overshoot is a single entry.
+/// Never refused (that would leave the provider unable to leave), but never past
+/// `max_unbonding_entries` + 1 either: when the list is full, the new amount joins its newest
+/// entry, whose release moves to the new (later) time — a merge only ever delays funds, so
+/// register/deregister cycles cannot grow the list that claims and slashes walk.
 pub fn unbond_on_deregister(
     storage: &mut dyn Storage,
     env: &Env,
@@ -134,7 +136,15 @@ pub fn unbond_on_deregister(
 ) -> Result<u64, ContractError> {
     let release_at = release_time(env, params)?;
     let mut entries = load_unbonding(storage, provider)?;
-    entries.push(UnbondingEntry { amount, release_at });
+    let cap = params.max_unbonding_entries as usize + 1;
+    let full = entries.len() >= cap;
+    match entries.last_mut() {
+        Some(newest) if full => {
+            newest.amount = newest.amount.checked_add(amount)?;
+            newest.release_at = newest.release_at.max(release_at);
+        }
+        _ => entries.push(UnbondingEntry { amount, release_at }),
+    }
     UNBONDING.save(storage, provider, &entries)?;
     Ok(release_at)
 }

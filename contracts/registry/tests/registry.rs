@@ -1512,3 +1512,32 @@ fn completions_count_by_the_value_paid_so_cheap_self_dealing_earns_nothing() -> 
     assert_eq!(h.score(), 30);
     Ok(())
 }
+
+#[test]
+fn register_and_deregister_cycles_cannot_grow_the_unbonding_list() -> TestResult {
+    let mut suite = Suite::new();
+    let provider = suite.provider.clone();
+    for cycle in 0..10u64 {
+        suite.register(&provider, 100, vec![])?;
+        suite.advance(60);
+        suite.execute(&provider, &ExecuteMsg::Deregister {}, &[])?;
+        let entries = suite.unbonding(&provider).entries;
+        assert!(
+            entries.len() <= MAX_ENTRIES as usize + 1,
+            "cycle {cycle}: {} entries",
+            entries.len()
+        );
+    }
+    let entries = suite.unbonding(&provider).entries;
+    assert_eq!(entries.len(), MAX_ENTRIES as usize + 1);
+    let total: u128 = entries.iter().map(|e| e.amount.u128()).sum();
+    assert_eq!(total, 1_000, "every deregistered bond is still owed");
+    // The merged entry releases no earlier than the latest deregistration's period.
+    let last = entries.last().unwrap();
+    assert!(last.release_at >= suite.app.block_info().time.seconds() + UNBONDING_SECS - 60);
+
+    suite.advance(UNBONDING_SECS);
+    suite.execute(&provider, &ExecuteMsg::ClaimUnbonded {}, &[])?;
+    assert_eq!(suite.balance(&provider), GENESIS);
+    Ok(())
+}
