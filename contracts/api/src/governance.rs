@@ -91,6 +91,14 @@ pub enum ProposalAction {
         fraction_bps: u16,
         reason: String,
     },
+    /// Migrate a contract whose wasm admin is the governance contract (market, registry and
+    /// governance are, from genesis) to a stored code; `msg` is the contract's `migrate`
+    /// message. The contract's own `migrate` refuses a downgrade (cw2 version check).
+    MigrateContract {
+        contract: String,
+        code_id: u64,
+        msg: cosmwasm_std::Binary,
+    },
 }
 
 #[cw_serde]

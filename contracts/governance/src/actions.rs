@@ -88,6 +88,31 @@ fn check_one(
             tessera_api::validation::check_text("slash reason", reason, 256)
                 .map_err(|e| e.to_string())
         }
+        ProposalAction::MigrateContract {
+            contract,
+            code_id,
+            msg,
+        } => {
+            deps.api
+                .addr_validate(contract)
+                .map_err(|e| e.to_string())?;
+            let info = deps
+                .querier
+                .query_wasm_contract_info(contract)
+                .map_err(|e| format!("contract {contract} unreadable: {e}"))?;
+            if info.admin.as_ref().map(Addr::as_str) != Some(me) {
+                return Err(format!(
+                    "governance is not the wasm admin of {contract} (admin: {})",
+                    info.admin.map_or("none".to_string(), |a| a.to_string())
+                ));
+            }
+            if *code_id == 0 {
+                return Err("code_id must be positive".into());
+            }
+            cosmwasm_std::from_json::<serde::de::IgnoredAny>(msg)
+                .map(|_| ())
+                .map_err(|e| format!("migrate msg is not JSON: {e}"))
+        }
         ProposalAction::SetAuditors { auditors } => {
             registry_params(deps, gov, me)?;
             tessera_registry::params::validate_auditors(deps.api, auditors)
@@ -188,6 +213,18 @@ pub fn to_messages(
                         reason: reason.clone(),
                     })?,
                     funds: vec![],
+                }
+                .into(),
+            ),
+            ProposalAction::MigrateContract {
+                contract,
+                code_id,
+                msg,
+            } => msgs.push(
+                WasmMsg::Migrate {
+                    contract_addr: contract.clone(),
+                    new_code_id: *code_id,
+                    msg: msg.clone(),
                 }
                 .into(),
             ),

@@ -581,3 +581,21 @@ fn a_passed_proposal_slashes_and_jails_a_provider() {
     assert_eq!(s.balance(&s.gov.clone()), pool_before + 10 * TSR);
     s.assert_conserved();
 }
+
+#[test]
+fn a_migration_of_a_contract_governance_does_not_administer_is_refused_at_submission() {
+    let mut s = Suite::new();
+    let voter = s.account("voter", 1_000 * TSR);
+    s.stake(&voter, 600 * TSR);
+    let migrate = vec![ProposalAction::MigrateContract {
+        contract: s.market.to_string(),
+        code_id: 1,
+        msg: cosmwasm_std::Binary::from(b"{}".to_vec()),
+    }];
+    let err = s.propose(&voter, migrate).unwrap_err();
+    assert!(
+        err.to_string().contains("governance is not the wasm admin"),
+        "{err}"
+    );
+    s.assert_conserved();
+}

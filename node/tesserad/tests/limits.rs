@@ -32,7 +32,7 @@ fn a_proposal_over_the_block_gas_limit_is_rejected_and_prepare_leaves_out_what_d
     let b = send_wanting(&chain, &bob(), half);
     let small = send_wanting(&chain, &bob(), 200_000);
 
-    assert!(chain.app.process_proposal(&[a.clone()]));
+    assert!(chain.app.process_proposal(std::slice::from_ref(&a)));
     assert!(!chain.app.process_proposal(&[a.clone(), b.clone()]));
     assert_eq!(
         chain

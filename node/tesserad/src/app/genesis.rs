@@ -62,6 +62,17 @@ pub struct WasmGenesis {
     pub instantiate: Vec<GenesisContract>,
     #[serde(default)]
     pub execute: Vec<GenesisExecute>,
+    /// Admin handovers after the executes: a contract instantiated with the genesis authority
+    /// as its wasm admin passes it on (to governance, which instantiates last).
+    #[serde(default)]
+    pub admins: Vec<GenesisAdmin>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GenesisAdmin {
+    pub contract: String,
+    pub admin: String,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -263,6 +274,21 @@ pub fn apply(
                 },
             )
             .map_err(|e| invalid(format!("execute on {}: {e}", exec.contract)))?;
+        }
+        for handover in &app_state.wasm.admins {
+            let mut target = Value::String(handover.contract.clone());
+            substitute(&mut target, &names)?;
+            let mut admin = Value::String(handover.admin.clone());
+            substitute(&mut admin, &names)?;
+            host.update_admin(
+                &call(),
+                &tessera_vm::types::MsgUpdateAdmin {
+                    sender: authority.clone(),
+                    new_admin: admin.as_str().unwrap_or_default().to_string(),
+                    contract: target.as_str().unwrap_or_default().to_string(),
+                },
+            )
+            .map_err(|e| invalid(format!("admin of {}: {e}", handover.contract)))?;
         }
         Ok(())
     })?;
