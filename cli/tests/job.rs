@@ -58,6 +58,36 @@ fn job_run_takes_a_manifest_to_verified_outputs_and_refuses_tampered_ones() {
         "provider",
     ]);
 
+    // A job whose params the client cannot read is refused before anything is paid for: its
+    // outputs could never be assembled and checked here.
+    let bad = tempfile::tempdir().unwrap();
+    let bad_manifest = bad.path().join("bad.yaml");
+    std::fs::write(
+        &bad_manifest,
+        std::fs::read_to_string(fixture("matmul-small.yaml"))
+            .unwrap()
+            .replace("n: 130", "n: 0"),
+    )
+    .unwrap();
+    let err = chain.fails(&[
+        "job",
+        "run",
+        bad_manifest.to_str().unwrap(),
+        "--out",
+        bad.path().join("out").to_str().unwrap(),
+        "--from",
+        "alice",
+    ]);
+    assert!(
+        err.contains("step manifest: service matmul")
+            && err.contains("params.n: expected an integer in 1..=16384, got 0"),
+        "{err}"
+    );
+    assert!(
+        !bad.path().join("out").exists(),
+        "job run went past the manifest"
+    );
+
     let out = tempfile::tempdir().unwrap();
     let manifest = fixture("render-small.yaml");
     let alice_before = chain.balance("alice");

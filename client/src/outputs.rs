@@ -178,6 +178,12 @@ pub fn verify_message(
             ),
         });
     }
+    if message.leaves.is_empty() {
+        // Empty messages carry nothing and could keep a client waiting forever.
+        return Err(Error::Outputs {
+            reason: format!("the provider sent a message with no leaves (at leaf {next})"),
+        });
+    }
     for (i, leaf) in message.leaves.iter().enumerate() {
         verify_leaf(leaf, root, leaf_count, next + i as u64)?;
     }
@@ -355,6 +361,16 @@ mod tests {
         assert!(
             err.contains("a tree of 5 leaves, but the attested tree has 4"),
             "{err}"
+        );
+
+        let empty = pb::OutputLeaves {
+            leaf_count: 4,
+            leaves: vec![],
+        };
+        let err = verify_message(&empty, &root, 4, 2).unwrap_err().to_string();
+        assert_eq!(
+            err,
+            "outputs: the provider sent a message with no leaves (at leaf 2)"
         );
 
         let beyond = pb::OutputLeaves {

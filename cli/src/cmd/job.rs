@@ -10,6 +10,7 @@ use serde::Serialize;
 use tessera_api::market::{ExecuteMsg, OrderState};
 use tessera_api::{DeploymentId, LeaseId};
 use tessera_client::coin::parse_coin;
+use tessera_client::outputs::OutputJob;
 
 use crate::cmd::deployment::{create, default_deposit, load_manifest};
 use crate::cmd::lease_run::{run_lease, LeaseOutput};
@@ -71,6 +72,11 @@ pub async fn run(ctx: &Context, cmd: JobCmd) -> Result<()> {
     let manifest_path = manifest;
     let manifest = load_manifest(&manifest_path).context("step manifest")?;
     summary.manifest_hash = manifest.hash_hex();
+    // Outputs are assembled from the job's params on this side too: a job this client cannot
+    // read would be paid for and never verified, so it is refused before any deployment.
+    for (name, service) in manifest.services() {
+        OutputJob::of_service(service).with_context(|| format!("step manifest: service {name}"))?;
+    }
     std::fs::create_dir_all(&out)
         .with_context(|| format!("step output: cannot create {}", out.display()))?;
     let session = ctx.session().await.context("step connect")?;
