@@ -56,7 +56,7 @@ fn connection(stream: TcpStream, app: &AbciApp) -> std::io::Result<()> {
 }
 
 /// The next request, or `None` when CometBFT closed the connection between requests.
-fn read_request(reader: &mut impl Read) -> std::io::Result<Option<Request>> {
+pub fn read_request(reader: &mut impl Read) -> std::io::Result<Option<Request>> {
     let Some(len) = read_uvarint(reader)? else {
         return Ok(None);
     };
