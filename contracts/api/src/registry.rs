@@ -291,8 +291,10 @@ mod tests {
 
     #[test]
     fn reputation_score_weighs_misconduct() {
+        // Ten completions that paid 10.5 TSR in all: ten points (whole TSR only).
         let mut r = Reputation {
             leases_completed: 10,
+            value_completed: Uint128::new(10 * REPUTATION_POINT_VALUE + 500_000),
             ..Default::default()
         };
         assert_eq!(r.score(), 10);
@@ -300,8 +302,14 @@ mod tests {
         r.missed_attestations = 2;
         r.slashes = 1;
         assert_eq!(r.score(), 10 - 2 - 2 - 10);
-        r.leases_completed = u64::MAX;
-        assert!(r.score() > 0);
+        r.value_completed = Uint128::MAX;
+        assert_eq!(r.score(), i64::MAX - 14);
+        // Completions that paid nothing earn nothing, however many.
+        let free = Reputation {
+            leases_completed: u64::MAX,
+            ..Default::default()
+        };
+        assert_eq!(free.score(), 0);
     }
 
     #[test]

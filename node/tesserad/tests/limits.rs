@@ -166,19 +166,10 @@ fn files(dir: &Path) -> Vec<(String, u64)> {
     out
 }
 
-/// A contract the chain has never seen: the registry's wasm with a custom section appended
-/// (custom sections do not change what a module does, only its checksum).
+/// A contract the chain has never seen: the registry's wasm under a new checksum.
 fn fresh_wasm() -> Vec<u8> {
-    let mut wasm =
-        std::fs::read(chain::root().join("artifacts/registry.wasm")).expect("registry.wasm");
-    let name = b"tessera-test";
-    let payload = b"simulated only";
-    wasm.push(0); // custom section id
-    wasm.push((1 + name.len() + payload.len()) as u8);
-    wasm.push(name.len() as u8);
-    wasm.extend_from_slice(name);
-    wasm.extend_from_slice(payload);
-    wasm
+    let wasm = std::fs::read(chain::root().join("artifacts/registry.wasm")).expect("registry.wasm");
+    chain::with_custom_section(wasm, b"tessera-test", b"simulated only")
 }
 
 fn store_code_any(w: &common::Wallet, wasm: Vec<u8>) -> Any {

@@ -217,6 +217,19 @@ pub fn sign(
     spec.sign()
 }
 
+/// `wasm` with a custom section appended: the same module under a new checksum (custom sections
+/// do not change what a module does). `name` and `payload` together stay under 127 bytes.
+pub fn with_custom_section(mut wasm: Vec<u8>, name: &[u8], payload: &[u8]) -> Vec<u8> {
+    let size = 1 + name.len() + payload.len();
+    assert!(size < 128, "one-byte section size");
+    wasm.push(0); // custom section id
+    wasm.push(size as u8);
+    wasm.push(name.len() as u8);
+    wasm.extend_from_slice(name);
+    wasm.extend_from_slice(payload);
+    wasm
+}
+
 pub fn assert_ok(res: &FinalizeBlockResponse) {
     for (i, r) in res.tx_results.iter().enumerate() {
         assert_eq!(r.code, 0, "tx {i} failed: {}", r.log);

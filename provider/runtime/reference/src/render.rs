@@ -115,18 +115,7 @@ impl Params {
         let (wf, hf) = (self.width as f32, self.height as f32);
         let aspect = wf / hf;
         let mover = -0.6 + 1.2 * (frame as f32 / self.frames as f32);
-        let spheres = [
-            Sphere {
-                c: v(-0.45, -0.6, -0.35),
-                r: 0.4,
-                albedo: v(0.8, 0.8, 0.8),
-            },
-            Sphere {
-                c: v(mover, -0.7, 0.3),
-                r: 0.3,
-                albedo: v(0.3, 0.4, 0.85),
-            },
-        ];
+        let spheres = scene_spheres(mover);
         let mut acc = v(0.0, 0.0, 0.0);
         let base = ((frame * self.height + py) * self.width + px) * self.samples;
         for s in 0..self.samples {
@@ -187,6 +176,23 @@ struct Sphere {
     c: V,
     r: f32,
     albedo: V,
+}
+
+/// The scene's two spheres: a still white one, and a blue one at `mover` on x (it crosses the
+/// box over the frames). The CUDA kernel builds the same two.
+fn scene_spheres(mover: f32) -> [Sphere; 2] {
+    [
+        Sphere {
+            c: v(-0.45, -0.6, -0.35),
+            r: 0.4,
+            albedo: v(0.8, 0.8, 0.8),
+        },
+        Sphere {
+            c: v(mover, -0.7, 0.3),
+            r: 0.3,
+            albedo: v(0.3, 0.4, 0.85),
+        },
+    ]
 }
 
 /// No hit.
@@ -370,18 +376,7 @@ mod tests {
             "{centre:?}"
         );
         // Straight up from the box centre: the light, pure white.
-        let spheres = [
-            Sphere {
-                c: v(-0.45, -0.6, -0.35),
-                r: 0.4,
-                albedo: v(0.8, 0.8, 0.8),
-            },
-            Sphere {
-                c: v(0.6, -0.7, 0.3),
-                r: 0.3,
-                albedo: v(0.3, 0.4, 0.85),
-            },
-        ];
+        let spheres = scene_spheres(0.6);
         let up = radiance(v(0.0, 0.0, 0.0), v(0.0, 1.0, 0.0), &spheres, 0.5, 0.5);
         assert_eq!(up, v(1.0, 1.0, 1.0));
         // A point on the floor straight under the light, light sample at its centre:
