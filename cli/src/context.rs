@@ -173,7 +173,9 @@ impl Context {
                 );
             }
         }
-        Ok(Signer::new(node, key, Some(served)).await?)
+        Ok(Signer::new(node, key, Some(served))
+            .await?
+            .with_notice(self.out.retry_notice()))
     }
 
     /// The address a name or address argument stands for: an address as is, a key's address.

@@ -70,6 +70,16 @@ impl Output {
         }
     }
 
+    /// Where the client says why it sends a tx again (stderr in both formats, so `-o json`
+    /// stdout stays the result alone; one JSON object a line in JSON mode).
+    pub fn retry_notice(&self) -> tessera_client::tx::Notice {
+        let format = self.format;
+        std::sync::Arc::new(move |line: &str| match format {
+            Format::Json => eprintln!("{}", serde_json::json!({ "notice": line })),
+            Format::Text => eprintln!("note: {line}"),
+        })
+    }
+
     pub fn error(&self, error: &anyhow::Error) {
         match self.format {
             Format::Json => eprintln!("{}", serde_json::json!({ "error": format!("{error:#}") })),

@@ -75,12 +75,71 @@ impl Default for TxOptions {
     }
 }
 
+/// How many times [`Signer::send`] re-signs and resends a tx the node refused for its account
+/// sequence. Each round at least one of the key's concurrent senders gets through, so ten lets
+/// about ten processes share a key at once; past that the refusal is returned.
+pub const SEQUENCE_RETRIES: u32 = 10;
+/// The pause before a sequence retry is drawn from this range, so that senders that collided
+/// once do not collide again in step.
+const SEQUENCE_RETRY_PAUSE_MS: std::ops::Range<u64> = 50..400;
+
+/// Told, in one line, why a tx is being sent again (the CLI prints it on stderr).
+pub type Notice = std::sync::Arc<dyn Fn(&str) + Send + Sync>;
+
 /// A key bound to a node and chain: signs and sends txs from one account.
-#[derive(Debug)]
 pub struct Signer {
     node: Node,
     key: Key,
     chain_id: String,
+    notice: Option<Notice>,
+}
+
+impl std::fmt::Debug for Signer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Signer")
+            .field("node", &self.node)
+            .field("key", &self.key)
+            .field("chain_id", &self.chain_id)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Why a refusal may be retried with a fresh sequence: the node refused the tx for its account
+/// sequence before it reached a block (CheckTx or simulation), so nothing was charged and the
+/// same messages cannot land twice. Returns the sequence the mempool said it expects, when its
+/// CheckTx log says so (`account sequence mismatch, expected N, got M`): the mempool's state is
+/// ahead of the committed account a query returns by the txs waiting in it. A simulation runs
+/// against committed state, so its "expected" is no better than a fresh query and is not used.
+pub fn sequence_refusal(error: &Error) -> Option<Option<u64>> {
+    const WRONG_SEQUENCE: u32 = 32;
+    let (code, codespace, log) = match error {
+        Error::Refused {
+            code,
+            codespace,
+            log,
+            ..
+        } => (*code, codespace, log.as_str()),
+        Error::Simulation {
+            code, codespace, ..
+        } => (*code, codespace, ""),
+        // `Failed` was in a block: its sequence was used and its fee paid; never resend it.
+        _ => return None,
+    };
+    if code != WRONG_SEQUENCE || codespace != "sdk" {
+        return None;
+    }
+    let expected = log
+        .split("expected ")
+        .nth(1)
+        .and_then(|rest| rest.split(|c: char| !c.is_ascii_digit()).next())
+        .and_then(|digits| digits.parse().ok());
+    Some(expected)
+}
+
+fn retry_pause() -> Duration {
+    use rand_core::RngCore;
+    let span = SEQUENCE_RETRY_PAUSE_MS.end - SEQUENCE_RETRY_PAUSE_MS.start;
+    Duration::from_millis(SEQUENCE_RETRY_PAUSE_MS.start + rand_core::OsRng.next_u64() % span)
 }
 
 /// What a signed tx will cost, before it is sent.
@@ -101,7 +160,14 @@ impl Signer {
             node,
             key,
             chain_id,
+            notice: None,
         })
+    }
+
+    /// Calls `notice` with a line saying why, each time a tx is re-signed and sent again.
+    pub fn with_notice(mut self, notice: Notice) -> Self {
+        self.notice = Some(notice);
+        self
     }
 
     pub fn address(&self) -> String {
@@ -122,15 +188,53 @@ impl Signer {
     }
 
     /// Simulates (for `--gas auto`), signs, broadcasts and waits for the tx to commit.
+    ///
+    /// Another process sending from the same key can take the sequence this tx was signed with;
+    /// the node then refuses it before inclusion, and it is re-signed with the sequence the node
+    /// expects and sent again, up to [`SEQUENCE_RETRIES`] times, each retry announced.
     pub async fn send(&self, msgs: Vec<Any>, options: &TxOptions) -> Result<TxOutcome> {
-        let (tx, _) = self.sign(msgs, options).await?;
-        let hash = self.node.broadcast(tx).await?;
-        tracing::debug!(%hash, "broadcast");
+        let mut sequence = None;
+        let mut retries = 0;
+        let hash = loop {
+            let sent = match self.sign_at(msgs.clone(), options, sequence).await {
+                Ok((tx, _)) => self.node.broadcast(tx).await,
+                Err(e) => Err(e),
+            };
+            let error = match sent {
+                Ok(hash) => break hash,
+                Err(e) => e,
+            };
+            match sequence_refusal(&error) {
+                Some(expected) if retries < SEQUENCE_RETRIES => {
+                    retries += 1;
+                    sequence = expected;
+                    tracing::warn!(retry = retries, max = SEQUENCE_RETRIES, ?expected, %error, "sequence retry");
+                    if let Some(notice) = &self.notice {
+                        notice(&format!(
+                            "retrying ({retries}/{SEQUENCE_RETRIES}) with a fresh account sequence: {error}"
+                        ));
+                    }
+                    tokio::time::sleep(retry_pause()).await;
+                }
+                _ => return Err(error),
+            }
+        };
+        tracing::debug!(%hash, retries, "broadcast");
         self.node.wait_for_tx(&hash, options.timeout).await
     }
 
     /// Signed tx bytes and what they will cost, without sending them.
     pub async fn sign(&self, msgs: Vec<Any>, options: &TxOptions) -> Result<(Vec<u8>, FeePlan)> {
+        self.sign_at(msgs, options, None).await
+    }
+
+    /// Signs with `sequence`, or with the account's committed sequence when `None`.
+    async fn sign_at(
+        &self,
+        msgs: Vec<Any>,
+        options: &TxOptions,
+        sequence: Option<u64>,
+    ) -> Result<(Vec<u8>, FeePlan)> {
         if msgs.is_empty() {
             return Err(Error::invalid("tx", "has no messages"));
         }
@@ -149,11 +253,14 @@ impl Signer {
                 u64::try_from(adjusted).unwrap_or(u64::MAX)
             }
         };
+        // The simulation reads committed state, so it takes the committed sequence; the tx takes
+        // the mempool's when a refusal told us it is ahead.
+        let sequence = sequence.unwrap_or(account.sequence);
         let fee = match &options.fees {
             Some(fee) => fee.clone(),
             None => options.gas_price.fee_for(gas_limit),
         };
-        let auth_info = SignerInfo::single_direct(Some(self.key.public_key()), account.sequence)
+        let auth_info = SignerInfo::single_direct(Some(self.key.public_key()), sequence)
             .auth_info(Fee::from_amount_and_gas(to_cosmrs_coin(&fee)?, gas_limit));
         let chain_id: cosmrs::tendermint::chain::Id = self
             .chain_id
@@ -275,6 +382,42 @@ mod tests {
         assert_eq!("250000".parse::<Gas>().unwrap(), Gas::Fixed(250_000));
         assert!("0".parse::<Gas>().is_err());
         assert!("lots".parse::<Gas>().is_err());
+    }
+
+    #[test]
+    fn only_sequence_refusals_before_a_block_are_retried() {
+        let refused = |code: u32, codespace: &str, log: &str| Error::Refused {
+            hash: "AB".into(),
+            code,
+            codespace: codespace.into(),
+            log: log.into(),
+        };
+        let log = "account sequence mismatch, expected 7, got 5: incorrect account sequence";
+        assert_eq!(sequence_refusal(&refused(32, "sdk", log)), Some(Some(7)));
+        let simulated = Error::Simulation {
+            code: 32,
+            codespace: "sdk".into(),
+            log: log.into(),
+        };
+        assert_eq!(sequence_refusal(&simulated), Some(None));
+        assert_eq!(
+            sequence_refusal(&refused(32, "sdk", "incorrect account sequence")),
+            Some(None)
+        );
+        assert_eq!(sequence_refusal(&refused(5, "sdk", log)), None);
+        assert_eq!(sequence_refusal(&refused(32, "wasm", log)), None);
+        let in_a_block = Error::Failed {
+            hash: "AB".into(),
+            height: 3,
+            code: 32,
+            codespace: "sdk".into(),
+            log: log.into(),
+            gas_wanted: 1,
+            gas_used: 1,
+        };
+        assert_eq!(sequence_refusal(&in_a_block), None);
+        let pause = retry_pause();
+        assert!(pause >= Duration::from_millis(50) && pause < Duration::from_millis(400));
     }
 
     #[test]
