@@ -117,9 +117,22 @@ fn a_total_max_price_that_overflows_is_refused() {
     let src = TWO_SERVICES.replace("amount: 5000000", &format!("amount: \"{half}\""));
     let src = src.replace("amount: 4000000", &format!("amount: \"{}\"", half / 3));
     let errs = errors(&src);
+    // Each price is also far above the market's cap, which the manifest reports too.
+    let cap = tessera_api::market::MAX_PRICE_PER_HOUR;
     assert_eq!(
         errs,
-        ["m.yaml:34:1: deployment: the total max price per hour overflows"]
+        [
+            "m.yaml:34:1: deployment: the total max price per hour overflows".to_string(),
+            format!(
+                "m.yaml:36:5: deployment.train.us: the market would refuse this group: invalid \
+                 group train.us max_price: is {} per hour, max {cap}",
+                half / 3 * 3
+            ),
+            format!(
+                "m.yaml:37:5: deployment.train.eu: the market would refuse this group: invalid \
+                 group train.eu max_price: is {half} per hour, max {cap}"
+            ),
+        ]
     );
 }
 
