@@ -5,9 +5,17 @@
 
 mod support;
 
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use prost::Message;
 use serde_json::Value;
 use support::stand_in_provider::StandInProvider;
 use support::{dev_account, root, DevChain};
+use tessera_client::keys::{Key, DEFAULT_HD_PATH};
+use tessera_client::provider_api::method_path;
+use tessera_client::provider_auth::{self, Audience};
+use tessera_proto::provider::v1 as pb;
+use tessera_proto::provider::v1::provider_client::ProviderClient;
 use tessera_runtime::kernels::Spec;
 
 fn fixture(name: &str) -> String {
@@ -182,6 +190,11 @@ fn job_run_takes_a_manifest_to_verified_outputs_and_refuses_tampered_ones() {
     let status = chain.json(&["lease", "status", &lease, "--from", "alice"]);
     assert_eq!(status["work"]["state"], "WORK_STATE_DONE", "{status}");
     assert_eq!(status["attestations"].as_array().unwrap().len(), 1);
+    signed_requests_are_good_once_and_for_this_provider_and_chain_only(
+        &provider.uri,
+        chain.json(&["status"])["chain_id"].as_str().unwrap(),
+        l,
+    );
 
     // Step by step: create, let the auction award, send the manifest; only the owner may.
     chain.add_dev_key("bob");
@@ -285,4 +298,100 @@ fn job_run_takes_a_manifest_to_verified_outputs_and_refuses_tampered_ones() {
         0,
         "a file was written although a leaf failed its proof"
     );
+}
+
+/// Requests built and signed by hand and sent over gRPC as they are, the way someone who captured
+/// one would: the provider takes a signed request once, and only if it was signed for it and
+/// its chain.
+fn signed_requests_are_good_once_and_for_this_provider_and_chain_only(
+    uri: &str,
+    chain_id: &str,
+    lease: &Value,
+) {
+    let alice = Key::from_mnemonic(
+        "alice",
+        dev_account("alice")["mnemonic"].as_str().unwrap(),
+        DEFAULT_HD_PATH,
+    )
+    .unwrap();
+    let provider = lease["provider"].as_str().unwrap();
+    let lease = pb::LeaseId {
+        owner: lease["owner"].as_str().unwrap().into(),
+        dseq: lease["dseq"].as_u64().unwrap(),
+        gseq: u32::try_from(lease["gseq"].as_u64().unwrap()).unwrap(),
+        oseq: u32::try_from(lease["oseq"].as_u64().unwrap()).unwrap(),
+        provider: provider.into(),
+    };
+    let signed = |audience: Audience<'_>| {
+        let mut request = pb::LeaseRequest {
+            lease: Some(lease.clone()),
+            auth: None,
+        };
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap()
+            .as_secs();
+        let auth = provider_auth::sign(
+            &alice,
+            audience,
+            &method_path("LeaseStatus"),
+            &request.encode_to_vec(),
+            now,
+        )
+        .unwrap();
+        request.auth = Some(pb::Auth {
+            pubkey: auth.pubkey,
+            timestamp: auth.timestamp,
+            signature: auth.signature,
+            nonce: auth.nonce,
+            chain_id: auth.chain_id,
+            provider: auth.provider,
+        });
+        request
+    };
+    let here = Audience { chain_id, provider };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let channel = tonic::transport::Endpoint::from_shared(uri.to_string())
+            .unwrap()
+            .connect()
+            .await
+            .unwrap();
+        let mut client = ProviderClient::new(channel);
+        let fresh = signed(here);
+        let status = client.lease_status(fresh.clone()).await.unwrap();
+        assert_eq!(status.into_inner().state(), pb::WorkState::Done);
+
+        let replayed = client.lease_status(fresh).await.unwrap_err();
+        assert_eq!(replayed.code(), tonic::Code::Unauthenticated);
+        assert!(replayed.message().contains("already used"), "{replayed:?}");
+
+        let elsewhere = Audience {
+            chain_id: "tessera-other-1",
+            ..here
+        };
+        let err = client.lease_status(signed(elsewhere)).await.unwrap_err();
+        assert_eq!(err.code(), tonic::Code::Unauthenticated);
+        assert!(
+            err.message()
+                .contains("signed for chain \"tessera-other-1\""),
+            "{err:?}"
+        );
+
+        let other = dev_account("bob")["address"].as_str().unwrap().to_string();
+        let for_bob = Audience {
+            provider: &other,
+            ..here
+        };
+        let err = client.lease_status(signed(for_bob)).await.unwrap_err();
+        assert_eq!(err.code(), tonic::Code::Unauthenticated);
+        assert!(err.message().contains("signed for provider"), "{err:?}");
+
+        // A fresh signature over the same request still passes.
+        assert!(client.lease_status(signed(here)).await.is_ok());
+    });
 }

@@ -14,7 +14,7 @@ use tonic::transport::{Channel, ClientTlsConfig, Endpoint};
 use crate::error::{Error, Result};
 use crate::keys::Key;
 use crate::outputs;
-use crate::provider_auth::{self, RequestAuth};
+use crate::provider_auth::{self, Audience, RequestAuth};
 
 const SERVICE: &str = "/tessera.provider.v1.Provider/";
 
@@ -23,12 +23,19 @@ const SERVICE: &str = "/tessera.provider.v1.Provider/";
 pub struct ProviderApi {
     uri: String,
     client: ProviderClient<Channel>,
+    /// Signed into every request, so that it is good for this chain and provider only.
+    chain_id: String,
+    provider: String,
 }
 
 impl ProviderApi {
-    /// Connects to the provider's `host_uri` as registered on chain (`https://…` or, for local
-    /// providers, `http://…`).
-    pub async fn connect(host_uri: &str) -> Result<Self> {
+    /// Connects to the provider with account `provider` on chain `chain_id` at its `host_uri` as
+    /// registered on chain (`https://…` or, for local providers, `http://…`).
+    pub async fn connect(host_uri: &str, chain_id: &str, provider: &str) -> Result<Self> {
+        crate::tx::parse_account_id(provider)?;
+        if chain_id.is_empty() {
+            return Err(Error::invalid("chain id", "is empty"));
+        }
         let bad = |e: &dyn std::fmt::Display| {
             Error::invalid("provider host_uri", format!("{host_uri:?}: {e}"))
         };
@@ -46,11 +53,43 @@ impl ProviderApi {
             uri: host_uri.to_string(),
             client: ProviderClient::new(channel)
                 .max_decoding_message_size(outputs::MAX_OUTPUT_MESSAGE_BYTES),
+            chain_id: chain_id.to_string(),
+            provider: provider.to_string(),
         })
     }
 
     pub fn uri(&self) -> &str {
         &self.uri
+    }
+
+    fn audience(&self) -> Audience<'_> {
+        Audience {
+            chain_id: &self.chain_id,
+            provider: &self.provider,
+        }
+    }
+
+    /// Signs a request about `lease`, which must be this provider's.
+    fn sign(&self, key: &Key, method: &str, lease: &LeaseId, body: &[u8]) -> Result<pb::Auth> {
+        if lease.provider != self.provider {
+            return Err(Error::invalid(
+                "lease",
+                format!(
+                    "{lease} is provider {}'s, but this connection is to {}",
+                    lease.provider, self.provider
+                ),
+            ));
+        }
+        auth(key, self.audience(), method, body)
+    }
+
+    fn lease_request(&self, key: &Key, method: &str, lease: &LeaseId) -> Result<pb::LeaseRequest> {
+        let mut request = pb::LeaseRequest {
+            lease: Some(lease_pb(lease)),
+            auth: None,
+        };
+        request.auth = Some(self.sign(key, method, lease, &request.encode_to_vec())?);
+        Ok(request)
     }
 
     fn status_error(&self, method: &'static str, status: tonic::Status) -> Error {
@@ -80,7 +119,7 @@ impl ProviderApi {
             manifest,
             auth: None,
         };
-        request.auth = Some(auth(key, "SendManifest", &request.encode_to_vec())?);
+        request.auth = Some(self.sign(key, "SendManifest", lease, &request.encode_to_vec())?);
         self.client
             .send_manifest(request)
             .await
@@ -93,7 +132,7 @@ impl ProviderApi {
         key: &Key,
         lease: &LeaseId,
     ) -> Result<pb::LeaseStatusResponse> {
-        let request = lease_request(key, "LeaseStatus", lease)?;
+        let request = self.lease_request(key, "LeaseStatus", lease)?;
         self.client
             .lease_status(request)
             .await
@@ -107,7 +146,7 @@ impl ProviderApi {
         key: &Key,
         lease: &LeaseId,
     ) -> Result<tonic::Streaming<pb::LeaseStatusResponse>> {
-        let request = lease_request(key, "WatchLease", lease)?;
+        let request = self.lease_request(key, "WatchLease", lease)?;
         self.client
             .watch_lease(request)
             .await
@@ -116,7 +155,7 @@ impl ProviderApi {
     }
 
     pub async fn close(&mut self, key: &Key, lease: &LeaseId) -> Result<()> {
-        let request = lease_request(key, "CloseLease", lease)?;
+        let request = self.lease_request(key, "CloseLease", lease)?;
         self.client
             .close_lease(request)
             .await
@@ -141,7 +180,7 @@ impl ProviderApi {
             from_leaf,
             auth: None,
         };
-        request.auth = Some(auth(key, "GetOutput", &request.encode_to_vec())?);
+        request.auth = Some(self.sign(key, "GetOutput", lease, &request.encode_to_vec())?);
         let mut stream = self
             .client
             .get_output(request)
@@ -181,16 +220,7 @@ pub fn lease_pb(lease: &LeaseId) -> pb::LeaseId {
     }
 }
 
-fn lease_request(key: &Key, method: &str, lease: &LeaseId) -> Result<pb::LeaseRequest> {
-    let mut request = pb::LeaseRequest {
-        lease: Some(lease_pb(lease)),
-        auth: None,
-    };
-    request.auth = Some(auth(key, method, &request.encode_to_vec())?);
-    Ok(request)
-}
-
-fn auth(key: &Key, method: &str, body: &[u8]) -> Result<pb::Auth> {
+fn auth(key: &Key, audience: Audience<'_>, method: &str, body: &[u8]) -> Result<pb::Auth> {
     let now = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_secs())
@@ -199,11 +229,17 @@ fn auth(key: &Key, method: &str, body: &[u8]) -> Result<pb::Auth> {
         pubkey,
         timestamp,
         signature,
-    } = provider_auth::sign(key, &format!("{SERVICE}{method}"), body, now)?;
+        nonce,
+        chain_id,
+        provider,
+    } = provider_auth::sign(key, audience, &format!("{SERVICE}{method}"), body, now)?;
     Ok(pb::Auth {
         pubkey,
         timestamp,
         signature,
+        nonce,
+        chain_id,
+        provider,
     })
 }
 
@@ -213,11 +249,17 @@ pub fn request_auth(auth: Option<&pb::Auth>) -> RequestAuth {
         pubkey: a.pubkey.clone(),
         timestamp: a.timestamp,
         signature: a.signature.clone(),
+        nonce: a.nonce.clone(),
+        chain_id: a.chain_id.clone(),
+        provider: a.provider.clone(),
     })
     .unwrap_or(RequestAuth {
         pubkey: vec![],
         timestamp: 0,
         signature: vec![],
+        nonce: vec![],
+        chain_id: String::new(),
+        provider: String::new(),
     })
 }
 

@@ -147,7 +147,12 @@ pub async fn output_job(session: &Session, lease: &LeaseId, manifest: &[u8]) -> 
 /// A connection to the lease's provider at its registered `host_uri`.
 pub async fn connect(session: &Session, lease: &LeaseId) -> Result<ProviderApi> {
     let provider = session.chain.provider(&lease.provider).await?;
-    Ok(ProviderApi::connect(&provider.host_uri).await?)
+    Ok(ProviderApi::connect(
+        &provider.host_uri,
+        session.signer.chain_id(),
+        &lease.provider,
+    )
+    .await?)
 }
 
 /// Watches the work to its end; a bar counts work units.

@@ -26,7 +26,7 @@ use tessera_client::contracts::{ContractSigner, Contracts, Tessera};
 use tessera_client::keys::{Key, DEFAULT_HD_PATH};
 use tessera_client::node::Node;
 use tessera_client::provider_api::{method_path, request_auth};
-use tessera_client::provider_auth;
+use tessera_client::provider_auth::{verify_signed_request, Audience, ReplayCache};
 use tessera_client::tx::{Signer, TxOptions};
 use tessera_manifest::{Manifest, Service};
 use tessera_proto::provider::v1 as pb;
@@ -68,6 +68,8 @@ impl StandInProvider {
                 let signer = Signer::new(node, key, None).await.unwrap();
                 let state = Arc::new(State {
                     address: signer.address(),
+                    chain_id: signer.chain_id().to_string(),
+                    seen: ReplayCache::default(),
                     chain,
                     signer: Mutex::new(signer),
                     leases: Mutex::new(BTreeMap::new()),
@@ -109,6 +111,9 @@ impl Drop for StandInProvider {
 
 struct State {
     address: String,
+    chain_id: String,
+    /// Nonces of the signed requests accepted within the timestamp window: each is taken once.
+    seen: ReplayCache,
     chain: Tessera,
     /// One tx at a time: the account's sequence allows no interleaving.
     signer: Mutex<Signer>,
@@ -211,11 +216,17 @@ impl Api {
     ) -> Result<market::LeaseResponse, Status> {
         let mut body = request.clone();
         clear(&mut body);
-        let signer = provider_auth::verify(
+        let audience = Audience {
+            chain_id: &self.0.chain_id,
+            provider: &self.0.address,
+        };
+        let signer = verify_signed_request(
             &request_auth(auth),
+            audience,
             &method_path(method),
             &body.encode_to_vec(),
             now(),
+            &self.0.seen,
         )
         .map_err(|e| Status::unauthenticated(e.to_string()))?;
         if signer != lease.owner {
