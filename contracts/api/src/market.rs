@@ -207,8 +207,42 @@ pub enum ExecuteMsg {
         output_root: String,
         inventory_hash: String,
     },
+    /// Records on chain that the lease's provider received the manifest. The provider may send
+    /// it itself (no signature needed), or anyone (the tenant) may send the provider's signed
+    /// receipt: a secp256k1 signature of the provider's key over [`manifest_receipt_digest`].
+    /// Once recorded, the provider can no longer release the lease as "manifest never arrived".
+    RecordManifestReceipt {
+        lease: LeaseId,
+        /// The provider's compressed secp256k1 public key (33 bytes); empty when the provider
+        /// sends this itself.
+        #[serde(default)]
+        provider_pubkey: cosmwasm_std::Binary,
+        /// 64-byte `r ‖ s` signature; empty when the provider sends this itself.
+        #[serde(default)]
+        signature: cosmwasm_std::Binary,
+    },
     /// Authority only.
     UpdateParams(MarketParamsUpdate),
+}
+
+/// Domain of the manifest receipt a provider signs when it accepts a manifest.
+pub const MANIFEST_RECEIPT_DOMAIN: &str = "tessera/manifest-receipt/v1";
+
+/// What a provider signs (sha256) to acknowledge the manifest of `lease` on `chain_id`:
+/// `domain ‖ 0 ‖ chain_id ‖ 0 ‖ lease id ‖ 0 ‖ manifest_hash` (hex, as on chain).
+pub fn manifest_receipt_digest(chain_id: &str, lease: &LeaseId, manifest_hash: &str) -> [u8; 32] {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    for part in [
+        MANIFEST_RECEIPT_DOMAIN,
+        chain_id,
+        &lease.to_string(),
+        manifest_hash,
+    ] {
+        h.update(part.as_bytes());
+        h.update([0u8]);
+    }
+    h.finalize().into()
 }
 
 #[cw_serde]
@@ -406,6 +440,9 @@ pub struct LeaseResponse {
     pub attested_to: u64,
     pub attestations: u64,
     pub missed_attestations: u64,
+    /// When the provider's receipt of the manifest was recorded (`record_manifest_receipt`).
+    #[serde(default)]
+    pub manifest_received_at: Option<u64>,
 }
 
 #[cw_serde]

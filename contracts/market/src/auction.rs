@@ -409,6 +409,7 @@ pub fn award(
         attested_to: now,
         attestations: 0,
         missed_attestations: 0,
+        manifest_received_at: None,
         settle_at: None,
         grace_ends_at: None,
         attestation_due_at: None,

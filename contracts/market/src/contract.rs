@@ -6,7 +6,7 @@ use tessera_api::market::{ExecuteMsg, InstantiateMsg, MigrateMsg, QueryMsg, Sudo
 use crate::effects::REPLY_REGISTRY_REPORT;
 use crate::error::ContractError;
 use crate::state::PARAMS;
-use crate::{attestation, auction, deployment, end_block, lease, params, query};
+use crate::{attestation, auction, deployment, end_block, lease, params, query, receipt};
 
 pub const CONTRACT_NAME: &str = "crates.io:tessera-market";
 pub const CONTRACT_VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -90,6 +90,18 @@ pub fn execute(
             work_units,
             output_root,
             inventory_hash,
+        ),
+        ExecuteMsg::RecordManifestReceipt {
+            lease,
+            provider_pubkey,
+            signature,
+        } => receipt::execute_record_manifest_receipt(
+            deps,
+            env,
+            info,
+            lease,
+            provider_pubkey,
+            signature,
         ),
         ExecuteMsg::UpdateParams(update) => params::execute_update_params(deps, info, update),
     }

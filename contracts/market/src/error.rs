@@ -123,6 +123,12 @@ pub enum ContractError {
     #[error("lease {id} may be released for a missing manifest only after {at} (now {now}) and before its first attestation")]
     ManifestTimeoutNotReached { id: String, at: u64, now: u64 },
 
+    #[error("manifest receipt for lease {id} refused: {reason}")]
+    ManifestReceiptInvalid { id: String, reason: String },
+
+    #[error("lease {id} already has its manifest receipt (recorded at {at})")]
+    ManifestReceiptRecorded { id: String, at: u64 },
+
     #[error("attestation for lease {id} must start at {expected}, got {got}")]
     AttestationNotContiguous { id: String, expected: u64, got: u64 },
 

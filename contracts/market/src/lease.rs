@@ -289,7 +289,8 @@ pub fn execute_close_lease(
         let at = lease
             .created_at
             .saturating_add(params.manifest_timeout_secs);
-        if now < at || lease.attestations > 0 {
+        // Nor once the provider's receipt of the manifest is on chain.
+        if now < at || lease.attestations > 0 || lease.manifest_received_at.is_some() {
             return Err(ContractError::ManifestTimeoutNotReached {
                 id: id.to_string(),
                 at,

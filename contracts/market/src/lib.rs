@@ -17,6 +17,7 @@ pub mod item_tx;
 pub mod lease;
 pub mod params;
 pub mod query;
+pub mod receipt;
 pub mod registry;
 pub mod state;
 pub mod transfers;

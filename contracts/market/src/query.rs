@@ -179,6 +179,7 @@ fn lease_response(storage: &dyn Storage, l: Lease) -> StdResult<LeaseResponse> {
         attested_to: l.attested_to,
         attestations: l.attestations,
         missed_attestations: l.missed_attestations,
+        manifest_received_at: l.manifest_received_at,
     })
 }
 

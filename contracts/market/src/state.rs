@@ -164,6 +164,10 @@ pub struct Lease {
     pub attested_to: u64,
     pub attestations: u64,
     pub missed_attestations: u64,
+    /// When the provider's receipt of the manifest was recorded; from then on the provider
+    /// cannot release the lease as "manifest never arrived".
+    #[serde(default)]
+    pub manifest_received_at: Option<u64>,
     /// Queue positions, kept so the entries can be removed when the lease moves on.
     pub settle_at: Option<u64>,
     pub grace_ends_at: Option<u64>,
