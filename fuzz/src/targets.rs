@@ -57,6 +57,11 @@ pub fn targets() -> Vec<Target> {
             max_input: 512,
             run: governance_msg,
         },
+        Target {
+            name: "provider_request_auth",
+            max_input: 256,
+            run: provider_request_auth,
+        },
     ]
 }
 
@@ -298,4 +303,59 @@ fn governance_msg(data: &[u8]) {
         let _ =
             tessera_api::governance::validate_proposal_text(&title, &description, actions.len());
     }
+}
+
+/// The provider API's check of a signed request (what the provider daemon runs first on every
+/// call): keys, signatures, nonces, timestamps and audiences from a stranger, one replay cache
+/// shared by all inputs as a daemon's is.
+fn provider_request_auth(data: &[u8]) {
+    use std::sync::OnceLock;
+    use tessera_client::provider_auth::{
+        verify_signed_request, Audience, ReplayCache, RequestAuth,
+    };
+    static SEEN: OnceLock<ReplayCache> = OnceLock::new();
+    let seen = SEEN.get_or_init(|| ReplayCache::with_capacity(1_000));
+    let mut u = Unstructured::new(data);
+    let now = 1_800_000_000u64;
+    let auth = (|| -> Result<RequestAuth> {
+        let mut pubkey: Vec<u8> = u.arbitrary()?;
+        if u.ratio(1, 2)? {
+            // A real compressed point (the generator), so checks past key parsing run too.
+            pubkey = [
+                &[0x02u8][..],
+                &[
+                    0x79, 0xbe, 0x66, 0x7e, 0xf9, 0xdc, 0xbb, 0xac, 0x55, 0xa0, 0x62, 0x95, 0xce,
+                    0x87, 0x0b, 0x07, 0x02, 0x9b, 0xfc, 0xdb, 0x2d, 0xce, 0x28, 0xd9, 0x59, 0xf2,
+                    0x81, 0x5b, 0x16, 0xf8, 0x17, 0x98,
+                ][..],
+            ]
+            .concat();
+        }
+        Ok(RequestAuth {
+            pubkey,
+            timestamp: if u.ratio(3, 4)? {
+                now.wrapping_add_signed(i64::from(u.int_in_range(-400i32..=400)?))
+            } else {
+                u.arbitrary()?
+            },
+            signature: u.arbitrary()?,
+            nonce: u.arbitrary()?,
+            chain_id: u.arbitrary()?,
+            provider: u.arbitrary()?,
+        })
+    })();
+    let Ok(auth) = auth else { return };
+    let body: Vec<u8> = u.arbitrary().unwrap_or_default();
+    let audience = Audience {
+        chain_id: "tessera-dev-1",
+        provider: "tessera1provider",
+    };
+    let _ = verify_signed_request(
+        &auth,
+        audience,
+        "/tessera.provider.v1.Provider/SendManifest",
+        &body,
+        now,
+        seen,
+    );
 }
