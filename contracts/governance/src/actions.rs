@@ -85,8 +85,12 @@ fn check_one(
             if reason.trim().is_empty() {
                 return Err("slash reason must not be empty".into());
             }
-            tessera_api::validation::check_text("slash reason", reason, 256)
-                .map_err(|e| e.to_string())
+            tessera_api::validation::check_text(
+                "slash reason",
+                reason,
+                tessera_api::validation::MAX_TEXT_LEN,
+            )
+            .map_err(|e| e.to_string())
         }
         ProposalAction::MigrateContract {
             contract,

@@ -427,7 +427,9 @@ impl App {
 
     /// The committed block time, in nanoseconds (0 before the first block).
     pub fn last_block_time_nanos(&self) -> u64 {
-        self.query_view().last_block_time_nanos()
+        self.store
+            .snapshot()
+            .map_or(0, |snapshot| block_time_nanos(&*snapshot))
     }
 
     pub fn query(&self, req: QueryRequest) -> QueryResponse {
@@ -462,10 +464,12 @@ impl QueryView {
     /// the VM's disk cache.
     pub fn simulate(&self, tx: &[u8]) -> Result<TxOutcome, AppError> {
         let height = self.store.latest_version() + 1;
-        let mut overlay = Overlay::new(self.store.snapshot()?);
+        let snapshot = self.store.snapshot()?;
+        let time = block_time_nanos(&*snapshot);
+        let mut overlay = Overlay::new(snapshot);
         let block = BlockEnv {
             height,
-            time: Timestamp::from_nanos(self.last_block_time_nanos()),
+            time: Timestamp::from_nanos(time),
             chain_id: self.chain_id.clone(),
         };
         let mut executor = VmExecutor {
@@ -489,10 +493,7 @@ impl QueryView {
     pub fn last_block_time_nanos(&self) -> u64 {
         self.store
             .snapshot()
-            .ok()
-            .and_then(|s| s.get(BLOCK_TIME_KEY).ok().flatten())
-            .and_then(|b| <[u8; 8]>::try_from(b.as_slice()).ok())
-            .map_or(0, u64::from_be_bytes)
+            .map_or(0, |snapshot| block_time_nanos(&*snapshot))
     }
 
     pub fn query(&self, req: QueryRequest) -> QueryResponse {
@@ -506,4 +507,14 @@ fn read_max_block_gas(state: &dyn StateRead) -> Result<u64, AppError> {
         .get(MAX_BLOCK_GAS_KEY)?
         .and_then(|b| <[u8; 8]>::try_from(b.as_slice()).ok())
         .map_or(block_gas::DEFAULT_MAX_BLOCK_GAS, u64::from_be_bytes))
+}
+
+/// The block time recorded in `state` (big-endian nanoseconds; 0 before the first block).
+fn block_time_nanos(state: &dyn StateRead) -> u64 {
+    state
+        .get(BLOCK_TIME_KEY)
+        .ok()
+        .flatten()
+        .and_then(|b| <[u8; 8]>::try_from(b.as_slice()).ok())
+        .map_or(0, u64::from_be_bytes)
 }
