@@ -149,7 +149,10 @@ pub enum QueryMsg {
     #[returns(ProviderResponse)]
     Provider { address: String },
     /// Providers by address; `attribute` narrows to those declaring it, `active` to those that
-    /// may bid (or may not).
+    /// may bid (or may not). With `active` and no `attribute` the order is the status index's:
+    /// highest bond first (inactive: unjailed ones below `min_bond`, then jailed ones), and
+    /// `start_after` must name a provider still registered. A provider whose bond or jail
+    /// changes between pages may be seen twice or not at all.
     #[returns(ProvidersResponse)]
     Providers {
         active: Option<bool>,

@@ -13,6 +13,7 @@ use crate::state::{
     load_provider, load_standing, load_unbonding, save_unbonding, Standing, PARAMS, PROVIDERS,
     STANDING, UNBONDING,
 };
+use crate::status_index::reindex;
 
 /// Adds the attached funds to the sender's bond, and un-jails it once the bond is back at
 /// `min_bond`.
@@ -30,6 +31,7 @@ pub fn execute_bond(deps: DepsMut, info: MessageInfo) -> Result<Response, Contra
         &mut standing,
     )?;
     PROVIDERS.save(deps.storage, &info.sender, &provider)?;
+    reindex(deps.storage, &info.sender)?;
     Ok(Response::new()
         .add_attribute("action", "bond")
         .add_attribute("provider", &info.sender)
@@ -85,6 +87,7 @@ pub fn execute_unbond(
     entries.push(UnbondingEntry { amount, release_at });
     PROVIDERS.save(deps.storage, &info.sender, &provider)?;
     UNBONDING.save(deps.storage, &info.sender, &entries)?;
+    reindex(deps.storage, &info.sender)?;
     Ok(Response::new()
         .add_attribute("action", "unbond")
         .add_attribute("provider", &info.sender)

@@ -8,7 +8,7 @@ use tessera_api::registry::{ExecuteMsg, InstantiateMsg, MigrateMsg, QueryMsg};
 
 use crate::error::ContractError;
 use crate::state::{AUDITORS, PARAMS};
-use crate::{auditors, bonding, params, provider, query, reputation};
+use crate::{auditors, bonding, params, provider, query, reputation, status_index};
 
 pub const CONTRACT_NAME: &str = concat!("crates.io:", env!("CARGO_PKG_NAME"));
 pub const CONTRACT_VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -111,8 +111,11 @@ pub fn query(deps: Deps, _env: Env, msg: QueryMsg) -> Result<Binary, ContractErr
 
 pub fn migrate(deps: DepsMut, _env: Env, _msg: MigrateMsg) -> Result<Response, ContractError> {
     let from = ensure_from_older_version(deps.storage, CONTRACT_NAME, CONTRACT_VERSION)?;
+    // State written before the status index existed has none; rebuilding is idempotent.
+    let indexed = status_index::rebuild(deps.storage)?;
     Ok(Response::new()
         .add_attribute("action", "migrate")
+        .add_attribute("providers_indexed", indexed.to_string())
         .add_attribute("from_version", from.to_string())
         .add_attribute("to_version", CONTRACT_VERSION))
 }

@@ -4,7 +4,8 @@
 //! Module roles: `contract` dispatches, `state` holds storage, `error` the errors, `msg` the
 //! messages; `provider` (registration), `bonding` (bond and unbonding), `auditors` (auditor set
 //! and signatures), `reputation` (lease events and slashing) and `params` each handle one part
-//! of the registry, `bond` is the pure bond arithmetic, `query` the read side.
+//! of the registry, `bond` is the pure bond arithmetic, `status_index` the providers by jail and bond, `query`
+//! the read side.
 
 pub mod auditors;
 pub mod bond;
@@ -17,6 +18,7 @@ pub mod provider;
 pub mod query;
 pub mod reputation;
 pub mod state;
+pub mod status_index;
 
 pub use crate::error::ContractError;
 

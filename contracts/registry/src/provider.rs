@@ -17,6 +17,7 @@ use crate::error::ContractError;
 use crate::state::{
     load_provider, load_standing, Provider, ATTRIBUTE_INDEX, PARAMS, PROVIDERS, SIGNED,
 };
+use crate::status_index::reindex;
 
 pub fn execute_register(
     deps: DepsMut,
@@ -47,6 +48,7 @@ pub fn execute_register(
     PROVIDERS.save(deps.storage, &info.sender, &provider)?;
     let mut standing = load_standing(deps.storage, &info.sender)?;
     let unjailed = unjail_if_bonded(deps.storage, &params, &info.sender, bond, &mut standing)?;
+    reindex(deps.storage, &info.sender)?;
     Ok(Response::new()
         .add_attribute("action", "register")
         .add_attribute("provider", &info.sender)
@@ -135,6 +137,7 @@ pub fn execute_deregister(
         SIGNED.remove(deps.storage, (&info.sender, auditor));
     }
     PROVIDERS.remove(deps.storage, &info.sender);
+    reindex(deps.storage, &info.sender)?;
     Ok(response)
 }
 

@@ -16,6 +16,7 @@ use crate::state::{
     load_provider, load_standing, load_unbonding, Provider, Standing, ATTRIBUTE_INDEX, AUDITORS,
     PARAMS, PROVIDERS, SIGNED,
 };
+use crate::status_index::{self, STATUS_OF};
 
 pub fn query_params(deps: Deps) -> Result<RegistryParams, ContractError> {
     Ok(PARAMS.load(deps.storage)?)
@@ -30,9 +31,13 @@ pub fn query_provider(deps: Deps, address: String) -> Result<ProviderResponse, C
     provider_response(deps.storage, &params, &auditors, addr, provider, standing)
 }
 
-/// Walks providers by address (or only those declaring `attribute`, through the index) and
-/// filters on `active` as it goes: whether a provider is active depends on the current
-/// `min_bond`, so a stored flag would go stale when governance changes it.
+/// Providers by address, or only those declaring `attribute` (through its index); or, with
+/// `active` and no `attribute`, through the status index, highest bond first, so that a page
+/// reads only the providers it returns however many others there are. With both, the
+/// attribute's providers are filtered on `active` as they are read.
+///
+/// `active` is not stored: it depends on the current `min_bond`, which governance may change,
+/// so the status index keys on bond and jail and the query turns `min_bond` into a range.
 pub fn query_providers(
     deps: Deps,
     active: Option<bool>,
@@ -46,38 +51,76 @@ pub fn query_providers(
     let start = start_after
         .map(|a| validate_addr(deps.api, "start_after", &a))
         .transpose()?;
-    let start = start.as_ref().map(Bound::exclusive);
     let storage = deps.storage;
 
-    let candidates: Box<dyn Iterator<Item = StdResult<(Addr, Provider)>>> = match &attribute {
-        Some(attr) => Box::new(
-            ATTRIBUTE_INDEX
-                .prefix((attr.key.as_str(), attr.value.as_str()))
-                .keys(storage, start, None, Order::Ascending)
-                .map(|addr| {
-                    let addr = addr?;
+    let addrs = match (active, &attribute) {
+        (Some(want_active), None) => status_page(storage, &params, want_active, start, limit)?,
+        _ => {
+            let start = start.as_ref().map(Bound::exclusive);
+            let candidates: Box<dyn Iterator<Item = StdResult<Addr>>> = match &attribute {
+                Some(attr) => Box::new(
+                    ATTRIBUTE_INDEX
+                        .prefix((attr.key.as_str(), attr.value.as_str()))
+                        .keys(storage, start, None, Order::Ascending),
+                ),
+                None => Box::new(PROVIDERS.keys(storage, start, None, Order::Ascending)),
+            };
+            let mut addrs = Vec::with_capacity(limit);
+            for addr in candidates {
+                let addr = addr?;
+                if let Some(want) = active {
                     let provider = PROVIDERS.load(storage, &addr)?;
-                    Ok((addr, provider))
-                }),
-        ),
-        None => PROVIDERS.range(storage, start, None, Order::Ascending),
+                    let standing = load_standing(storage, &addr)?;
+                    if provider.is_active(&params, &standing) != want {
+                        continue;
+                    }
+                }
+                addrs.push(addr);
+                if addrs.len() == limit {
+                    break;
+                }
+            }
+            addrs
+        }
     };
 
-    let mut providers = Vec::with_capacity(limit);
-    for item in candidates {
-        let (addr, provider) = item?;
+    let mut providers = Vec::with_capacity(addrs.len());
+    for addr in addrs {
+        let provider = PROVIDERS.load(storage, &addr)?;
         let standing = load_standing(storage, &addr)?;
-        if active.is_some_and(|want| provider.is_active(&params, &standing) != want) {
-            continue;
-        }
         providers.push(provider_response(
             storage, &params, &auditors, addr, provider, standing,
         )?);
-        if providers.len() == limit {
-            break;
-        }
     }
     Ok(ProvidersResponse { providers })
+}
+
+/// A page of the status index. `start_after` must still be registered: its current bond and
+/// jail are its position in the index.
+fn status_page(
+    storage: &dyn Storage,
+    params: &RegistryParams,
+    want_active: bool,
+    start_after: Option<Addr>,
+    limit: usize,
+) -> Result<Vec<Addr>, ContractError> {
+    let cursor = match &start_after {
+        Some(addr) => Some((
+            STATUS_OF
+                .may_load(storage, addr)?
+                .ok_or_else(|| ContractError::ProviderNotFound {
+                    provider: addr.to_string(),
+                })?,
+            addr,
+        )),
+        None => None,
+    };
+    let min_bond = params.min_bond.u128();
+    Ok(if want_active {
+        status_index::active_page(storage, min_bond, cursor, limit)?
+    } else {
+        status_index::inactive_page(storage, min_bond, cursor, limit)?
+    })
 }
 
 pub fn query_auditors(deps: Deps) -> Result<AuditorsResponse, ContractError> {

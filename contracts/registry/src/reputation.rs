@@ -13,6 +13,7 @@ use crate::msg::validate_addr;
 use crate::state::{
     load_standing, load_unbonding, save_unbonding, Standing, PARAMS, PROVIDERS, STANDING,
 };
+use crate::status_index::reindex;
 
 /// Market only. Never fails for an unknown or deregistered provider: the market calls this
 /// inside its own transactions and must not get stuck because a provider went away.
@@ -96,6 +97,7 @@ pub fn execute_slash(
     standing.jailed = true;
     standing.reputation.slashes = standing.reputation.slashes.saturating_add(1);
     STANDING.save(deps.storage, &addr, &standing)?;
+    reindex(deps.storage, &addr)?;
 
     let mut response = Response::new()
         .add_attribute("action", "slash")
