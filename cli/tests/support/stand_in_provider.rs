@@ -506,6 +506,15 @@ async fn work(state: Arc<State>, id: LeaseId, lease: market::LeaseResponse, serv
         output_root: root.clone(),
         inventory_hash: merkle::to_hex(&merkle::leaf_hash(b"stand-in inventory")),
     };
+    // The outputs are served before the attestation lands, as a real provider's are: a client
+    // that sees the attestation on chain must find them.
+    if let Some(l) = state.leases.lock().await.get_mut(&id.to_string()) {
+        l.leaves = leaves.clone();
+        l.status.send_modify(|s| {
+            s.output_root = root.clone();
+            s.leaf_count = hashes.len() as u64;
+        });
+    }
     let attested = {
         let signer = state.signer.lock().await;
         let contracts = ContractSigner {
