@@ -121,12 +121,20 @@ fn a_tenant_a_provider_and_a_voter_use_the_cli_against_a_dev_chain() {
     assert_eq!(amount, before + 2000);
     assert_eq!(over_grpc(&["market", "params"])["take_rate_bps"], 200);
 
-    // provider: register with a bond, show, list.
+    // provider: register with a bond and its TLS certificate, show, list.
+    let (cert_pem, _key_pem) =
+        tessera_client::transport_identity::self_signed(&["gpu.example.org".to_string()]).unwrap();
+    let cert = chain.home.path().join("provider-cert.pem");
+    std::fs::write(&cert, &cert_pem).unwrap();
+    let cert = cert.to_str().unwrap();
+    let fingerprint = tessera_client::transport_identity::fingerprint_of_pem(&cert_pem).unwrap();
     let registered = chain.json(&[
         "provider",
         "register",
         "--host-uri",
         "https://gpu.example.org:8443",
+        "--tls-cert",
+        cert,
         "--attribute",
         "region=eu-west",
         "--attribute",
@@ -139,10 +147,49 @@ fn a_tenant_a_provider_and_a_voter_use_the_cli_against_a_dev_chain() {
         "provider",
     ]);
     assert_eq!(registered["active"], true, "{registered}");
+    assert_eq!(registered["tls_fingerprint"], fingerprint.as_str());
     let shown = chain.json(&["provider", "show", "provider"]);
     assert_eq!(shown["host_uri"], "https://gpu.example.org:8443");
+    assert_eq!(shown["tls_fingerprint"], fingerprint.as_str());
     let active = chain.json(&["provider", "list", "--active"]);
     assert_eq!(active["providers"].as_array().unwrap().len(), 1);
+    let listed = chain.tessera(&["provider", "list"]);
+    assert!(
+        String::from_utf8_lossy(&listed.stdout).contains(&format!("tls {fingerprint}")),
+        "{}",
+        String::from_utf8_lossy(&listed.stdout)
+    );
+
+    // A file that is not a certificate is refused before anything is sent.
+    let not_a_cert = chain.home.path().join("not-a-cert.pem");
+    std::fs::write(&not_a_cert, "hello").unwrap();
+    let refused = chain.fails(&[
+        "provider",
+        "update",
+        "--tls-cert",
+        not_a_cert.to_str().unwrap(),
+        "--from",
+        "provider",
+    ]);
+    assert!(refused.contains("TLS certificate"), "{refused}");
+    // Rotating the certificate publishes the new fingerprint; other fields stay.
+    let (rotated_pem, _) =
+        tessera_client::transport_identity::self_signed(&["gpu.example.org".to_string()]).unwrap();
+    let rotated_path = chain.home.path().join("provider-cert-2.pem");
+    std::fs::write(&rotated_path, &rotated_pem).unwrap();
+    let rotated = tessera_client::transport_identity::fingerprint_of_pem(&rotated_pem).unwrap();
+    let updated = chain.json(&[
+        "provider",
+        "update",
+        "--tls-cert",
+        rotated_path.to_str().unwrap(),
+        "--from",
+        "provider",
+    ]);
+    assert_eq!(updated["tls_fingerprint"], rotated.as_str(), "{updated}");
+    let shown = chain.json(&["provider", "show", "provider"]);
+    assert_eq!(shown["tls_fingerprint"], rotated.as_str());
+    assert_eq!(shown["host_uri"], "https://gpu.example.org:8443");
 
     // deployment from a manifest; the order it opens; a bid; acceptance; the lease.
     let manifest = example("matmul.yaml");

@@ -293,3 +293,197 @@ fn cheap_store_units(provider: &ProviderProcess, lease: &str) -> u64 {
         .and_then(|l| l["units_done"].as_u64())
         .unwrap_or(0)
 }
+
+/// Lease state on chain (`active`, `insufficient_funds`, `closed`).
+fn lease_state(chain: &DevChain, lease: &str) -> String {
+    chain.json(&["lease", "show", lease])["state"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
+}
+
+fn provider_lease(provider: &ProviderProcess, lease: &str) -> Value {
+    provider.status()["leases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["lease"] == lease)
+        .cloned()
+        .unwrap_or(Value::Null)
+}
+
+#[test]
+fn escrow_running_dry_pauses_the_work_and_a_top_up_resumes_it() {
+    let chain = DevChain::start();
+    chain.add_dev_key("alice");
+    let provider_address = chain.add_dev_key("provider");
+    // 1.8e9 utsr per core-hour is 500_000 per second: the least deposit (5 TSR) lasts 10 s.
+    let mut provider = ProviderProcess::new(&chain, "provider", 1_800_000_000);
+    register(&chain, "provider", &provider);
+    provider.spawn();
+
+    let scratch = tempfile::tempdir().unwrap();
+    let manifest = render_manifest(scratch.path(), 24, 96);
+    let text = std::fs::read_to_string(&manifest)
+        .unwrap()
+        .replace("amount: 1000000", "amount: 2000000000");
+    std::fs::write(&manifest, text).unwrap();
+    let created = chain.json(&[
+        "deployment",
+        "create",
+        &manifest,
+        "--deposit",
+        "5tsr",
+        "--bid-window",
+        "5",
+        "--from",
+        "alice",
+    ]);
+    let dseq = created["deployment"]["dseq"].as_u64().unwrap();
+    let alice = dev_account("alice")["address"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let lease = format!("{alice}/{dseq}/1/1/{provider_address}");
+    wait_until("the auction", Duration::from_secs(60), || {
+        chain.tessera(&["lease", "show", &lease]).status.success()
+    });
+    chain.json(&[
+        "lease",
+        "send-manifest",
+        &lease,
+        &manifest,
+        "--from",
+        "alice",
+    ]);
+
+    // The provider's withdrawals settle the lease; once the escrow is dry it is out of funds
+    // and the provider pauses the work.
+    wait_until_or(
+        "the lease running out of funds",
+        Duration::from_secs(90),
+        &|| provider.log(),
+        &mut || lease_state(&chain, &lease) == "insufficient_funds",
+    );
+    wait_until_or(
+        "the provider pausing the work",
+        Duration::from_secs(30),
+        &|| provider.log(),
+        &mut || provider_lease(&provider, &lease)["phase"] == "paused",
+    );
+    // The unit in flight when the pause came finishes; no unit starts after it.
+    std::thread::sleep(Duration::from_secs(6));
+    let paused_at = provider_lease(&provider, &lease)["units_done"]
+        .as_u64()
+        .unwrap();
+    assert!(
+        paused_at < 24,
+        "the work was over before the escrow ran dry"
+    );
+    std::thread::sleep(Duration::from_secs(5));
+    assert_eq!(
+        provider_lease(&provider, &lease)["units_done"]
+            .as_u64()
+            .unwrap(),
+        paused_at,
+        "work went on while the lease was out of funds"
+    );
+
+    // A top-up within the grace period: the lease is active again and the work finishes.
+    chain.json(&[
+        "deployment",
+        "deposit",
+        &dseq.to_string(),
+        "1000tsr",
+        "--from",
+        "alice",
+    ]);
+    assert_eq!(lease_state(&chain, &lease), "active");
+    wait_until_or(
+        "the work to finish after the top-up",
+        Duration::from_secs(240),
+        &|| provider.log(),
+        &mut || provider_lease(&provider, &lease)["phase"] == "done",
+    );
+}
+
+#[test]
+fn a_provider_whose_certificate_differs_from_its_registry_record_is_refused() {
+    let chain = DevChain::start();
+    chain.add_dev_key("alice");
+    let provider_address = chain.add_dev_key("provider");
+    let mut provider = ProviderProcess::with_tls(&chain, "provider", 100_000, true);
+    // Registered with another certificate than the one the daemon serves.
+    let scratch = tempfile::tempdir().unwrap();
+    let (other, _) =
+        tessera_client::transport_identity::self_signed(&["127.0.0.1".to_string()]).unwrap();
+    let other_cert = scratch.path().join("other.pem");
+    std::fs::write(&other_cert, other).unwrap();
+    chain.json(&[
+        "provider",
+        "register",
+        "--host-uri",
+        &provider.uri,
+        "--tls-cert",
+        other_cert.to_str().unwrap(),
+        "--bond",
+        "100tsr",
+        "--from",
+        "provider",
+    ]);
+    provider.spawn();
+    let created = chain.json(&[
+        "deployment",
+        "create",
+        &fixture("render-cpu.yaml"),
+        "--bid-window",
+        "5",
+        "--from",
+        "alice",
+    ]);
+    let dseq = created["deployment"]["dseq"].as_u64().unwrap();
+    let alice = dev_account("alice")["address"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let lease = format!("{alice}/{dseq}/1/1/{provider_address}");
+    wait_until("the auction", Duration::from_secs(60), || {
+        chain.tessera(&["lease", "show", &lease]).status.success()
+    });
+    let manifest = fixture("render-cpu.yaml");
+    let err = chain.fails(&[
+        "lease",
+        "send-manifest",
+        &lease,
+        &manifest,
+        "--from",
+        "alice",
+    ]);
+    let served = tessera_client::transport_identity::fingerprint_of_pem(
+        &std::fs::read_to_string(provider.home.path().join("tls/cert.pem")).unwrap(),
+    )
+    .unwrap();
+    assert!(
+        err.contains(&served),
+        "the error names the presented certificate: {err}"
+    );
+
+    // Publishing the certificate it serves makes it reachable over TLS.
+    chain.json(&[
+        "provider",
+        "update",
+        "--tls-cert",
+        provider.home.path().join("tls/cert.pem").to_str().unwrap(),
+        "--from",
+        "provider",
+    ]);
+    let sent = chain.json(&[
+        "lease",
+        "send-manifest",
+        &lease,
+        &manifest,
+        "--from",
+        "alice",
+    ]);
+    assert_eq!(sent["work_units"], 3);
+}

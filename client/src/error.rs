@@ -61,6 +61,27 @@ pub enum Error {
     /// A lease's outputs as a whole do not fit its job (leaf count, size, assembly).
     #[error("outputs: {reason}")]
     Outputs { reason: String },
+    /// The provider's TLS certificate is not the one its registry record names; nothing was
+    /// sent to it.
+    #[error(
+        "provider {provider} at {uri} presented a TLS certificate with fingerprint {presented}, \
+         but its registration on chain has {expected}; refusing to connect (the provider must \
+         publish its current certificate with `tessera provider update --tls-cert`)"
+    )]
+    TlsFingerprintMismatch {
+        provider: String,
+        uri: String,
+        expected: String,
+        presented: String,
+    },
+    /// The provider's registered endpoint cannot be connected to safely (plain http:// off
+    /// loopback, https:// without a registered fingerprint); no connection was opened.
+    #[error("provider {provider} at {uri}: {reason}")]
+    ProviderIdentity {
+        provider: String,
+        uri: String,
+        reason: String,
+    },
     /// Something the caller passed in is malformed; nothing was sent.
     #[error("invalid {what}: {reason}")]
     Invalid { what: String, reason: String },

@@ -7,6 +7,8 @@
 //! - [`contracts`]: the market, registry and governance contracts as typed calls and queries
 //! - [`provider_api`]: a provider's gRPC API, requests signed by the lease owner
 //!   ([`provider_auth`]), outputs verified leaf by leaf against the attested Merkle root
+//! - [`transport_identity`]: the provider's TLS certificate pinned by the fingerprint in its
+//!   registry record; self-signed certificates and the server TLS config for providers
 //! - [`outputs`]: a job's leaves verified, then assembled into files by `tessera-kernels`
 //! - [`events::BlockFollower`]: every block's events, in order, resuming where it stopped
 //! - [`manifest`]: deployment manifests (re-exported from `tessera-manifest`)
@@ -30,6 +32,7 @@ pub mod node;
 pub mod outputs;
 pub mod provider_api;
 pub mod provider_auth;
+pub mod transport_identity;
 pub mod tx;
 
 pub use error::{Error, Result};

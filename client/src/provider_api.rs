@@ -9,12 +9,13 @@ use tessera_api::merkle::Hash;
 use tessera_api::LeaseId;
 use tessera_proto::provider::v1 as pb;
 use tessera_proto::provider::v1::provider_client::ProviderClient;
-use tonic::transport::{Channel, ClientTlsConfig, Endpoint};
+use tonic::transport::Channel;
 
 use crate::error::{Error, Result};
 use crate::keys::Key;
 use crate::outputs;
 use crate::provider_auth::{self, Audience, RequestAuth};
+use crate::transport_identity;
 
 const SERVICE: &str = "/tessera.provider.v1.Provider/";
 
@@ -29,26 +30,23 @@ pub struct ProviderApi {
 }
 
 impl ProviderApi {
-    /// Connects to the provider with account `provider` on chain `chain_id` at its `host_uri` as
-    /// registered on chain (`https://…` or, for local providers, `http://…`).
-    pub async fn connect(host_uri: &str, chain_id: &str, provider: &str) -> Result<Self> {
+    /// Connects to the provider with account `provider` on chain `chain_id` at its `host_uri`
+    /// as registered on chain, checking the endpoint against `tls_fingerprint`, also as
+    /// registered (see [`transport_identity::connect_channel`]): `https://` only to the
+    /// certificate with that fingerprint (and never without one), plain `http://` only to a
+    /// loopback host.
+    pub async fn connect(
+        host_uri: &str,
+        tls_fingerprint: Option<&str>,
+        chain_id: &str,
+        provider: &str,
+    ) -> Result<Self> {
         crate::tx::parse_account_id(provider)?;
         if chain_id.is_empty() {
             return Err(Error::invalid("chain id", "is empty"));
         }
-        let bad = |e: &dyn std::fmt::Display| {
-            Error::invalid("provider host_uri", format!("{host_uri:?}: {e}"))
-        };
-        let mut endpoint = Endpoint::from_shared(host_uri.to_string()).map_err(|e| bad(&e))?;
-        if host_uri.starts_with("https://") {
-            endpoint = endpoint
-                .tls_config(ClientTlsConfig::new().with_native_roots())
-                .map_err(|e| bad(&e))?;
-        }
-        let channel = endpoint
-            .connect()
-            .await
-            .map_err(|e| Error::transport(host_uri, "connect", &e))?;
+        let channel =
+            transport_identity::connect_channel(host_uri, tls_fingerprint, provider).await?;
         Ok(Self {
             uri: host_uri.to_string(),
             client: ProviderClient::new(channel)

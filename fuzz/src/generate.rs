@@ -99,6 +99,7 @@ const WORDS: &[&str] = &[
     "output_root",
     "inventory_hash",
     "host_uri",
+    "tls_fingerprint",
     "info",
     "email",
     "website",

@@ -282,9 +282,16 @@ fn registry_msg(data: &[u8]) {
         attributes,
         gpus,
         info,
+        tls_fingerprint,
     }) = cosmwasm_std::from_json::<ExecuteMsg>(&bytes)
     {
-        let _ = tessera_api::registry::validate_registration(&host_uri, &attributes, &gpus, &info);
+        let _ = tessera_api::registry::validate_registration(
+            &host_uri,
+            tls_fingerprint.as_deref(),
+            &attributes,
+            &gpus,
+            &info,
+        );
     }
 }
 

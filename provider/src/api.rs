@@ -205,23 +205,34 @@ impl Provider for Api {
         let service = work::service_of(&manifest, &group.name)
             .map_err(|e| Status::invalid_argument(e.to_string()))?;
         let job = work::job_of(&service).map_err(|e| Status::invalid_argument(format!("{e:#}")))?;
-        let mut record = self.record(&id).await?;
+        self.record(&id).await?;
         let response = pb::SendManifestResponse {
             manifest_hash: manifest.hash_hex(),
             work_units: job.work_units(),
         };
-        if record.manifest.is_some() {
-            // The same manifest again (it hashes to the on-chain value): nothing to start.
-            return Ok(Response::new(response));
-        }
-        record.manifest = Some(text);
-        record.units_total = job.work_units();
-        record.phase = if lease.state == LeaseState::InsufficientFunds {
+        let phase = if lease.state == LeaseState::InsufficientFunds {
             WorkPhase::Paused
         } else {
             WorkPhase::Running
         };
-        self.0.store.put_lease(&record).map_err(internal)?;
+        let mut first = false;
+        let record = self
+            .0
+            .store
+            .update_lease(&id, |r| {
+                if r.manifest.is_none() && !r.closed {
+                    r.manifest = Some(text);
+                    r.units_total = job.work_units();
+                    r.phase = phase;
+                    first = true;
+                }
+            })
+            .map_err(internal)?
+            .ok_or_else(|| Status::not_found(format!("lease {id} left the store")))?;
+        if !first {
+            // The same manifest again (it hashes to the on-chain value): nothing to start.
+            return Ok(Response::new(response));
+        }
         tracing::info!(lease = %id, kernel = %service.kernel, units = record.units_total, "manifest accepted");
         if record.phase == WorkPhase::Running {
             work::ensure_running(&self.0, &record).await;
@@ -377,12 +388,19 @@ impl Provider for Api {
             r.auth = None
         })
         .await?;
-        let mut record = self.record(&id).await?;
+        self.record(&id).await?;
         work::stop(&self.0, &id).await;
-        record.closed = true;
-        record.message = "stopped at the owner's request".into();
-        self.0.store.put_lease(&record).map_err(internal)?;
-        work::publish(&self.0, &record).await;
+        let record = self
+            .0
+            .store
+            .update_lease(&id, |r| {
+                r.closed = true;
+                r.message = "stopped at the owner's request".into();
+            })
+            .map_err(internal)?;
+        if let Some(record) = record {
+            work::publish(&self.0, &record).await;
+        }
         Ok(Response::new(pb::CloseLeaseResponse {}))
     }
 }

@@ -90,42 +90,49 @@ async fn adopt(daemon: &Shared, lease: &LeaseResponse) -> Result<LeaseRecord> {
             }
         }
     };
-    let record = LeaseRecord::new(lease.id.clone(), reservation);
-    daemon.store.bid_won(&record)?;
-    daemon.metrics.bids_won.inc();
-    tracing::info!(lease = %lease.id, price = %lease.price, "won a lease; waiting for the manifest");
+    let (record, new) = daemon
+        .store
+        .adopt_lease(&LeaseRecord::new(lease.id.clone(), reservation))?;
+    if new {
+        daemon.metrics.bids_won.inc();
+        tracing::info!(lease = %lease.id, price = %lease.price, "won a lease; waiting for the manifest");
+    }
     work::publish(daemon, &record).await;
     Ok(record)
 }
 
-async fn follow(daemon: &Shared, lease: &LeaseResponse, mut record: LeaseRecord) -> Result<()> {
+async fn follow(daemon: &Shared, lease: &LeaseResponse, record: LeaseRecord) -> Result<()> {
     match lease.state {
         LeaseState::Closed => {
             tracing::info!(lease = %lease.id, reason = ?lease.close_reason, "lease closed on chain; work stopped");
             work::stop(daemon, &lease.id).await;
-            record.closed = true;
-            record.message = format!(
-                "closed on chain (reason {})",
-                lease.close_reason.unwrap_or_default()
-            );
-            daemon.store.put_lease(&record)?;
-            work::publish(daemon, &record).await;
+            let reason = lease.close_reason.unwrap_or_default();
+            if let Some(record) = daemon.store.update_lease(&lease.id, |r| {
+                r.closed = true;
+                r.message = format!("closed on chain (reason {reason})");
+            })? {
+                work::publish(daemon, &record).await;
+            }
             return Ok(());
         }
         LeaseState::InsufficientFunds if record.phase == WorkPhase::Running => {
             tracing::info!(lease = %lease.id, "lease out of funds; work paused until a top-up");
             work::stop(daemon, &lease.id).await;
-            record.phase = WorkPhase::Paused;
-            record.message = "paused: the deployment's escrow ran dry; a top-up resumes it".into();
-            daemon.store.put_lease(&record)?;
-            work::publish(daemon, &record).await;
+            if let Some(record) = daemon.store.update_lease(&lease.id, |r| {
+                r.phase = WorkPhase::Paused;
+                r.message = "paused: the deployment's escrow ran dry; a top-up resumes it".into();
+            })? {
+                work::publish(daemon, &record).await;
+            }
         }
         LeaseState::Active if record.phase == WorkPhase::Paused => {
             tracing::info!(lease = %lease.id, "lease funded again; work resumes");
-            record.phase = WorkPhase::Running;
-            record.message.clear();
-            daemon.store.put_lease(&record)?;
-            work::ensure_running(daemon, &record).await;
+            if let Some(record) = daemon.store.update_lease(&lease.id, |r| {
+                r.phase = WorkPhase::Running;
+                r.message.clear();
+            })? {
+                work::ensure_running(daemon, &record).await;
+            }
         }
         LeaseState::Active if record.phase == WorkPhase::Running => {
             // After a restart, or if the task ended: carry on from the last finished unit.
@@ -147,8 +154,9 @@ async fn follow(daemon: &Shared, lease: &LeaseResponse, mut record: LeaseRecord)
     if !record.receipt_recorded && lease.manifest_received_at.is_none() {
         record_receipt(daemon, &lease.id).await?;
     } else if !record.receipt_recorded {
-        record.receipt_recorded = true;
-        daemon.store.put_lease(&record)?;
+        daemon
+            .store
+            .update_lease(&lease.id, |r| r.receipt_recorded = true)?;
     }
     attest_if_due(daemon, lease).await?;
     withdraw_if_due(daemon, lease).await?;
@@ -199,10 +207,7 @@ pub async fn record_receipt(daemon: &Shared, id: &LeaseId) -> Result<()> {
 }
 
 fn mark(daemon: &Shared, id: &LeaseId, change: impl FnOnce(&mut LeaseRecord)) -> Result<()> {
-    if let Some(mut record) = daemon.store.lease(id)? {
-        change(&mut record);
-        daemon.store.put_lease(&record)?;
-    }
+    daemon.store.update_lease(id, change)?;
     Ok(())
 }
 

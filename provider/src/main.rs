@@ -1,21 +1,6 @@
 //! `tessera-provider`: the provider daemon. `init` writes a home (config with every default, a
 //! self-signed TLS certificate), `run` runs the daemon, `status` prints a summary.
 
-mod api;
-mod bidder;
-mod capacity;
-mod config;
-mod daemon;
-mod leases;
-mod metrics;
-mod pricing;
-mod screening;
-mod store;
-mod tls_pending;
-mod txqueue;
-mod watcher;
-mod work;
-
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -23,8 +8,9 @@ use anyhow::{bail, Context as _, Result};
 use clap::{Parser, Subcommand};
 use tessera_proto::provider::v1::provider_server::ProviderServer;
 
-use crate::config::{Config, CONFIG_FILE};
-use crate::daemon::Daemon;
+use tessera_provider::config::{Config, CONFIG_FILE};
+use tessera_provider::daemon::{self, Daemon};
+use tessera_provider::{api, metrics, store, watcher};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -174,14 +160,16 @@ fn init(home: &Path, config: &Config, tls_hosts: &[String], force: bool) -> Resu
         let cert = Config::resolve(home, &config.api.cert);
         let key = Config::resolve(home, &config.api.key);
         if !cert.exists() || force {
-            let (cert_pem, key_pem) = tls_pending::self_signed(tls_hosts)?;
+            let (cert_pem, key_pem) = tessera_client::transport_identity::self_signed(tls_hosts)?;
             if let Some(dir) = cert.parent() {
                 std::fs::create_dir_all(dir)?;
             }
             std::fs::write(&cert, &cert_pem)?;
             write_private(&key, key_pem.as_bytes())?;
         }
-        let fingerprint = tls_pending::fingerprint_of_pem(&std::fs::read_to_string(&cert)?)?;
+        let fingerprint = tessera_client::transport_identity::fingerprint_of_pem(
+            &std::fs::read_to_string(&cert)?,
+        )?;
         println!("TLS certificate {} (sha256 {fingerprint})", cert.display());
         println!(
             "publish it with: tessera provider register --host-uri https://HOST:PORT --tls-cert {} …",
@@ -231,7 +219,9 @@ async fn run(home: &Path) -> Result<()> {
         let key = std::fs::read_to_string(Config::resolve(home, &daemon.config.api.key))
             .context("reading api.key")?;
         server = server
-            .tls_config(tls_pending::server_tls_config(&cert, &key)?)
+            .tls_config(tessera_client::transport_identity::server_tls_config(
+                &cert, &key,
+            )?)
             .context("api TLS")?;
     }
     tracing::info!(%listen, tls = daemon.config.api.tls, "provider API listening");

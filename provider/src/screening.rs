@@ -125,6 +125,7 @@ mod tests {
             reputation: Reputation::default(),
             signed: vec![],
             registered_at_height: 1,
+            tls_fingerprint: None,
         }
     }
 

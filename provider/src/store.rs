@@ -194,22 +194,61 @@ impl Store {
         self.get(LEASES, &id.to_string())
     }
 
-    pub fn put_lease(&self, lease: &LeaseRecord) -> Result<()> {
-        self.put(LEASES, &lease.id.to_string(), lease)
+    /// Changes the stored lease `id` in one write transaction (read, change, write), so that
+    /// concurrent updates (a finished unit, an attestation, a pause) never overwrite each
+    /// other. Returns the updated record, or `None` when there is none.
+    pub fn update_lease(
+        &self,
+        id: &LeaseId,
+        change: impl FnOnce(&mut LeaseRecord),
+    ) -> Result<Option<LeaseRecord>> {
+        let key = id.to_string();
+        let tx = self.db.begin_write()?;
+        let updated = {
+            let mut table = tx.open_table(LEASES)?;
+            let current: Option<LeaseRecord> = match table.get(key.as_str())? {
+                Some(v) => Some(
+                    serde_json::from_slice(v.value())
+                        .with_context(|| format!("store record {key:?} is corrupt"))?,
+                ),
+                None => None,
+            };
+            match current {
+                Some(mut record) => {
+                    change(&mut record);
+                    table.insert(key.as_str(), to_json(&record)?.as_slice())?;
+                    Some(record)
+                }
+                None => None,
+            }
+        };
+        tx.commit()?;
+        Ok(updated)
     }
 
-    /// A bid that won becomes a lease in one transaction: its reservation moves over and is
-    /// never counted twice, nor dropped, whenever the process stops.
-    pub fn bid_won(&self, lease: &LeaseRecord) -> Result<()> {
+    /// Records a won lease unless it is already recorded (the watcher and the API may both
+    /// take it over); returns the stored record either way.
+    pub fn adopt_lease(&self, lease: &LeaseRecord) -> Result<(LeaseRecord, bool)> {
+        let key = lease.id.to_string();
         let tx = self.db.begin_write()?;
-        {
-            let mut bids = tx.open_table(BIDS)?;
-            bids.remove(lease.id.order().to_string().as_str())?;
+        let stored = {
             let mut leases = tx.open_table(LEASES)?;
-            leases.insert(lease.id.to_string().as_str(), to_json(lease)?.as_slice())?;
-        }
+            let existing: Option<LeaseRecord> = match leases.get(key.as_str())? {
+                Some(v) => Some(serde_json::from_slice(v.value())?),
+                None => None,
+            };
+            match existing {
+                Some(record) => (record, false),
+                None => {
+                    leases.insert(key.as_str(), to_json(lease)?.as_slice())?;
+                    let mut bids = tx.open_table(BIDS)?;
+                    bids.remove(lease.id.order().to_string().as_str())?;
+                    (lease.clone(), true)
+                }
+            }
+        };
         tx.commit()?;
-        Ok(())
+        Ok(stored)
     }
 
     fn all<T: DeserializeOwned>(&self, def: TableDefinition<&str, &[u8]>) -> Result<Vec<T>> {
@@ -280,7 +319,7 @@ mod tests {
     }
 
     #[test]
-    fn records_survive_reopening_and_a_won_bid_moves_its_reservation() {
+    fn records_survive_reopening_and_a_won_bid_becomes_a_lease_once() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("state.redb");
         let reservation = Reservation {
@@ -306,14 +345,24 @@ mod tests {
         let store = Store::open(&path).unwrap();
         assert_eq!(store.last_height().unwrap(), Some(42));
         assert_eq!(store.bids().unwrap().len(), 1);
-        store
-            .bid_won(&LeaseRecord::new(lease_id(), reservation))
+        let (_, new) = store
+            .adopt_lease(&LeaseRecord::new(lease_id(), reservation.clone()))
             .unwrap();
+        assert!(new);
+        store
+            .update_lease(&lease_id(), |l| l.phase = WorkPhase::Running)
+            .unwrap();
+        // Taking the same lease over again keeps what is stored.
+        let (kept, new) = store
+            .adopt_lease(&LeaseRecord::new(lease_id(), reservation))
+            .unwrap();
+        assert!(!new);
+        assert_eq!(kept.phase, WorkPhase::Running);
         assert!(store.bids().unwrap().is_empty());
         assert_eq!(store.leases().unwrap().len(), 1);
         assert_eq!(
             store.lease(&lease_id()).unwrap().unwrap().phase,
-            WorkPhase::AwaitingManifest
+            WorkPhase::Running
         );
     }
 }

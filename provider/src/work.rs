@@ -133,10 +133,11 @@ pub async fn ensure_running(daemon: &Shared, record: &LeaseRecord) {
         }
         if let Err(e) = result {
             tracing::warn!(lease = %id, error = %format!("{e:#}"), "work failed");
-            if let Ok(Some(mut record)) = daemon.store.lease(&id) {
-                record.phase = WorkPhase::Failed;
-                record.message = format!("{e:#}");
-                let _ = daemon.store.put_lease(&record);
+            let message = format!("{e:#}");
+            if let Ok(Some(record)) = daemon.store.update_lease(&id, |r| {
+                r.phase = WorkPhase::Failed;
+                r.message = message;
+            }) {
                 publish(&daemon, &record).await;
             }
         }
@@ -186,28 +187,33 @@ async fn run(daemon: &Shared, id: &LeaseId, cancel: Arc<AtomicBool>) -> Result<(
         Ok(())
     });
     while let Some((unit, unit_record)) = units_rx.recv().await {
-        let mut record = daemon
+        let seconds = unit_record.seconds;
+        let mut out_of_order = None;
+        let record = daemon
             .store
-            .lease(id)?
+            .update_lease(id, |r| {
+                if r.units_done() != unit {
+                    out_of_order = Some(r.units_done());
+                    return;
+                }
+                r.unattested_seconds += unit_record.seconds;
+                r.units.push(unit_record);
+                if r.units_done() == r.units_total {
+                    r.phase = WorkPhase::Done;
+                }
+            })?
             .with_context(|| format!("lease {id} left the store"))?;
-        if record.units_done() != unit {
-            bail!(
-                "unit {unit} finished but the store has {} units",
-                record.units_done()
-            );
+        if let Some(stored) = out_of_order {
+            bail!("unit {unit} finished but the store has {stored} units");
         }
         daemon.metrics.units_run.inc();
         daemon
             .metrics
             .work_seconds
-            .set(daemon.metrics.work_seconds.get() + unit_record.seconds);
-        record.unattested_seconds += unit_record.seconds;
-        record.units.push(unit_record);
-        if record.units_done() == record.units_total {
-            record.phase = WorkPhase::Done;
+            .set(daemon.metrics.work_seconds.get() + seconds);
+        if record.phase == WorkPhase::Done {
             tracing::info!(lease = %id, units = record.units_total, leaves = record.leaf_count(), "work done");
         }
-        daemon.store.put_lease(&record)?;
         publish(daemon, &record).await;
     }
     compute.await??;

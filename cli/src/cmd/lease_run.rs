@@ -144,11 +144,13 @@ pub async fn output_job(session: &Session, lease: &LeaseId, manifest: &[u8]) -> 
     Ok(OutputJob::of_service(service)?)
 }
 
-/// A connection to the lease's provider at its registered `host_uri`.
+/// A connection to the lease's provider at its registered `host_uri`, accepting only the TLS
+/// certificate its registration names (`tls_fingerprint`; plain http:// only on loopback).
 pub async fn connect(session: &Session, lease: &LeaseId) -> Result<ProviderApi> {
     let provider = session.chain.provider(&lease.provider).await?;
     Ok(ProviderApi::connect(
         &provider.host_uri,
+        provider.tls_fingerprint.as_deref(),
         session.signer.chain_id(),
         &lease.provider,
     )

@@ -1,12 +1,15 @@
-//! `tessera provider`: register with attributes, GPUs and a bond; update; bond and unbond;
-//! show one provider, list many.
+//! `tessera provider`: register with attributes, GPUs, a bond and the fingerprint of the TLS
+//! certificate it serves; update; bond and unbond; show one provider, list many.
 
-use anyhow::Result;
+use std::path::Path;
+
+use anyhow::{Context as _, Result};
 use clap::Subcommand;
 use cosmwasm_std::Uint128;
 use serde_json::json;
 use tessera_api::registry::{self, ExecuteMsg, ProviderInfo, QueryMsg};
 use tessera_client::coin::{display, parse_coin};
+use tessera_client::transport_identity::fingerprint_of_pem;
 
 use crate::context::Context;
 use crate::output::Output;
@@ -16,12 +19,17 @@ use crate::parse::{attribute, gpu, print_tx};
 pub enum ProviderCmd {
     /// Register the --from account as a provider; --bond is bonded at once
     #[command(
-        after_help = "Example:\n  tessera provider register --host-uri https://gpu.example.org:8443 \\\n    --attribute region=eu-west --gpu nvidia:a100:40960:4 --bond 100tsr --from provider"
+        after_help = "Example:\n  tessera provider register --host-uri https://gpu.example.org:8443 \\\n    --tls-cert PROVIDER_HOME/tls/cert.pem \\\n    --attribute region=eu-west --gpu nvidia:a100:40960:4 --bond 100tsr --from provider"
     )]
     Register {
         /// Where tenants reach the provider's gRPC API
         #[arg(long)]
         host_uri: String,
+        /// The TLS certificate (PEM) served at --host-uri: its sha256 fingerprint is published,
+        /// and clients accept only that certificate. Needed for https:// (clients refuse an
+        /// https:// provider without one); plain http:// is for loopback only
+        #[arg(long, value_name = "PATH")]
+        tls_cert: Option<std::path::PathBuf>,
         /// key=value (repeatable)
         #[arg(long)]
         attribute: Vec<String>,
@@ -40,6 +48,10 @@ pub enum ProviderCmd {
     Update {
         #[arg(long)]
         host_uri: Option<String>,
+        /// Publish the fingerprint of this TLS certificate (PEM), e.g. after rotating it; the
+        /// registered one is kept when left out
+        #[arg(long, value_name = "PATH")]
+        tls_cert: Option<std::path::PathBuf>,
         /// Replaces all attributes (repeatable)
         #[arg(long)]
         attribute: Vec<String>,
@@ -76,14 +88,24 @@ pub async fn run(ctx: &Context, cmd: ProviderCmd) -> Result<()> {
     match cmd {
         ProviderCmd::Register {
             host_uri,
+            tls_cert,
             attribute: attrs,
             gpu: gpus,
             email,
             website,
             bond,
         } => {
+            let tls_fingerprint = tls_cert.as_deref().map(cert_fingerprint).transpose()?;
+            if host_uri.starts_with("https://") && tls_fingerprint.is_none() {
+                ctx.out.note(
+                    "note: no --tls-cert given: clients refuse an https:// provider without a \
+                     registered certificate fingerprint until `tessera provider update --tls-cert` \
+                     publishes one",
+                );
+            }
             let msg = ExecuteMsg::Register {
                 host_uri,
+                tls_fingerprint,
                 attributes: attrs.iter().map(|a| attribute(a)).collect::<Result<_>>()?,
                 gpus: gpus.iter().map(|g| gpu(g)).collect::<Result<_>>()?,
                 info: ProviderInfo {
@@ -102,20 +124,27 @@ pub async fn run(ctx: &Context, cmd: ProviderCmd) -> Result<()> {
             print_tx(
                 &ctx.out,
                 &outcome,
-                json!({ "provider": me, "bond": provider.bond, "active": provider.active }),
+                json!({
+                    "provider": me,
+                    "bond": provider.bond,
+                    "active": provider.active,
+                    "tls_fingerprint": provider.tls_fingerprint,
+                }),
                 format!(
-                    "registered {me} with a bond of {}{}",
+                    "registered {me} with a bond of {}{}{}",
                     display(&provider.bond),
                     if provider.active {
                         "; active"
                     } else {
                         "; not active until bonded"
-                    }
+                    },
+                    fingerprint_note(provider.tls_fingerprint.as_deref()),
                 ),
             );
         }
         ProviderCmd::Update {
             host_uri,
+            tls_cert,
             attribute: attrs,
             gpu: gpus,
             email,
@@ -125,8 +154,10 @@ pub async fn run(ctx: &Context, cmd: ProviderCmd) -> Result<()> {
                 email: email.unwrap_or_default(),
                 website: website.unwrap_or_default(),
             });
+            let tls_fingerprint = tls_cert.as_deref().map(cert_fingerprint).transpose()?;
             let msg = ExecuteMsg::Update {
                 host_uri,
+                tls_fingerprint,
                 attributes: (!attrs.is_empty())
                     .then(|| attrs.iter().map(|a| attribute(a)).collect::<Result<_>>())
                     .transpose()?,
@@ -141,11 +172,19 @@ pub async fn run(ctx: &Context, cmd: ProviderCmd) -> Result<()> {
                 .registry(&msg, &[], &ctx.tx_options()?)
                 .await?;
             let me = session.signer.address();
+            let provider = session.chain.provider(&me).await?;
             print_tx(
                 &ctx.out,
                 &outcome,
-                json!({ "provider": me }),
-                format!("updated {me}"),
+                json!({
+                    "provider": me,
+                    "host_uri": provider.host_uri,
+                    "tls_fingerprint": provider.tls_fingerprint,
+                }),
+                format!(
+                    "updated {me}{}",
+                    fingerprint_note(provider.tls_fingerprint.as_deref())
+                ),
             );
         }
         ProviderCmd::Bond { amount } => {
@@ -219,15 +258,29 @@ pub async fn run(ctx: &Context, cmd: ProviderCmd) -> Result<()> {
             ctx.out.either(&page, || {
                 Output::lines(&page.providers, "no providers", |p| {
                     format!(
-                        "{}  {}  bond {}  {}",
+                        "{}  {}  bond {}  {}  tls {}",
                         p.address,
                         if p.active { "active" } else { "inactive" },
                         display(&p.bond),
-                        p.host_uri
+                        p.host_uri,
+                        p.tls_fingerprint.as_deref().unwrap_or("none")
                     )
                 })
             });
         }
     }
     Ok(())
+}
+
+/// The fingerprint the registry stores for the PEM certificate at `path`.
+fn cert_fingerprint(path: &Path) -> Result<String> {
+    let pem = std::fs::read_to_string(path)
+        .with_context(|| format!("reading the TLS certificate {}", path.display()))?;
+    fingerprint_of_pem(&pem).with_context(|| format!("TLS certificate {}", path.display()))
+}
+
+fn fingerprint_note(fingerprint: Option<&str>) -> String {
+    fingerprint
+        .map(|f| format!("; TLS certificate fingerprint {f}"))
+        .unwrap_or_default()
 }

@@ -34,12 +34,18 @@ impl ProviderProcess {
     /// Writes a home for key `key` pricing a CPU core at `cpu_price` per hour; [`Self::spawn`]
     /// starts it (once the key is registered as a provider at [`Self::uri`]).
     pub fn new(chain: &DevChain, key: &str, cpu_price: u64) -> Self {
+        Self::with_tls(chain, key, cpu_price, false)
+    }
+
+    /// As [`Self::new`]; with `tls`, the API serves a fresh self-signed certificate
+    /// (`tls/cert.pem` in the home) at `https://127.0.0.1:…`.
+    pub fn with_tls(chain: &DevChain, key: &str, cpu_price: u64, tls: bool) -> Self {
         let home = tempfile::tempdir().unwrap();
         let (api, metrics) = (free_port(), free_port());
         let config = format!(
             "[chain]\nrpc = \"{rpc}\"\nreconcile_secs = 3\n\
              [key]\nname = \"{key}\"\nkeyring_backend = \"test\"\nkeyring_home = \"{keyring}\"\n\
-             [api]\nlisten = \"127.0.0.1:{api}\"\ntls = false\n\
+             [api]\nlisten = \"127.0.0.1:{api}\"\ntls = {tls}\n\
              [metrics]\nlisten = \"127.0.0.1:{metrics}\"\n\
              [pricing]\ncpu_core = {cpu_price}\nmemory_gib = 0\nstorage_gib = 0\n\
              [leases]\nattestation_secs = 4\nwithdraw_secs = 5\n",
@@ -47,10 +53,21 @@ impl ProviderProcess {
             keyring = chain.home.path().join("cli").display(),
         );
         std::fs::write(home.path().join("config.toml"), config).unwrap();
+        if tls {
+            let (cert, key) = tessera_client::transport_identity::self_signed(&[
+                "127.0.0.1".to_string(),
+                "localhost".to_string(),
+            ])
+            .unwrap();
+            std::fs::create_dir_all(home.path().join("tls")).unwrap();
+            std::fs::write(home.path().join("tls/cert.pem"), cert).unwrap();
+            std::fs::write(home.path().join("tls/key.pem"), key).unwrap();
+        }
+        let scheme = if tls { "https" } else { "http" };
         Self {
             child: None,
             home,
-            uri: format!("http://127.0.0.1:{api}"),
+            uri: format!("{scheme}://127.0.0.1:{api}"),
             metrics: format!("127.0.0.1:{metrics}"),
         }
     }

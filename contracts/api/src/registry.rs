@@ -6,7 +6,7 @@ use cosmwasm_std::{Coin, Uint128};
 
 use crate::attributes::{validate_attributes, Attribute, AuditorAttributes};
 use crate::gpu::{validate_gpu_list, GpuSpec};
-use crate::validation::{check_text, ValidationError, MAX_TEXT_LEN};
+use crate::validation::{check_sha256_hex, check_text, ValidationError, MAX_TEXT_LEN};
 
 /// Most auditors the registry trusts at once.
 pub const MAX_AUDITORS: usize = 16;
@@ -76,6 +76,13 @@ pub enum ExecuteMsg {
         gpus: Vec<GpuSpec>,
         #[serde(default)]
         info: ProviderInfo,
+        /// sha256 of the DER of the TLS certificate the provider serves at `host_uri`, as 64
+        /// lowercase hex characters. Clients accept exactly that certificate on an `https://`
+        /// endpoint (and refuse `https://` without one); see [`validate_tls_fingerprint`].
+        /// Left out of the JSON when `None`, so a message without it is what it was before the
+        /// field existed.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        tls_fingerprint: Option<String>,
     },
     /// Change the sender's registration; fields left out keep their value.
     Update {
@@ -83,6 +90,10 @@ pub enum ExecuteMsg {
         attributes: Option<Vec<Attribute>>,
         gpus: Option<Vec<GpuSpec>>,
         info: Option<ProviderInfo>,
+        /// A new certificate fingerprint (e.g. after rotating the certificate); left out keeps
+        /// the registered one.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        tls_fingerprint: Option<String>,
     },
     /// Add the attached funds (bond denom) to the sender's bond; un-jails once the bond is
     /// back at `min_bond`.
@@ -210,6 +221,10 @@ impl Reputation {
 pub struct ProviderResponse {
     pub address: String,
     pub host_uri: String,
+    /// sha256 of the DER of the provider's TLS certificate (64 lowercase hex characters); the
+    /// only certificate a client accepts from `host_uri`. `None` when never registered.
+    #[serde(default)]
+    pub tls_fingerprint: Option<String>,
     pub attributes: Vec<Attribute>,
     pub gpus: Vec<GpuSpec>,
     pub info: ProviderInfo,
@@ -257,11 +272,15 @@ pub struct UnbondingResponse {
 /// Checks the stateless parts of a registration.
 pub fn validate_registration(
     host_uri: &str,
+    tls_fingerprint: Option<&str>,
     attributes: &[Attribute],
     gpus: &[GpuSpec],
     info: &ProviderInfo,
 ) -> Result<(), ValidationError> {
     validate_host_uri(host_uri)?;
+    if let Some(fingerprint) = tls_fingerprint {
+        validate_tls_fingerprint(fingerprint)?;
+    }
     validate_attributes("provider attributes", attributes)?;
     validate_gpu_list("provider gpus", gpus)?;
     check_text("info.email", &info.email, MAX_TEXT_LEN)?;
@@ -286,6 +305,14 @@ pub fn validate_host_uri(uri: &str) -> Result<(), ValidationError> {
         ));
     }
     Ok(())
+}
+
+/// A TLS certificate fingerprint: the sha256 of the certificate's DER encoding, written as 64
+/// lowercase hex characters (what `tessera_client::transport_identity::fingerprint` computes).
+/// One spelling only, so that clients compare strings and the chain never holds two forms of
+/// the same certificate.
+pub fn validate_tls_fingerprint(fingerprint: &str) -> Result<(), ValidationError> {
+    check_sha256_hex("tls_fingerprint", fingerprint)
 }
 
 #[cfg(test)]
@@ -321,5 +348,30 @@ mod tests {
         assert!(validate_host_uri("gpu.example.com").is_err());
         assert!(validate_host_uri("http://").is_err());
         assert!(validate_host_uri("http://a b").is_err());
+    }
+
+    #[test]
+    fn tls_fingerprint_is_64_lowercase_hex_characters() {
+        let good = "ab".repeat(32);
+        assert!(validate_tls_fingerprint(&good).is_ok());
+        for bad in [
+            "",
+            &"ab".repeat(31),
+            &"AB".repeat(32),
+            &"zz".repeat(32),
+            &"ab".repeat(33),
+        ] {
+            let err = validate_tls_fingerprint(bad).unwrap_err();
+            assert_eq!(err.what, "tls_fingerprint", "{bad:?}");
+        }
+        let refused = validate_registration(
+            "https://gpu.example.com",
+            Some("AB"),
+            &[],
+            &[],
+            &ProviderInfo::default(),
+        )
+        .unwrap_err();
+        assert_eq!(refused.what, "tls_fingerprint");
     }
 }

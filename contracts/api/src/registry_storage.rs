@@ -19,6 +19,12 @@ use crate::registry::{ProviderInfo, RegistryParams, Reputation};
 pub struct Provider {
     /// The provider's gRPC endpoint, where tenants send manifests.
     pub host_uri: String,
+    /// sha256 of the DER of the TLS certificate served at `host_uri` (64 lowercase hex
+    /// characters): the transport identity clients pin. Absent in records written before it
+    /// existed, and for providers that serve plain `http://` on loopback only. Not written
+    /// when `None`, so such a record has exactly the bytes it had before the field existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls_fingerprint: Option<String>,
     /// Self-declared attributes (each key once); the registry mirrors them in an index.
     pub attributes: Vec<Attribute>,
     /// The GPUs the provider says it has; the market checks offers against them.
@@ -69,5 +75,21 @@ impl Provider {
     /// May bid and take leases: bonded at least `min_bond` and not jailed.
     pub fn is_active(&self, params: &RegistryParams, standing: &Standing) -> bool {
         !standing.jailed && self.bond >= params.min_bond
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_record_written_before_tls_fingerprint_existed_still_loads() {
+        let old = br#"{"host_uri":"https://gpu.example.com","attributes":[],"gpus":[],
+            "info":{"email":"","website":""},"bond":"100","registered_at_height":7}"#;
+        let provider: Provider = cosmwasm_std::from_json(old).expect("old record loads");
+        assert_eq!(provider.tls_fingerprint, None);
+        assert_eq!(provider.registered_at_height, 7);
+        let written = cosmwasm_std::to_json_string(&provider).unwrap();
+        assert!(!written.contains("tls_fingerprint"), "{written}");
     }
 }

@@ -60,6 +60,7 @@ fn keyed_lease(s: &mut Suite, provider: &KeyedProvider) -> (Addr, BidId) {
             s.registry.clone(),
             &RegExecuteMsg::Register {
                 host_uri: "https://keyed.example.com:8443".into(),
+                tls_fingerprint: None,
                 attributes: vec![],
                 gpus: vec![h100(8)],
                 info: ProviderInfo::default(),

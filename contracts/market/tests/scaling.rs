@@ -88,6 +88,7 @@ fn setup(api: &MockApi) -> Deps {
     let mut registry = MockStorage::new();
     let record = Provider {
         host_uri: "https://p.example.com".into(),
+        tls_fingerprint: None,
         attributes: vec![],
         gpus: vec![],
         info: ProviderInfo::default(),

@@ -19,17 +19,45 @@ use crate::state::{
 };
 use crate::status_index::reindex;
 
+/// The fields of `register`.
+pub struct Registration {
+    pub host_uri: String,
+    pub tls_fingerprint: Option<String>,
+    pub attributes: Vec<Attribute>,
+    pub gpus: Vec<GpuSpec>,
+    pub info: ProviderInfo,
+}
+
+/// The fields of `update`: `None` keeps the registered value.
+pub struct RegistrationUpdate {
+    pub host_uri: Option<String>,
+    pub tls_fingerprint: Option<String>,
+    pub attributes: Option<Vec<Attribute>>,
+    pub gpus: Option<Vec<GpuSpec>>,
+    pub info: Option<ProviderInfo>,
+}
+
 pub fn execute_register(
     deps: DepsMut,
     env: Env,
     info: MessageInfo,
-    host_uri: String,
-    attributes: Vec<Attribute>,
-    gpus: Vec<GpuSpec>,
-    provider_info: ProviderInfo,
+    registration: Registration,
 ) -> Result<Response, ContractError> {
+    let Registration {
+        host_uri,
+        tls_fingerprint,
+        attributes,
+        gpus,
+        info: provider_info,
+    } = registration;
     let params = PARAMS.load(deps.storage)?;
-    validate_registration(&host_uri, &attributes, &gpus, &provider_info)?;
+    validate_registration(
+        &host_uri,
+        tls_fingerprint.as_deref(),
+        &attributes,
+        &gpus,
+        &provider_info,
+    )?;
     if PROVIDERS.has(deps.storage, &info.sender) {
         return Err(ContractError::AlreadyRegistered {
             provider: info.sender.to_string(),
@@ -39,6 +67,7 @@ pub fn execute_register(
     index_attributes(deps.storage, &info.sender, &attributes)?;
     let provider = Provider {
         host_uri,
+        tls_fingerprint,
         attributes,
         gpus,
         info: provider_info,
@@ -53,6 +82,7 @@ pub fn execute_register(
         .add_attribute("action", "register")
         .add_attribute("provider", &info.sender)
         .add_attribute("host_uri", &provider.host_uri)
+        .add_attribute("tls_fingerprint", fingerprint_attribute(&provider))
         .add_attribute("bond", bond.to_string())
         .add_attribute("jailed", standing.jailed.to_string())
         .add_attribute("unjailed", unjailed.to_string())
@@ -62,16 +92,23 @@ pub fn execute_register(
 pub fn execute_update(
     deps: DepsMut,
     info: MessageInfo,
-    host_uri: Option<String>,
-    attributes: Option<Vec<Attribute>>,
-    gpus: Option<Vec<GpuSpec>>,
-    provider_info: Option<ProviderInfo>,
+    update: RegistrationUpdate,
 ) -> Result<Response, ContractError> {
+    let RegistrationUpdate {
+        host_uri,
+        tls_fingerprint,
+        attributes,
+        gpus,
+        info: provider_info,
+    } = update;
     cw_utils::nonpayable(&info)?;
     let mut provider = load_provider(deps.storage, &info.sender)?;
     let old_attributes = provider.attributes.clone();
     if let Some(host_uri) = host_uri {
         provider.host_uri = host_uri;
+    }
+    if let Some(tls_fingerprint) = tls_fingerprint {
+        provider.tls_fingerprint = Some(tls_fingerprint);
     }
     let attributes_changed = attributes.is_some();
     if let Some(attributes) = attributes {
@@ -85,6 +122,7 @@ pub fn execute_update(
     }
     validate_registration(
         &provider.host_uri,
+        provider.tls_fingerprint.as_deref(),
         &provider.attributes,
         &provider.gpus,
         &provider.info,
@@ -97,7 +135,14 @@ pub fn execute_update(
     Ok(Response::new()
         .add_attribute("action", "update")
         .add_attribute("provider", &info.sender)
-        .add_attribute("host_uri", &provider.host_uri))
+        .add_attribute("host_uri", &provider.host_uri)
+        .add_attribute("tls_fingerprint", fingerprint_attribute(&provider)))
+}
+
+/// The registered fingerprint as an event attribute value; empty when there is none (an event
+/// attribute cannot be absent in one event and present in another without clients guessing).
+fn fingerprint_attribute(provider: &Provider) -> &str {
+    provider.tls_fingerprint.as_deref().unwrap_or("")
 }
 
 /// Refused while leases are active. The standing is left in place on purpose (see the module

@@ -177,6 +177,7 @@ fn provider_response(
         bond: Coin::new(provider.bond, &params.bond_denom),
         address: addr.into_string(),
         host_uri: provider.host_uri,
+        tls_fingerprint: provider.tls_fingerprint,
         attributes: provider.attributes,
         gpus: provider.gpus,
         info: provider.info,

@@ -174,6 +174,7 @@ mod tests {
         let addr = Addr::unchecked(name);
         let provider = Provider {
             host_uri: "https://gpu.example.com".into(),
+            tls_fingerprint: None,
             attributes: vec![],
             gpus: vec![],
             info: Default::default(),

@@ -293,6 +293,7 @@ fn registration_with_a_host_uri_without_scheme_is_refused() {
     let provider = suite.provider.clone();
     let msg = ExecuteMsg::Register {
         host_uri: "gpu.example.com".into(),
+        tls_fingerprint: None,
         attributes: vec![],
         gpus: vec![],
         info: ProviderInfo::default(),
@@ -345,6 +346,7 @@ fn provider_updates_only_the_fields_it_gives() -> TestResult {
         &provider,
         &ExecuteMsg::Update {
             host_uri: Some("https://new.example.com:9000".into()),
+            tls_fingerprint: None,
             attributes: None,
             gpus: None,
             info: None,
@@ -361,6 +363,7 @@ fn provider_updates_only_the_fields_it_gives() -> TestResult {
         &provider,
         &ExecuteMsg::Update {
             host_uri: None,
+            tls_fingerprint: None,
             attributes: Some(vec![attr("region", "us-east"), attr("tier", "dc")]),
             gpus: Some(vec![]),
             info: Some(ProviderInfo::default()),
@@ -403,6 +406,7 @@ fn update_by_an_unregistered_address_is_refused() {
             &stranger,
             &ExecuteMsg::Update {
                 host_uri: None,
+                tls_fingerprint: None,
                 attributes: None,
                 gpus: None,
                 info: None,
@@ -425,6 +429,7 @@ fn update_with_an_invalid_host_uri_changes_nothing() -> TestResult {
             &provider,
             &ExecuteMsg::Update {
                 host_uri: Some("http://".into()),
+                tls_fingerprint: None,
                 attributes: None,
                 gpus: None,
                 info: None,

@@ -335,6 +335,7 @@ impl Suite {
                 self.registry.clone(),
                 &RegExecuteMsg::Register {
                     host_uri: "https://provider.example.com".into(),
+                    tls_fingerprint: None,
                     attributes: vec![],
                     gpus: vec![GpuSpec {
                         vendor: "nvidia".into(),

@@ -245,6 +245,7 @@ impl Suite {
                 self.registry.clone(),
                 &RegExecuteMsg::Register {
                     host_uri: format!("https://{name}.example.com:8443"),
+                    tls_fingerprint: None,
                     attributes,
                     gpus,
                     info: ProviderInfo::default(),

@@ -48,6 +48,7 @@ pub fn h100(count: u32) -> GpuSpec {
 pub fn register_msg(host: &str, attributes: Vec<Attribute>) -> ExecuteMsg {
     ExecuteMsg::Register {
         host_uri: format!("https://{host}:8443"),
+        tls_fingerprint: None,
         attributes,
         gpus: vec![h100(8)],
         info: ProviderInfo {

@@ -166,6 +166,7 @@ impl Tessera {
                 &self.registry,
                 &RegExecuteMsg::Register {
                     host_uri: format!("https://{name}.example.com:8443"),
+                    tls_fingerprint: None,
                     attributes: vec![],
                     gpus: vec![h100(gpus)],
                     info: ProviderInfo::default(),

@@ -1,0 +1,20 @@
+//! The provider daemon's parts; `main.rs` is the `tessera-provider` command.
+//!
+//! `watcher` follows the chain and drives `bidder` (screening in `screening`, prices in
+//! `pricing`, capacity in `capacity`) and `leases` (upkeep: attestations, withdrawals) whose work
+//! runs in `work`; `api` serves the provider gRPC API; `txqueue` is the one way to the chain,
+//! `store` what survives a crash, `metrics` what an operator watches, `config` the settings.
+
+pub mod api;
+pub mod bidder;
+pub mod capacity;
+pub mod config;
+pub mod daemon;
+pub mod leases;
+pub mod metrics;
+pub mod pricing;
+pub mod screening;
+pub mod store;
+pub mod txqueue;
+pub mod watcher;
+pub mod work;
