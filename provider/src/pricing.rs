@@ -127,10 +127,14 @@ async fn program_quote(
             .spawn()
             .map_err(|e| format!("cannot start {command:?}: {e}"))?;
         if let Some(mut stdin) = child.stdin.take() {
-            stdin
-                .write_all(&input)
-                .await
-                .map_err(|e| format!("writing the order to {command:?}: {e}"))?;
+            // A program that does not read the whole order (or exits at once) closes the pipe:
+            // its answer or exit status says what happened, not the broken pipe.
+            match stdin.write_all(&input).await {
+                Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+                    return Err(format!("writing the order to {command:?}: {e}"));
+                }
+                _ => {}
+            }
         }
         let mut stdout = String::new();
         if let Some(mut out) = child.stdout.take() {
