@@ -24,6 +24,8 @@ use crate::context::{Context, Session};
 
 /// How long the provider has to post its final output root on chain once the work is done.
 const ATTESTATION_WAIT: Duration = Duration::from_secs(60);
+/// Attestations per query page (the market's page cap).
+const ATTESTATION_PAGE: u32 = tessera_api::pagination::MAX_LIMIT;
 
 #[derive(Serialize)]
 pub struct LeaseOutput {
@@ -194,30 +196,35 @@ async fn follow_work(
 /// The output root the provider attested on chain: only that is trusted for verification.
 pub async fn attested_root(session: &Session, lease: &LeaseId, reported: &str) -> Result<Hash> {
     let deadline = Instant::now() + ATTESTATION_WAIT;
+    // Attestations are paged by sequence number: the newest is on the last page, and a lease
+    // attested every few minutes for days has more than one page.
+    let mut start_after = None;
+    let mut latest: Option<String> = None;
     loop {
         let page: market::AttestationsResponse = session
             .chain
             .query_market(&QueryMsg::Attestations {
                 lease: lease.clone(),
-                start_after: None,
-                limit: Some(100),
+                start_after,
+                limit: Some(ATTESTATION_PAGE),
             })
             .await?;
         if let Some(last) = page.attestations.last() {
-            if last.output_root == reported {
-                let bytes = hex_to_hash(&last.output_root)?;
-                return Ok(bytes);
+            start_after = Some(last.seq);
+            latest = Some(last.output_root.clone());
+            if page.attestations.len() == ATTESTATION_PAGE as usize {
+                continue;
             }
+        }
+        if let Some(root) = latest.as_deref().filter(|root| *root == reported) {
+            return hex_to_hash(root);
         }
         if Instant::now() >= deadline {
             bail!(
                 "the provider reports output root {reported}, but has not attested it on chain \
                  within {} s (latest attested: {})",
                 ATTESTATION_WAIT.as_secs(),
-                page.attestations
-                    .last()
-                    .map(|a| a.output_root.as_str())
-                    .unwrap_or("none")
+                latest.as_deref().unwrap_or("none")
             );
         }
         tokio::time::sleep(Duration::from_millis(500)).await;
