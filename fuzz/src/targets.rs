@@ -62,6 +62,11 @@ pub fn targets() -> Vec<Target> {
             max_input: 256,
             run: provider_request_auth,
         },
+        Target {
+            name: "provider_send_manifest",
+            max_input: 1024,
+            run: provider_send_manifest,
+        },
     ]
 }
 
@@ -205,6 +210,7 @@ fn abci_request(data: &[u8]) {
 }
 
 const EXAMPLES: &[&str] = &[
+    include_str!("../../examples/demo.yaml"),
     include_str!("../../examples/render.yaml"),
     include_str!("../../examples/matmul.yaml"),
     include_str!("../../examples/inference.yaml"),
@@ -365,4 +371,32 @@ fn provider_request_auth(data: &[u8]) {
         now,
         seen,
     );
+}
+
+/// The provider's `SendManifest` past the signature check: the request's protobuf bytes, then
+/// the manifest intake (UTF-8, parse, on-chain hash, the group's service, the runtime job).
+/// Half the inputs are checked against the manifest's own hash and group names so that the
+/// steps after the hash run too.
+fn provider_send_manifest(data: &[u8]) {
+    use tessera_proto::provider::v1::SendManifestRequest;
+    let mut u = Unstructured::new(data);
+    let Ok(raw) = u.arbitrary::<Vec<u8>>() else {
+        return;
+    };
+    let _ = SendManifestRequest::decode(raw.as_slice());
+    let Ok(text) = generate::manifest(&mut u, EXAMPLES) else {
+        return;
+    };
+    let (hash, group) = match tessera_manifest::Manifest::parse(&text, "fuzz.yaml") {
+        Ok(m) if u.ratio(1, 2).unwrap_or(false) => {
+            let groups: Vec<String> = m.plan().groups.into_iter().map(|g| g.name).collect();
+            let group = u.choose(&groups).cloned().unwrap_or_default();
+            (m.hash_hex(), group)
+        }
+        _ => (
+            u.arbitrary::<String>().unwrap_or_default(),
+            u.arbitrary::<String>().unwrap_or_default(),
+        ),
+    };
+    let _ = tessera_provider::intake::accept(text.into_bytes(), &hash, &group);
 }

@@ -11,7 +11,6 @@ use tessera_api::market::{self, LeaseState};
 use tessera_api::{merkle, LeaseId};
 use tessera_client::provider_api::{method_path, request_auth};
 use tessera_client::provider_auth::{verify_signed_request, Audience};
-use tessera_manifest::Manifest;
 use tessera_proto::provider::v1 as pb;
 use tessera_proto::provider::v1::provider_server::Provider;
 use tonic::{Request, Response, Status};
@@ -20,7 +19,7 @@ use crate::bidder;
 use crate::daemon::{now, Shared};
 use crate::screening::Screening;
 use crate::store::{LeaseRecord, WorkPhase};
-use crate::{leases, work};
+use crate::{intake, leases, work};
 
 /// Leaf bytes per `GetOutput` message (docs/provider-api.md: about 1 MiB).
 const BATCH_BYTES: usize = 1 << 20;
@@ -185,26 +184,23 @@ impl Provider for Api {
         if lease.state == LeaseState::Closed {
             return Err(Status::failed_precondition(format!("lease {id} is closed")));
         }
-        let text = String::from_utf8(request.manifest)
-            .map_err(|_| Status::invalid_argument("the manifest is not UTF-8"))?;
-        let manifest = Manifest::parse(&text, "manifest")
-            .map_err(|e| Status::invalid_argument(e.to_string()))?;
         let deployment = self
             .0
             .chain
             .deployment(&id.deployment())
             .await
             .map_err(|e| Status::not_found(e.to_string()))?;
-        manifest
-            .verify_hash(&deployment.manifest_hash)
-            .map_err(|e| Status::invalid_argument(e.to_string()))?;
         let group = deployment
             .groups
             .get((id.gseq as usize).saturating_sub(1))
             .ok_or_else(|| Status::invalid_argument(format!("no group {}", id.gseq)))?;
-        let service = work::service_of(&manifest, &group.name)
+        let intake::Accepted {
+            text,
+            manifest,
+            service,
+            job,
+        } = intake::accept(request.manifest, &deployment.manifest_hash, &group.name)
             .map_err(|e| Status::invalid_argument(e.to_string()))?;
-        let job = work::job_of(&service).map_err(|e| Status::invalid_argument(format!("{e:#}")))?;
         self.record(&id).await?;
         let response = pb::SendManifestResponse {
             manifest_hash: manifest.hash_hex(),

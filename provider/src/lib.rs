@@ -10,6 +10,7 @@ pub mod bidder;
 pub mod capacity;
 pub mod config;
 pub mod daemon;
+pub mod intake;
 pub mod leases;
 pub mod metrics;
 pub mod pricing;
