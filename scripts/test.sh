@@ -73,5 +73,13 @@ step fmt cargo fmt --all -- --check
 step clippy cargo clippy --workspace --all-targets --locked -- -D warnings
 step contracts "$SCRIPTS_DIR/build-contracts.sh"
 step schemas check_schemas
-step test cargo test --workspace --locked
+# The CLI's end-to-end tests spawn tesserad and tessera-provider from the target dir, and
+# `cargo test` builds another package's binaries only when that package has integration tests:
+# build them all first so a fresh machine does not depend on what an earlier build left there.
+run_tests() {
+  cargo build --workspace --bins --locked
+  cargo test --workspace --locked
+}
+
+step test run_tests
 step e2e "$ROOT/e2e/run.sh"

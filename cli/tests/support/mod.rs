@@ -27,7 +27,7 @@ pub fn tesserad_bin() -> PathBuf {
     let beside = Path::new(env!("CARGO_BIN_EXE_tessera")).with_file_name("tesserad");
     assert!(
         beside.exists(),
-        "no tesserad at {}: run `cargo build -p tesserad` (cargo test --workspace builds it) or set TESSERAD_BIN",
+        "no tesserad at {}: run `cargo build -p tesserad` (scripts/test.sh and cargo test --workspace build it) or set TESSERAD_BIN",
         beside.display()
     );
     beside

@@ -17,7 +17,7 @@ pub fn provider_bin() -> PathBuf {
         std::path::Path::new(env!("CARGO_BIN_EXE_tessera")).with_file_name("tessera-provider");
     assert!(
         beside.exists(),
-        "no tessera-provider at {}: run `cargo build -p tessera-provider` (cargo test --workspace builds it) or set TESSERA_PROVIDER_BIN",
+        "no tessera-provider at {}: run `cargo build -p tessera-provider` (scripts/test.sh and cargo test --workspace build it) or set TESSERA_PROVIDER_BIN",
         beside.display()
     );
     beside
