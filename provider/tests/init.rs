@@ -25,7 +25,10 @@ fn init_writes_a_config_and_a_private_key_only_the_owner_reads() {
     let out = provider(home.path(), &["init", "--gpu-price", "7000"]);
     assert!(out.status.success(), "init failed: {}", text(&out.stderr));
     let stdout = text(&out.stdout);
-    assert!(stdout.contains("sha256 "), "no fingerprint printed: {stdout}");
+    assert!(
+        stdout.contains("sha256 "),
+        "no fingerprint printed: {stdout}"
+    );
 
     let config = std::fs::read_to_string(home.path().join("config.toml")).unwrap();
     assert!(config.contains("gpu = 7000"), "price not written: {config}");
