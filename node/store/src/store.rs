@@ -273,6 +273,72 @@ impl Store {
         self.commit_inner(next, changes, Finish::Discard)
     }
 
+    /// Fills an empty store (version 0) with the whole state of `version`, as state sync
+    /// restores it, and commits it only if the tree's root equals `expected_root` (the app
+    /// hash the light client trusts for that height). On a mismatch nothing is written and
+    /// the computed root is in the error. Versions below `version` never existed here: they
+    /// count as pruned.
+    pub fn restore(
+        &self,
+        version: u64,
+        state: BTreeMap<Vec<u8>, Vec<u8>>,
+        expected_root: [u8; 32],
+    ) -> Result<[u8; 32], StoreError> {
+        if version == 0 {
+            return Err(StoreError::Backend("cannot restore version 0".into()));
+        }
+        if let Some(old) = self.take_staged() {
+            old.txn
+                .abort()
+                .map_err(backend("discarding a stale stage"))?;
+        }
+        let changes: BTreeMap<Vec<u8>, Option<Vec<u8>>> =
+            state.into_iter().map(|(k, v)| (k, Some(v))).collect();
+        let txn = self
+            .db
+            .begin_write()
+            .map_err(backend("beginning a restore"))?;
+        let head = {
+            let mut t = WriteTables::open(&txn)?;
+            let head = read_head(&t.meta)?;
+            let has_state = t.flat.first().map_err(backend("reading state"))?.is_some();
+            if head.version != 0 || has_state {
+                return Err(StoreError::Backend(format!(
+                    "restoring version {version} needs an empty store; this one is at version {}",
+                    head.version
+                )));
+            }
+            // jmt builds `version` on the root of `version - 1`: an empty one, as at version 0.
+            let base = version - 1;
+            if base > 0 {
+                let root_key = encode_node_key(&root_node_key(base))?;
+                t.nodes
+                    .insert(root_key.as_slice(), encode_node(&Node::Null)?.as_slice())
+                    .map_err(backend("writing the empty base root"))?;
+            }
+            let base_head = Head {
+                version: base,
+                root: EMPTY_ROOT,
+                pruned_below: 0,
+            };
+            let mut new_head = t.write_version(base_head, version, &changes, self.keep_versions)?;
+            new_head.pruned_below = version;
+            write_head(&mut t.meta, &new_head)?;
+            new_head
+        };
+        if head.root != expected_root {
+            txn.abort().map_err(backend("discarding a restore"))?;
+            return Err(StoreError::Corrupt(format!(
+                "the restored state of version {version} has root {}, not the trusted app hash {}",
+                hex::encode(head.root),
+                hex::encode(expected_root)
+            )));
+        }
+        txn.commit().map_err(backend("committing a restore"))?;
+        self.advance_head(head);
+        Ok(head.root)
+    }
+
     /// A snapshot of the latest committed state: the base of the next block's `Overlay`.
     pub fn snapshot(&self) -> Result<Arc<Snapshot>, StoreError> {
         let txn = self.db.begin_read().map_err(backend("beginning a read"))?;

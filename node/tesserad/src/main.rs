@@ -5,7 +5,9 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use tesserad::node::config::Home;
+use tesserad::node::join;
 use tesserad::node::run::{self, StartOptions};
+use tesserad::node::testnet::{self, TestnetOptions};
 
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
@@ -18,7 +20,9 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
     after_help = "Examples:\n  \
         tesserad start --dev                 run a local one-validator dev chain (CometBFT included)\n  \
         tesserad init --home /srv/tessera    write the config of a node whose CometBFT you run yourself\n  \
-        tesserad start --home /srv/tessera   serve ABCI on 127.0.0.1:26658 for that CometBFT"
+        tesserad start --home /srv/tessera   serve ABCI on 127.0.0.1:26658 for that CometBFT\n  \
+        tesserad testnet --validators 4 --output ./localnet   homes of a 4-validator network on loopback\n  \
+        tesserad join --rpc http://10.0.0.5:26657 --state-sync --home ~/.tesserad   a node that joins a network"
 )]
 struct Cli {
     /// The node's home: config, state, and CometBFT's home when tesserad runs it.
@@ -49,8 +53,71 @@ enum Command {
         #[arg(long, default_value = "artifacts")]
         artifacts: PathBuf,
     },
+    /// Write the homes of a network on this machine: one genesis with every validator, the
+    /// contracts and the funded dev accounts; distinct ports; every node the others' peer. Run
+    /// each with `tesserad start --home OUTPUT/nodeI` (or scripts/localnet.sh).
+    Testnet(TestnetArgs),
+    /// Write the home of a node that joins a running network: its genesis and a peer come from
+    /// a node's RPC; with `--state-sync` it restores a recent snapshot instead of replaying
+    /// every block. Then `tesserad start --home HOME`.
+    Join(JoinArgs),
     /// Print the version and what it is compatible with.
     Version,
+}
+
+#[derive(clap::Args)]
+struct TestnetArgs {
+    /// Validators (equal voting power; the set is fixed by genesis)
+    #[arg(long, default_value_t = 4)]
+    validators: u16,
+    /// Non-validator full nodes (they follow and serve RPC and gRPC)
+    #[arg(long, default_value_t = 0)]
+    full_nodes: u16,
+    /// Where the homes go (OUTPUT/node0, node1, …); must be empty or absent
+    #[arg(long)]
+    output: PathBuf,
+    #[arg(long, default_value = "tessera-testnet-1")]
+    chain_id: String,
+    /// nodeI's ports are BASE+10·I+{0 p2p, 1 RPC, 2 ABCI, 3 gRPC, 4 metrics, 5 CometBFT metrics}
+    #[arg(long, default_value_t = 36600)]
+    base_port: u16,
+    /// CometBFT's pause after each commit
+    #[arg(long, default_value = "1s")]
+    timeout_commit: String,
+    /// Every node takes a state sync snapshot every this many blocks (0: none)
+    #[arg(long, default_value_t = 100)]
+    snapshot_interval: u64,
+    /// The contract artifacts for the genesis
+    #[arg(long, default_value = "artifacts")]
+    artifacts: PathBuf,
+}
+
+#[derive(clap::Args)]
+struct JoinArgs {
+    /// A running node's CometBFT RPC (http://HOST:PORT); repeat it to give the state sync light
+    /// client a second witness
+    #[arg(long = "rpc", required = true)]
+    rpc: Vec<String>,
+    /// Restore a recent snapshot (trusting the RPC node's latest block), then block-sync
+    #[arg(long)]
+    state_sync: bool,
+    /// Persistent peers ID@HOST:PORT, comma separated (default: the first RPC node)
+    #[arg(long, value_delimiter = ',')]
+    peers: Vec<String>,
+    /// This node's ports: BASE+{0 p2p, 1 RPC, 2 ABCI, 3 gRPC, 4 metrics, 5 CometBFT metrics}
+    #[arg(long, default_value_t = 26656)]
+    base_port: u16,
+    /// The address this node listens on (0.0.0.0 to be reachable from other machines)
+    #[arg(long, default_value = "127.0.0.1")]
+    host: std::net::IpAddr,
+    #[arg(long, default_value = "tessera-node")]
+    moniker: String,
+    /// Take a state sync snapshot every this many blocks, for later joiners (0: none)
+    #[arg(long, default_value_t = 0)]
+    snapshot_interval: u64,
+    /// CometBFT's pause after each commit (the network's validators set the pace)
+    #[arg(long, default_value = "1s")]
+    timeout_commit: String,
 }
 
 fn main() -> ExitCode {
@@ -74,6 +141,18 @@ fn main() -> ExitCode {
             dev,
             artifacts,
         }),
+        Command::Testnet(args) => testnet(args),
+        Command::Join(args) => join::join(&join::JoinOptions {
+            home,
+            rpc: args.rpc,
+            peers: args.peers,
+            state_sync: args.state_sync,
+            base_port: args.base_port,
+            host: args.host,
+            moniker: args.moniker,
+            snapshot_interval: args.snapshot_interval,
+            timeout_commit: args.timeout_commit,
+        }),
         Command::Version => {
             println!(
                 "tesserad {} (ABCI 2.0 for CometBFT 0.38, tested with {}; cosmwasm-vm 3.0.10)",
@@ -90,4 +169,38 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+fn testnet(args: TestnetArgs) -> Result<(), String> {
+    let nodes = testnet::testnet(&TestnetOptions {
+        output: args.output.clone(),
+        validators: args.validators,
+        full_nodes: args.full_nodes,
+        chain_id: args.chain_id.clone(),
+        base_port: args.base_port,
+        timeout_commit: args.timeout_commit,
+        snapshot_interval: args.snapshot_interval,
+        artifacts: args.artifacts,
+    })?;
+    println!(
+        "wrote {} nodes of {} in {} (the dev accounts are funded: chain-config/dev-accounts.json)",
+        nodes.len(),
+        args.chain_id,
+        args.output.display()
+    );
+    for node in &nodes {
+        let p = node.ports;
+        println!(
+            "  {:<7} {:<9} home {}\n          RPC http://127.0.0.1:{}  gRPC 127.0.0.1:{}  metrics http://127.0.0.1:{}/metrics  p2p {}",
+            node.name,
+            if node.validator { "validator" } else { "full node" },
+            node.home.display(),
+            p.rpc,
+            p.grpc,
+            p.metrics,
+            p.p2p
+        );
+    }
+    println!("start each with `tesserad start --home HOME`, or all with scripts/localnet.sh start");
+    Ok(())
 }

@@ -117,14 +117,8 @@ impl App {
             Arc::new(ChainBank),
         )
         .map_err(|e| AppError::Vm(e.to_string()))?;
-        let snapshot = store.snapshot()?;
-        let chain_id = snapshot
-            .get(genesis::CHAIN_ID_KEY)?
-            .map(|b| String::from_utf8_lossy(&b).into_owned())
-            .unwrap_or_default();
-        let max_block_gas = read_max_block_gas(&*snapshot)?;
-        let check = Overlay::new(snapshot);
-        let app = App {
+        let check = Overlay::new(store.snapshot()?);
+        let mut app = App {
             store,
             host,
             ante: AnteParams {
@@ -132,19 +126,45 @@ impl App {
                 simulation_gas_limit: config.simulation_gas_limit,
                 ..AnteParams::default()
             },
-            chain_id,
-            max_block_gas,
+            chain_id: String::new(),
+            max_block_gas: block_gas::DEFAULT_MAX_BLOCK_GAS,
             genesis: None,
             pending: None,
             check,
         };
-        {
-            let shared = Arc::new(std::sync::Mutex::new(Overlay::new(app.store.snapshot()?)));
-            app.host
-                .sync_pinned(&shared)
-                .map_err(|e| AppError::Vm(e.to_string()))?;
-        }
+        app.load_committed()?;
         Ok(app)
+    }
+
+    /// Reads what the app keeps in memory from the committed state: the chain id, the block
+    /// gas limit, the mempool's base, the VM's pinned codes.
+    fn load_committed(&mut self) -> Result<(), AppError> {
+        let snapshot = self.store.snapshot()?;
+        self.chain_id = snapshot
+            .get(genesis::CHAIN_ID_KEY)?
+            .map(|b| String::from_utf8_lossy(&b).into_owned())
+            .unwrap_or_default();
+        self.max_block_gas = read_max_block_gas(&*snapshot)?;
+        self.check = Overlay::new(snapshot.clone());
+        self.genesis = None;
+        self.pending = None;
+        let shared = Arc::new(std::sync::Mutex::new(Overlay::new(snapshot)));
+        self.host
+            .sync_pinned(&shared)
+            .map_err(|e| AppError::Vm(e.to_string()))
+    }
+
+    /// Fills an empty app with the state of `height` restored by state sync, if it hashes to
+    /// the trusted `app_hash` (otherwise nothing changes and the error says so). Blocks after
+    /// `height` then come from block sync.
+    pub fn restore(
+        &mut self,
+        height: u64,
+        state: std::collections::BTreeMap<Vec<u8>, Vec<u8>>,
+        app_hash: [u8; 32],
+    ) -> Result<(), AppError> {
+        self.store.restore(height, state, app_hash)?;
+        self.load_committed()
     }
 
     pub fn store(&self) -> &Arc<Store> {

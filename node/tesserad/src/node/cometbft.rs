@@ -84,28 +84,24 @@ pub fn init_home(binary: &Path, home: &Home) -> Result<(), String> {
 /// Sets what a local chain behind tesserad needs in CometBFT's `config.toml`, keeping the rest
 /// (and its comments) as `cometbft init` wrote it.
 pub fn configure(home: &Home, config: &Config, moniker: &str) -> Result<(), String> {
-    let path = home.comet_home().join("config").join("config.toml");
-    let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let mut doc: DocumentMut = text
-        .parse()
-        .map_err(|e| format!("{}: {e}", path.display()))?;
-    doc["proxy_app"] = value(format!("tcp://{}", config.abci.address));
-    doc["moniker"] = value(moniker);
-    doc["abci"] = value("socket");
-    doc["rpc"]["laddr"] = value(config.cometbft.rpc_address.as_str());
-    // Browsers (CosmJS in a web app) call the RPC from other origins.
-    let mut origins = Array::new();
-    origins.push("*");
-    doc["rpc"]["cors_allowed_origins"] = value(origins);
-    doc["p2p"]["laddr"] = value(config.cometbft.p2p_address.as_str());
-    doc["consensus"]["timeout_commit"] = value(config.cometbft.timeout_commit.as_str());
-    doc["consensus"]["timeout_propose"] = value("1s");
-    // `tx_search` (CosmJS waits for txs with it) needs the kv indexer.
-    doc["tx_index"]["indexer"] = value("kv");
-    doc["instrumentation"]["prometheus"] = value(true);
-    doc["instrumentation"]["prometheus_listen_addr"] =
-        value(config.cometbft.prometheus_address.as_str());
-    std::fs::write(&path, doc.to_string()).map_err(|e| format!("{}: {e}", path.display()))
+    edit_config(home, |doc| {
+        doc["proxy_app"] = value(format!("tcp://{}", config.abci.address));
+        doc["moniker"] = value(moniker);
+        doc["abci"] = value("socket");
+        doc["rpc"]["laddr"] = value(config.cometbft.rpc_address.as_str());
+        // Browsers (CosmJS in a web app) call the RPC from other origins.
+        let mut origins = Array::new();
+        origins.push("*");
+        doc["rpc"]["cors_allowed_origins"] = value(origins);
+        doc["p2p"]["laddr"] = value(config.cometbft.p2p_address.as_str());
+        doc["consensus"]["timeout_commit"] = value(config.cometbft.timeout_commit.as_str());
+        doc["consensus"]["timeout_propose"] = value("1s");
+        // `tx_search` (CosmJS waits for txs with it) needs the kv indexer.
+        doc["tx_index"]["indexer"] = value("kv");
+        doc["instrumentation"]["prometheus"] = value(true);
+        doc["instrumentation"]["prometheus_listen_addr"] =
+            value(config.cometbft.prometheus_address.as_str());
+    })
 }
 
 /// Puts the chain id, genesis time and `app_state` into the genesis `cometbft init` wrote,
@@ -123,6 +119,122 @@ pub fn write_genesis(home: &Home, chain_id: &str, app_state: Value) -> Result<()
         Value::String(crate::app::block_gas::DEFAULT_MAX_BLOCK_GAS.to_string());
     let pretty = serde_json::to_string_pretty(&genesis).map_err(|e| e.to_string())?;
     std::fs::write(&path, pretty).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// A genesis for several validators: `base` (as [`write_genesis`] would write it) with its
+/// validator list replaced by `validators`, each at `power`. The set is fixed by this genesis:
+/// the app has no staking module and answers InitChain and FinalizeBlock with no updates.
+pub fn network_genesis(base: &Value, validators: &[(String, ValidatorKey)], power: u64) -> Value {
+    let mut genesis = base.clone();
+    genesis["validators"] = Value::Array(
+        validators
+            .iter()
+            .map(|(name, key)| {
+                serde_json::json!({
+                    "address": key.address,
+                    "pub_key": key.pub_key,
+                    "power": power.to_string(),
+                    "name": name,
+                })
+            })
+            .collect(),
+    );
+    genesis
+}
+
+/// Reads the genesis in a CometBFT home.
+pub fn read_genesis(home: &Home) -> Result<Value, String> {
+    let path = home.comet_genesis();
+    let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+    serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// Replaces the genesis in a CometBFT home.
+pub fn replace_genesis(home: &Home, genesis: &Value) -> Result<(), String> {
+    let path = home.comet_genesis();
+    let pretty = serde_json::to_string_pretty(genesis).map_err(|e| e.to_string())?;
+    std::fs::write(&path, pretty).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// A validator's consensus key as genesis lists it (from `priv_validator_key.json`; only the
+/// public half is read out).
+#[derive(Clone, Debug)]
+pub struct ValidatorKey {
+    pub address: String,
+    pub pub_key: Value,
+}
+
+pub fn validator_key(home: &Home) -> Result<ValidatorKey, String> {
+    let path = home
+        .comet_home()
+        .join("config")
+        .join("priv_validator_key.json");
+    let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let key: Value = serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+    match (key["address"].as_str(), key.get("pub_key")) {
+        (Some(address), Some(pub_key)) => Ok(ValidatorKey {
+            address: address.to_string(),
+            pub_key: pub_key.clone(),
+        }),
+        _ => Err(format!("{}: no address or pub_key", path.display())),
+    }
+}
+
+/// The node's p2p id (`cometbft show-node-id`), the `ID@` of a peer address.
+pub fn node_id(binary: &Path, home: &Home) -> Result<String, String> {
+    let comet_home = home.comet_home();
+    run(
+        binary,
+        &["show-node-id", "--home", &comet_home.to_string_lossy()],
+    )
+}
+
+/// Sets `persistent_peers` (`ID@HOST:PORT`, comma separated). On loopback and private networks
+/// CometBFT's address book must accept private and duplicate IPs, or the peers are dropped.
+pub fn set_peers(home: &Home, peers: &[String], private_network: bool) -> Result<(), String> {
+    edit_config(home, |doc| {
+        doc["p2p"]["persistent_peers"] = value(peers.join(","));
+        if private_network {
+            doc["p2p"]["addr_book_strict"] = value(false);
+            doc["p2p"]["allow_duplicate_ip"] = value(true);
+        }
+    })
+}
+
+/// Where a joining node state-syncs from: CometBFT's light client checks the snapshot's app hash
+/// against headers from `rpc_servers` (two at least; one given twice is allowed), trusting the
+/// block `trust_hash` at `trust_height`.
+pub struct StateSyncTrust {
+    pub rpc_servers: Vec<String>,
+    pub trust_height: u64,
+    pub trust_hash: String,
+    pub trust_period: String,
+    pub discovery_time: String,
+}
+
+pub fn enable_state_sync(home: &Home, trust: &StateSyncTrust) -> Result<(), String> {
+    let mut servers = trust.rpc_servers.clone();
+    if servers.len() == 1 {
+        servers.push(servers[0].clone());
+    }
+    edit_config(home, |doc| {
+        doc["statesync"]["enable"] = value(true);
+        doc["statesync"]["rpc_servers"] = value(servers.join(","));
+        doc["statesync"]["trust_height"] = value(trust.trust_height as i64);
+        doc["statesync"]["trust_hash"] = value(trust.trust_hash.as_str());
+        doc["statesync"]["trust_period"] = value(trust.trust_period.as_str());
+        doc["statesync"]["discovery_time"] = value(trust.discovery_time.as_str());
+    })
+}
+
+fn edit_config(home: &Home, edit: impl FnOnce(&mut DocumentMut)) -> Result<(), String> {
+    let path = home.comet_home().join("config").join("config.toml");
+    let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let mut doc: DocumentMut = text
+        .parse()
+        .map_err(|e| format!("{}: {e}", path.display()))?;
+    edit(&mut doc);
+    std::fs::write(&path, doc.to_string()).map_err(|e| format!("{}: {e}", path.display()))
 }
 
 /// The chain id of an existing CometBFT genesis.

@@ -2,7 +2,8 @@
 //!
 //! ```text
 //! HOME/config/app.toml     tesserad's settings (this file's `Config`)
-//! HOME/data/               the app's state (state.redb) and compiled contracts (wasm/)
+//! HOME/data/               the app's state (state.redb), compiled contracts (wasm/) and
+//!                          state sync snapshots (snapshots/)
 //! HOME/cometbft/           CometBFT's home when tesserad runs it (config, keys, blocks, WAL)
 //! HOME/cometbft.log        its output
 //! ```
@@ -26,6 +27,26 @@ pub struct Config {
     pub metrics: MetricsSection,
     pub grpc: GrpcSection,
     pub cometbft: CometSection,
+    pub state_sync: StateSyncSection,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct StateSyncSection {
+    /// Take a snapshot of the state every this many blocks, for nodes that join by state sync
+    /// (0: take none). CometBFT's own `[statesync]` section is what a joining node sets.
+    pub snapshot_interval: u64,
+    /// Snapshots kept on disk (the oldest is deleted when a new one is complete).
+    pub snapshot_keep_recent: u32,
+}
+
+impl Default for StateSyncSection {
+    fn default() -> Self {
+        Self {
+            snapshot_interval: 0,
+            snapshot_keep_recent: 2,
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -85,6 +106,9 @@ pub struct CometSection {
     pub prometheus_address: String,
     /// Pause after each commit: sets the block interval of a single-validator chain.
     pub timeout_commit: String,
+    /// Whether `tesserad start` runs CometBFT as its child (always with `--dev`; `testnet` and
+    /// `join` homes set it). Off: the app serves ABCI for a CometBFT run separately.
+    pub run_child: bool,
 }
 
 impl Default for AppSection {
@@ -122,6 +146,7 @@ impl Default for CometSection {
             p2p_address: "tcp://127.0.0.1:26656".into(),
             prometheus_address: "127.0.0.1:26660".into(),
             timeout_commit: "1s".into(),
+            run_child: false,
         }
     }
 }
@@ -135,8 +160,10 @@ const HEADER: &str = "\
 # [abci]     address: where CometBFT's proxy_app connects
 # [metrics]  the app's Prometheus metrics at http://ADDRESS/metrics (CometBFT's: :26660)
 # [grpc]     Cosmos gRPC for clients (auth, bank, tx, wasm, tendermint services)
-# [cometbft] used when tesserad runs CometBFT itself (start --dev): binary, listen addresses,
-#            timeout_commit (the block interval of a one-validator chain)
+# [cometbft] used when tesserad runs CometBFT itself (start --dev, or run_child = true): binary,
+#            listen addresses, timeout_commit (the pause after each block)
+# [state_sync] snapshot_interval: take a snapshot every N blocks for joining nodes (0: none);
+#            snapshot_keep_recent: how many are kept
 
 ";
 
@@ -199,6 +226,11 @@ impl Home {
 
     pub fn data_dir(&self) -> PathBuf {
         self.root.join("data")
+    }
+
+    /// State sync snapshots this node serves.
+    pub fn snapshots_dir(&self) -> PathBuf {
+        self.data_dir().join("snapshots")
     }
 
     pub fn comet_home(&self) -> PathBuf {

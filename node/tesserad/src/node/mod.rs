@@ -4,4 +4,6 @@
 pub mod cometbft;
 pub mod config;
 pub mod dev;
+pub mod join;
 pub mod run;
+pub mod testnet;

@@ -15,6 +15,7 @@ use crate::metrics::{self, Gauges, Metrics};
 use crate::server::abci::AbciApp;
 use crate::server::comet_rpc::CometRpc;
 use crate::server::{grpc, socket};
+use crate::statesync::{format, SnapshotSettings, Snapshots};
 
 /// Creates a dev home: `app.toml`, CometBFT's home and keys, and the dev genesis. Refuses an
 /// existing home so that a chain is never overwritten.
@@ -110,7 +111,15 @@ pub fn start(options: StartOptions) -> Result<(), String> {
 
     let listener = std::net::TcpListener::bind(config.abci.address)
         .map_err(|e| format!("ABCI server on {}: {e}", config.abci.address))?;
-    let abci = AbciApp::new(app.clone(), metrics.clone());
+    let snapshots = Snapshots::open(
+        home.snapshots_dir(),
+        SnapshotSettings {
+            interval: config.state_sync.snapshot_interval,
+            keep_recent: config.state_sync.snapshot_keep_recent,
+            chunk_bytes: format::DEFAULT_CHUNK_BYTES,
+        },
+    )?;
+    let abci = AbciApp::new(app.clone(), metrics.clone(), Some(Arc::new(snapshots)));
     std::thread::Builder::new()
         .name("abci".into())
         .spawn(move || socket::serve(listener, abci))
@@ -150,7 +159,7 @@ pub fn start(options: StartOptions) -> Result<(), String> {
     );
 
     let mut signals = Signals::new([SIGINT, SIGTERM]).map_err(|e| e.to_string())?;
-    let mut comet = if options.dev {
+    let mut comet = if options.dev || config.cometbft.run_child {
         let binary = cometbft::find_binary(&config.cometbft.binary)?;
         let chain_id = cometbft::genesis_chain_id(home)?;
         let process = CometProcess::spawn(&binary, home)?;

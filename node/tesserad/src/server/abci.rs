@@ -21,17 +21,31 @@ use crate::app::{App, AppError};
 use crate::event::Event;
 use crate::exec::TxOutcome;
 use crate::metrics::Metrics;
+use crate::statesync::{ApplyResult, OfferResult, Restore, SnapshotInfo, Snapshots};
 
 /// The app as every ABCI connection sees it.
 #[derive(Clone)]
 pub struct AbciApp {
     app: Arc<Mutex<App>>,
     metrics: Arc<Metrics>,
+    /// The snapshots this node takes and serves (`None`: it serves none).
+    snapshots: Option<Arc<Snapshots>>,
+    /// The snapshot being restored by state sync, between its offer and its last chunk.
+    restore: Arc<Mutex<Option<Restore>>>,
 }
 
 impl AbciApp {
-    pub fn new(app: Arc<Mutex<App>>, metrics: Arc<Metrics>) -> Self {
-        Self { app, metrics }
+    pub fn new(
+        app: Arc<Mutex<App>>,
+        metrics: Arc<Metrics>,
+        snapshots: Option<Arc<Snapshots>>,
+    ) -> Self {
+        Self {
+            app,
+            metrics,
+            snapshots,
+            restore: Arc::new(Mutex::new(None)),
+        }
     }
 
     fn app(&self) -> MutexGuard<'_, App> {
@@ -94,8 +108,7 @@ fn exec_tx_result(outcome: TxOutcome) -> pb::ExecTxResult {
 }
 
 impl AbciApp {
-    /// Answers one request. State sync and vote extensions are not offered: snapshot offers
-    /// are rejected and vote extensions are empty.
+    /// Answers one request. Vote extensions are not used: they are empty.
     pub fn handle(&self, request: pb::Request) -> pb::Response {
         let value = match request.value {
             None => Res::Exception(pb::ResponseException {
@@ -110,16 +123,13 @@ impl AbciApp {
             Some(Req::Query(req)) => Res::Query(self.query(req)),
             Some(Req::CheckTx(req)) => Res::CheckTx(self.check_tx(req)),
             Some(Req::Commit(_)) => Res::Commit(self.commit()),
-            Some(Req::ListSnapshots(_)) => Res::ListSnapshots(Default::default()),
-            Some(Req::OfferSnapshot(_)) => Res::OfferSnapshot(pb::ResponseOfferSnapshot {
-                result: pb::response_offer_snapshot::Result::Reject as i32,
-            }),
-            Some(Req::LoadSnapshotChunk(_)) => Res::LoadSnapshotChunk(Default::default()),
-            Some(Req::ApplySnapshotChunk(_)) => {
-                Res::ApplySnapshotChunk(pb::ResponseApplySnapshotChunk {
-                    result: pb::response_apply_snapshot_chunk::Result::Abort as i32,
-                    ..Default::default()
-                })
+            Some(Req::ListSnapshots(_)) => Res::ListSnapshots(self.list_snapshots()),
+            Some(Req::OfferSnapshot(req)) => Res::OfferSnapshot(self.offer_snapshot(req)),
+            Some(Req::LoadSnapshotChunk(req)) => {
+                Res::LoadSnapshotChunk(self.load_snapshot_chunk(req))
+            }
+            Some(Req::ApplySnapshotChunk(req)) => {
+                Res::ApplySnapshotChunk(self.apply_snapshot_chunk(req))
             }
             Some(Req::PrepareProposal(req)) => Res::PrepareProposal(self.prepare_proposal(req)),
             Some(Req::ProcessProposal(req)) => Res::ProcessProposal(self.process_proposal(req)),
@@ -278,12 +288,162 @@ impl AbciApp {
         let mut app = self.app();
         match app.commit() {
             Ok(res) => {
-                self.metrics.set_height(app.store().latest_version());
+                let height = app.store().latest_version();
+                self.metrics.set_height(height);
+                if let Some(snapshots) = self.snapshots.as_ref().filter(|s| s.is_due(height)) {
+                    // The view is taken before the next block can commit; writing it out runs
+                    // beside the chain.
+                    match app.store().snapshot() {
+                        Ok(state) => snapshots.take_in_background(state),
+                        Err(e) => tracing::error!(height, error = %e, "snapshot view"),
+                    }
+                }
                 pb::ResponseCommit {
                     retain_height: to_i64(res.retain_height),
                 }
             }
             Err(err) => halt("commit", err),
+        }
+    }
+
+    fn list_snapshots(&self) -> pb::ResponseListSnapshots {
+        let listed = self
+            .snapshots
+            .as_ref()
+            .map(|s| s.list())
+            .unwrap_or(Ok(vec![]));
+        let snapshots = match listed {
+            Ok(list) => list,
+            Err(e) => {
+                tracing::error!(error = %e, "listing snapshots");
+                vec![]
+            }
+        };
+        pb::ResponseListSnapshots {
+            snapshots: snapshots
+                .into_iter()
+                .map(|s| pb::Snapshot {
+                    height: s.height,
+                    format: s.format,
+                    chunks: s.chunks,
+                    hash: s.hash.into(),
+                    metadata: s.metadata.into(),
+                })
+                .collect(),
+        }
+    }
+
+    fn load_snapshot_chunk(
+        &self,
+        req: pb::RequestLoadSnapshotChunk,
+    ) -> pb::ResponseLoadSnapshotChunk {
+        let chunk = self
+            .snapshots
+            .as_ref()
+            .and_then(|s| s.load_chunk(req.height, req.format, req.chunk))
+            .unwrap_or_default();
+        pb::ResponseLoadSnapshotChunk {
+            chunk: chunk.into(),
+        }
+    }
+
+    fn offer_snapshot(&self, req: pb::RequestOfferSnapshot) -> pb::ResponseOfferSnapshot {
+        use pb::response_offer_snapshot::Result as R;
+        let result = match self.offer(req) {
+            Ok(()) => R::Accept,
+            Err((result, why)) => {
+                tracing::warn!(%why, "snapshot offer refused");
+                match result {
+                    OfferResult::Abort => R::Abort,
+                    OfferResult::Reject => R::Reject,
+                    OfferResult::RejectFormat => R::RejectFormat,
+                }
+            }
+        };
+        pb::ResponseOfferSnapshot {
+            result: result as i32,
+        }
+    }
+
+    fn offer(&self, req: pb::RequestOfferSnapshot) -> Result<(), (OfferResult, String)> {
+        let Some(snapshot) = req.snapshot else {
+            return Err((OfferResult::Reject, "an offer without a snapshot".into()));
+        };
+        let height = self.app().store().latest_version();
+        if height != 0 {
+            return Err((
+                OfferResult::Abort,
+                format!("this node already has state up to height {height}; state sync needs an empty one"),
+            ));
+        }
+        let info = SnapshotInfo {
+            height: snapshot.height,
+            format: snapshot.format,
+            chunks: snapshot.chunks,
+            hash: snapshot.hash.to_vec(),
+            metadata: snapshot.metadata.to_vec(),
+        };
+        let restore = Restore::offer(&info, &req.app_hash)?;
+        tracing::info!(
+            height = info.height,
+            chunks = info.chunks,
+            "restoring a snapshot"
+        );
+        *self.restore.lock().unwrap_or_else(PoisonError::into_inner) = Some(restore);
+        Ok(())
+    }
+
+    fn apply_snapshot_chunk(
+        &self,
+        req: pb::RequestApplySnapshotChunk,
+    ) -> pb::ResponseApplySnapshotChunk {
+        use pb::response_apply_snapshot_chunk::Result as R;
+        let mut slot = self.restore.lock().unwrap_or_else(PoisonError::into_inner);
+        let (mut outcome, finished) = match slot.as_mut() {
+            Some(restore) => restore.apply(req.index, &req.chunk, &req.sender),
+            None => (
+                crate::statesync::ApplyOutcome {
+                    result: ApplyResult::Abort,
+                    refetch_chunks: vec![],
+                    reject_senders: vec![],
+                    reason: "a chunk without an accepted snapshot offer".into(),
+                },
+                None,
+            ),
+        };
+        if let Some(state) = finished {
+            let height = state.height;
+            match self.app().restore(height, state.state, state.app_hash) {
+                Ok(()) => {
+                    tracing::info!(height, "snapshot restored; block sync goes on from here");
+                    self.metrics.set_height(height);
+                    *slot = None;
+                }
+                Err(AppError::Store(e @ tessera_store::StoreError::Corrupt(_))) => {
+                    outcome.result = ApplyResult::RejectSnapshot;
+                    outcome.reason = e.to_string();
+                }
+                Err(e) => halt("restoring a snapshot", e),
+            }
+        }
+        if matches!(
+            outcome.result,
+            ApplyResult::RejectSnapshot | ApplyResult::Abort
+        ) {
+            *slot = None;
+        }
+        if !outcome.reason.is_empty() {
+            tracing::warn!(index = req.index, sender = %req.sender, reason = %outcome.reason, "snapshot chunk refused");
+        }
+        pb::ResponseApplySnapshotChunk {
+            result: match outcome.result {
+                ApplyResult::Accept => R::Accept,
+                ApplyResult::Abort => R::Abort,
+                ApplyResult::Retry => R::Retry,
+                ApplyResult::RejectSnapshot => R::RejectSnapshot,
+            } as i32,
+            refetch_chunks: outcome.refetch_chunks,
+            reject_senders: outcome.reject_senders,
         }
     }
 }
