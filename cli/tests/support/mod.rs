@@ -6,6 +6,7 @@
 
 #![allow(dead_code)] // each test binary uses its own part of the support code
 
+pub mod network;
 pub mod provider_process;
 pub mod stand_in_provider;
 
