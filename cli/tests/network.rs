@@ -208,6 +208,15 @@ fn full_nodes_join_by_state_sync_and_by_block_sync_and_answer_as_validators_do()
             net.nodes[i].name
         );
     }
+    // Over gRPC too, as cosmpy or `tessera --grpc` would ask a full node.
+    for i in [synced, replayed] {
+        let grpc = net.nodes[i].grpc();
+        let over_grpc = net.json(
+            i,
+            &["deployment", "list", "--from", "alice", "--grpc", &grpc],
+        );
+        assert_eq!(over_grpc, view.0, "{} over gRPC", net.nodes[i].name);
+    }
     let params = net.json(0, &["market", "params"]);
     assert_eq!(net.json(synced, &["market", "params"]), params);
 }

@@ -34,11 +34,11 @@ pub fn tesserad_bin() -> PathBuf {
     beside
 }
 
-pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
+/// `N` distinct free loopback ports. Every listener is held until all are picked: binding port 0
+/// and letting it go one at a time can hand out the same port twice.
+pub fn free_ports<const N: usize>() -> [u16; N] {
+    let listeners = [(); N].map(|_| TcpListener::bind("127.0.0.1:0").expect("a free port"));
+    listeners.map(|l| l.local_addr().expect("bound").port())
 }
 
 /// A dev chain in a temp dir, stopped (SIGTERM, then kill) when dropped.
@@ -53,7 +53,7 @@ pub struct DevChain {
 impl DevChain {
     pub fn start() -> Self {
         let home = tempfile::tempdir().expect("temp dir");
-        let [abci, metrics, grpc, rpc, p2p, prom] = [(); 6].map(|_| free_port());
+        let [abci, metrics, grpc, rpc, p2p, prom] = free_ports();
         std::fs::create_dir_all(home.path().join("config")).unwrap();
         std::fs::write(
             home.path().join("config/app.toml"),

@@ -36,6 +36,11 @@ impl Node {
     pub fn rpc(&self) -> String {
         format!("http://127.0.0.1:{}", self.base_port + 1)
     }
+
+    /// Its Cosmos gRPC endpoint.
+    pub fn grpc(&self) -> String {
+        format!("127.0.0.1:{}", self.base_port + 3)
+    }
 }
 
 pub struct Network {

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use super::{free_port, DevChain};
+use super::{free_ports, DevChain};
 
 pub fn provider_bin() -> PathBuf {
     if let Some(path) = std::env::var_os("TESSERA_PROVIDER_BIN") {
@@ -41,7 +41,7 @@ impl ProviderProcess {
     /// (`tls/cert.pem` in the home) at `https://127.0.0.1:…`.
     pub fn with_tls(chain: &DevChain, key: &str, cpu_price: u64, tls: bool) -> Self {
         let home = tempfile::tempdir().unwrap();
-        let (api, metrics) = (free_port(), free_port());
+        let [api, metrics] = free_ports();
         let config = format!(
             "[chain]\nrpc = \"{rpc}\"\nreconcile_secs = 3\n\
              [key]\nname = \"{key}\"\nkeyring_backend = \"test\"\nkeyring_home = \"{keyring}\"\n\
