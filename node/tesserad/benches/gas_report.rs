@@ -147,7 +147,8 @@ impl Report {
              default), unless the code is pinned (2,000); a contract's smart queries to another \
              contract pay it again. The market reads the registry's published storage by raw \
              query (`tessera_api::registry_storage`), so `place_bid` runs one instance. The \
-             contracts are not pinned at genesis.\n\n\
+             genesis pins the three contracts (`wasm.pinned` in the genesis template), so these \
+             figures carry the pinned cost.\n\n\
              Contracts measured (sha256 of `artifacts/*.wasm`): {}.",
             ["registry", "market", "governance"]
                 .map(|name| {

@@ -259,3 +259,68 @@ fn the_whole_market_lifecycle_adds_up_to_the_unit() {
         (Some(1), Some(0))
     );
 }
+
+/// Gas of bob's `register` (one registry instance, a bond attached) on a fresh chain.
+fn register_gas(chain: &mut Chain) -> u64 {
+    let registry = chain.contract("registry");
+    let gpu = json!({"vendor": "nvidia", "model": "h100", "vram_mib": 81920, "count": 1});
+    let register = chain.execute(
+        &bob(),
+        &registry,
+        json!({"register": {"host_uri": "https://bob.example.com", "gpus": [gpu]}}),
+        100_000_000,
+    );
+    let res = chain.block(vec![register]);
+    assert_ok(&res);
+    res.tx_results[0].gas_used
+}
+
+#[test]
+fn the_genesis_pins_the_contracts_so_a_call_pays_the_pinned_instance_cost() {
+    let mut pinned = Chain::start();
+    let snapshot = pinned.app.store().snapshot().unwrap();
+    let codes = pinned.app.host().pinned_codes(&*snapshot).unwrap();
+    assert_eq!(codes.len(), 3, "pinned codes: {codes:?}");
+
+    let accounts = [alice(), bob()]
+        .iter()
+        .map(|w| (w.bech32(), 1_000_000_000))
+        .collect();
+    let mut state: serde_json::Value =
+        serde_json::from_slice(&chain::genesis_bytes(accounts)).unwrap();
+    state["wasm"]["pinned"] = json!([]);
+    let mut unpinned = Chain::start_from(serde_json::to_vec(&state).unwrap());
+
+    // The same tx costs the instance cost difference less (60,000 - 2,000, wasmd's figures),
+    // give or take the few gas its different bytes cost.
+    let saved = register_gas(&mut unpinned) - register_gas(&mut pinned);
+    assert!(
+        (57_900..=58_100).contains(&saved),
+        "pinning saved {saved} gas, not the instance cost difference"
+    );
+}
+
+#[test]
+fn a_genesis_that_pins_an_unknown_code_is_refused_by_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = App::open(AppConfig::new(dir.path())).unwrap();
+    let mut state: serde_json::Value =
+        serde_json::from_slice(&chain::genesis_bytes(vec![])).unwrap();
+    state["wasm"]["pinned"] = json!(["market", "nope"]);
+    let err = app
+        .init_chain(tesserad::app::abci::InitChainRequest {
+            chain_id: common::CHAIN_ID.into(),
+            time: tesserad::app::abci::BlockTime {
+                seconds: chain::GENESIS_TIME,
+                nanos: 0,
+            },
+            initial_height: 1,
+            app_state_bytes: serde_json::to_vec(&state).unwrap(),
+            max_block_gas: tesserad::app::block_gas::DEFAULT_MAX_BLOCK_GAS as i64,
+        })
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("pinned: unknown code nope"),
+        "{err}"
+    );
+}

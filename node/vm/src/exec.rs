@@ -249,7 +249,10 @@ impl Exec {
             .consume(report.used_internally / mult, "wasm contract");
         let data = match result {
             Ok(data) => data,
-            Err(VmError::GasDepletion { .. }) => {
+            // Out of gas inside a host call (a storage read, a query) reaches us as a runtime
+            // error with the VM's gas at zero rather than as `GasDepletion`; either way the
+            // tx's gas is gone, and wasmd answers that with the SDK's out of gas (code 11).
+            Err(e) if matches!(e, VmError::GasDepletion { .. }) || report.remaining == 0 => {
                 // The VM stopped at its limit; the floor division above may leave the meter a
                 // hair short of it. Out of gas means the whole limit is gone.
                 let _ = self.gas.consume(self.gas.remaining(), "wasm contract");

@@ -58,6 +58,10 @@ pub struct GenesisCoin {
 pub struct WasmGenesis {
     #[serde(default)]
     pub codes: Vec<GenesisCode>,
+    /// Codes (by name) pinned from genesis, as wasmd's `MsgPinCodes`: kept compiled in memory
+    /// and charged the small pinned instance cost instead of the full one on every call.
+    #[serde(default)]
+    pub pinned: Vec<String>,
     #[serde(default)]
     pub instantiate: Vec<GenesisContract>,
     #[serde(default)]
@@ -228,6 +232,13 @@ pub fn apply(
                 )
                 .map_err(|e| invalid(format!("code {}: {e}", code.name)))?;
             code_ids.insert(&code.name, stored.code_id);
+        }
+        for name in &app_state.wasm.pinned {
+            let code_id = *code_ids
+                .get(name.as_str())
+                .ok_or_else(|| invalid(format!("pinned: unknown code {name}")))?;
+            host.pin_code(shared, code_id)
+                .map_err(|e| invalid(format!("pinning code {name}: {e}")))?;
         }
         for contract in &app_state.wasm.instantiate {
             let code_id = *code_ids.get(contract.code.as_str()).ok_or_else(|| {

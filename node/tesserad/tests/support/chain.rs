@@ -74,6 +74,11 @@ impl Chain {
 
     /// A chain whose genesis funds `accounts` (bech32 address, utsr), then its first block.
     pub fn start_with(accounts: Vec<(String, u128)>) -> Chain {
+        Chain::start_from(genesis_bytes(accounts))
+    }
+
+    /// A chain from the genesis `app_state` (JSON) given, then its first block.
+    pub fn start_from(app_state_bytes: Vec<u8>) -> Chain {
         let dir = tempfile::tempdir().expect("temp dir");
         let mut app = App::open(AppConfig::new(dir.path())).expect("app opens");
         app.init_chain(InitChainRequest {
@@ -83,7 +88,7 @@ impl Chain {
                 nanos: 0,
             },
             initial_height: 1,
-            app_state_bytes: genesis_bytes(accounts),
+            app_state_bytes,
             max_block_gas: tesserad::app::block_gas::DEFAULT_MAX_BLOCK_GAS as i64,
         })
         .expect("init chain");
