@@ -219,4 +219,13 @@ fn full_nodes_join_by_state_sync_and_by_block_sync_and_answer_as_validators_do()
     }
     let params = net.json(0, &["market", "params"]);
     assert_eq!(net.json(synced, &["market", "params"]), params);
+
+    // A state-synced node is an ordinary node from then on: killed and restarted, it resumes
+    // from its own store (which starts at the snapshot) and follows again.
+    net.kill(synced);
+    net.start(synced);
+    let after_restart = net.height(0) + 5;
+    net.wait_for_height(synced, after_restart, 2 * MINUTE);
+    assert_same_block(&net, &[0, synced], after_restart);
+    assert_eq!(alice_view(&net, synced), view);
 }

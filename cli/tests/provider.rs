@@ -323,7 +323,10 @@ fn escrow_running_dry_pauses_the_work_and_a_top_up_resumes_it() {
     provider.spawn();
 
     let scratch = tempfile::tempdir().unwrap();
-    let manifest = render_manifest(scratch.path(), 24, 96);
+    // Enough work that it cannot finish before the escrow runs dry (withdrawals and the hook's
+    // settlements find it dry some seconds after the 10 s it pays for), even on a fast machine.
+    const FRAMES: u64 = 32;
+    let manifest = render_manifest(scratch.path(), FRAMES as u32, 160);
     let text = std::fs::read_to_string(&manifest)
         .unwrap()
         .replace("amount: 1000000", "amount: 2000000000");
@@ -377,7 +380,7 @@ fn escrow_running_dry_pauses_the_work_and_a_top_up_resumes_it() {
         .as_u64()
         .unwrap();
     assert!(
-        paused_at < 24,
+        paused_at < FRAMES,
         "the work was over before the escrow ran dry"
     );
     std::thread::sleep(Duration::from_secs(5));
