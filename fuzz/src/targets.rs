@@ -153,12 +153,15 @@ fn tx_decode_and_check(data: &[u8]) {
     let Ok(bytes) = tx_bytes(&mut u) else { return };
     let _ = tesserad::Tx::decode(&bytes);
     let params = AnteParams::default();
+    // Through the signature cache, as CheckTx runs it.
+    let cache = tesserad::sigcache::SignatureCache::new(16);
     let ctx = TxContext {
         chain_id: "tessera-dev-1",
         block_height: 2,
         mode: Mode::Check,
         params: &params,
         verified_ahead: None,
+        signature_cache: Some(&cache),
     };
     let mut state = Overlay::new(Arc::new(MemState::default()));
     let _ = run_tx(&mut state, &bytes, &ctx, &mut NoWasm);

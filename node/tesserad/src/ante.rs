@@ -19,6 +19,7 @@ use crate::error::TxError;
 use crate::event::Event;
 use crate::fees::{self, GasPrice};
 use crate::gas::{desc, GasConfig, GasMeter, GasMeteredState};
+use crate::sigcache::SignatureCache;
 use crate::tx::{SignMode, Tx};
 
 /// Why the transaction is being run.
@@ -80,6 +81,9 @@ pub struct TxContext<'a> {
     /// Signatures of this tx that another thread already verified (see [`VerifiedAhead`]);
     /// `None` verifies every signature here.
     pub verified_ahead: Option<&'a VerifiedAhead>,
+    /// Signatures this node already verified (in CheckTx, or an earlier block's helper);
+    /// `None` verifies in full.
+    pub signature_cache: Option<&'a SignatureCache>,
 }
 
 /// The signers of one tx whose signatures a helper thread verified while earlier txs of the
@@ -331,7 +335,14 @@ fn verify_signers(
                 .verified_ahead
                 .is_some_and(|ahead| ahead.covers(i, &key, account.account_number));
             if !verified_ahead {
-                verify_signature(tx, ctx.chain_id, i, &key, account.account_number)?;
+                verify_signature(
+                    tx,
+                    ctx.chain_id,
+                    i,
+                    &key,
+                    account.account_number,
+                    ctx.signature_cache,
+                )?;
             }
         }
         accounts.push(account);
@@ -339,13 +350,15 @@ fn verify_signers(
     Ok(accounts)
 }
 
-/// Checks signer `index`'s SIGN_MODE_DIRECT signature of `tx` against `key`.
+/// Checks signer `index`'s SIGN_MODE_DIRECT signature of `tx` against `key` (through `cache`
+/// when given: a signature it already accepted over the same SignDoc is not verified again).
 pub fn verify_signature(
     tx: &Tx,
     chain_id: &str,
     index: usize,
     key: &PublicKey,
     account_number: u64,
+    cache: Option<&SignatureCache>,
 ) -> Result<(), TxError> {
     let doc = auth::sign_doc_bytes(
         &tx.body_bytes,
@@ -356,7 +369,11 @@ pub fn verify_signature(
     let signature = tx.signatures.get(index).map_or(&[][..], Vec::as_slice);
     // The reason stays out of the log: the SDK says the same for every failure, and the
     // account number and chain-id are what a client most often gets wrong.
-    key.verify(&doc, signature).map_err(|_| {
+    let verified = match cache {
+        Some(cache) => cache.verify(key, &doc, signature),
+        None => key.verify(&doc, signature),
+    };
+    verified.map_err(|_| {
         TxError::unauthorized(format!(
             "signature verification failed; please verify account number ({account_number}) and chain-id ({chain_id})"
         ))

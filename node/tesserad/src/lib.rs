@@ -16,6 +16,7 @@ pub mod metrics;
 pub mod msg;
 pub mod node;
 pub mod server;
+pub mod sigcache;
 pub mod statesync;
 pub mod tx;
 

@@ -28,6 +28,7 @@ use crate::error::TxError;
 use crate::event::Event;
 use crate::exec::{run_tx, NoWasm, TxOutcome};
 use crate::fees::GasPrice;
+use crate::sigcache::SignatureCache;
 use abci::*;
 use block_gas::{BlockGas, MAX_BLOCK_GAS_KEY};
 use wasm::{call_env, with_shared, ChainBank, VmExecutor};
@@ -64,6 +65,8 @@ pub struct AppConfig {
     pub keep_versions: u64,
     /// Most gas one `Simulate` may use.
     pub simulation_gas_limit: u64,
+    /// Signatures remembered between CheckTx and the block (0: verify every time).
+    pub signature_cache_entries: usize,
 }
 
 impl AppConfig {
@@ -73,6 +76,7 @@ impl AppConfig {
             min_gas_prices: vec![],
             keep_versions: 100,
             simulation_gas_limit: DEFAULT_SIMULATION_GAS_LIMIT,
+            signature_cache_entries: crate::sigcache::DEFAULT_CAPACITY,
         }
     }
 }
@@ -96,6 +100,8 @@ pub struct App {
     pending: Option<Pending>,
     /// The mempool's view: committed state plus the checked transactions' ante effects.
     check: Overlay,
+    /// Signatures verified in CheckTx (or a block) that the next block need not verify again.
+    signature_cache: SignatureCache,
 }
 
 impl App {
@@ -131,6 +137,7 @@ impl App {
             genesis: None,
             pending: None,
             check,
+            signature_cache: SignatureCache::new(config.signature_cache_entries),
         };
         app.load_committed()?;
         Ok(app)
@@ -165,6 +172,11 @@ impl App {
     ) -> Result<(), AppError> {
         self.store.restore(height, state, app_hash)?;
         self.load_committed()
+    }
+
+    /// Signatures verified so far that blocks need not verify again.
+    pub fn signature_cache(&self) -> &SignatureCache {
+        &self.signature_cache
     }
 
     pub fn store(&self) -> &Arc<Store> {
@@ -226,6 +238,7 @@ impl App {
             mode,
             params: &self.ante,
             verified_ahead: None,
+            signature_cache: Some(&self.signature_cache),
         }
     }
 
@@ -253,6 +266,7 @@ impl App {
             mode: Mode::Check,
             params: &self.ante,
             verified_ahead: None,
+            signature_cache: Some(&self.signature_cache),
         };
         run_tx(&mut self.check, tx, &ctx, &mut NoWasm)
     }
@@ -321,6 +335,7 @@ impl App {
                     verify_ahead::verify_block(
                         &**pre_block,
                         &self.chain_id,
+                        &self.signature_cache,
                         &req.txs,
                         &verified,
                         &stop,
@@ -505,6 +520,8 @@ impl QueryView {
             mode: Mode::Simulate,
             params: &self.ante,
             verified_ahead: None,
+            // Simulations verify no signatures.
+            signature_cache: None,
         };
         Ok(run_tx(&mut overlay, tx, &ctx, &mut executor))
     }

@@ -12,6 +12,7 @@ use tessera_store::StateRead;
 
 use crate::ante::{verify_signature, VerifiedAhead};
 use crate::auth;
+use crate::sigcache::SignatureCache;
 use crate::tx::Tx;
 
 /// Verifies the signatures of `txs` in order against `pre_block` state, filling one slot per
@@ -20,6 +21,7 @@ use crate::tx::Tx;
 pub fn verify_block(
     pre_block: &dyn StateRead,
     chain_id: &str,
+    cache: &SignatureCache,
     txs: &[Vec<u8>],
     slots: &[VerifiedAhead],
     stop: &AtomicBool,
@@ -29,7 +31,7 @@ pub fn verify_block(
         if stop.load(Ordering::Relaxed) {
             return;
         }
-        slot.set(verify_tx(pre_block, chain_id, tx));
+        slot.set(verify_tx(pre_block, chain_id, cache, tx));
     }
 }
 
@@ -37,6 +39,7 @@ pub fn verify_block(
 fn verify_tx(
     pre_block: &dyn StateRead,
     chain_id: &str,
+    cache: &SignatureCache,
     tx_bytes: &[u8],
 ) -> Vec<Option<(crate::crypto::PublicKey, u64)>> {
     let Ok(tx) = Tx::decode(tx_bytes) else {
@@ -49,7 +52,7 @@ fn verify_tx(
             let account = auth::get_account(pre_block, signer).ok().flatten()?;
             let info = tx.auth_info.signer_infos.get(i)?;
             let key = account.pubkey.or(info.public_key)?;
-            verify_signature(&tx, chain_id, i, &key, account.account_number).ok()?;
+            verify_signature(&tx, chain_id, i, &key, account.account_number, Some(cache)).ok()?;
             Some((key, account.account_number))
         })
         .collect()

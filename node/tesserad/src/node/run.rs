@@ -97,6 +97,7 @@ pub fn start(options: StartOptions) -> Result<(), String> {
         min_gas_prices: config.min_gas_prices()?,
         keep_versions: config.app.keep_versions,
         simulation_gas_limit: config.app.simulation_gas_limit,
+        signature_cache_entries: crate::sigcache::DEFAULT_CAPACITY,
     })
     .map_err(|e| {
         format!(

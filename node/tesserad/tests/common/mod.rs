@@ -240,6 +240,7 @@ pub fn ctx<'a>(mode: Mode, params: &'a AnteParams) -> TxContext<'a> {
         mode,
         params,
         verified_ahead: None,
+        signature_cache: None,
     }
 }
 
