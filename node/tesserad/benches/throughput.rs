@@ -104,7 +104,10 @@ fn main() {
         .collect();
     let mut accounts = vec![(tenant.bech32(), 10_000_000_000_000u128)];
     accounts.extend(providers.iter().map(|w| (w.bech32(), 1_000_000_000u128)));
-    let mut chain = Chain::start_with(accounts);
+    // Blocks of 1,000 bids and the setup's big blocks go past the default 100 M block gas
+    // limit (which would leave txs out of the proposal): this measures execution, not that
+    // consensus parameter.
+    let mut chain = Chain::start_from_with_block_gas(chain::genesis_bytes(accounts), 1 << 40);
     let (registry, market) = (chain.contract("registry"), chain.contract("market"));
 
     let gpu = json!({"vendor": "nvidia", "model": "h100", "vram_mib": 81920, "count": 8});
@@ -121,8 +124,14 @@ fn main() {
                 GAS,
             )
         })
-        .collect();
-    assert_ok(&chain.block(registers));
+        .collect::<Vec<_>>();
+    let registered = chain.block(registers);
+    assert_ok(&registered);
+    assert_eq!(
+        registered.tx_results.len(),
+        providers_n,
+        "a register left out"
+    );
 
     let (number, seq) = chain.account(&tenant);
     let groups: Vec<Value> = (0..GROUPS).map(group).collect();
@@ -137,8 +146,14 @@ fn main() {
                 50_000_000,
             )
         })
-        .collect();
-    assert_ok(&chain.block(creates));
+        .collect::<Vec<_>>();
+    let created = chain.block(creates);
+    assert_ok(&created);
+    assert_eq!(
+        created.tx_results.len(),
+        DEPLOYMENTS,
+        "a deployment left out"
+    );
 
     // Every bid signed in advance: a warm-up block, then `per_size` blocks of each size.
     let mut plan: Vec<(Option<usize>, usize)> = vec![(None, sizes[0].min(100))];

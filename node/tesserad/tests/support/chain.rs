@@ -79,6 +79,14 @@ impl Chain {
 
     /// A chain from the genesis `app_state` (JSON) given, then its first block.
     pub fn start_from(app_state_bytes: Vec<u8>) -> Chain {
+        Chain::start_from_with_block_gas(
+            app_state_bytes,
+            tesserad::app::block_gas::DEFAULT_MAX_BLOCK_GAS,
+        )
+    }
+
+    /// The same with another block gas limit (benches that fill blocks past the default).
+    pub fn start_from_with_block_gas(app_state_bytes: Vec<u8>, max_block_gas: u64) -> Chain {
         let dir = tempfile::tempdir().expect("temp dir");
         let mut app = App::open(AppConfig::new(dir.path())).expect("app opens");
         app.init_chain(InitChainRequest {
@@ -89,7 +97,7 @@ impl Chain {
             },
             initial_height: 1,
             app_state_bytes,
-            max_block_gas: tesserad::app::block_gas::DEFAULT_MAX_BLOCK_GAS as i64,
+            max_block_gas: max_block_gas as i64,
         })
         .expect("init chain");
         let mut chain = Chain {
