@@ -13,10 +13,5 @@ source "$(dirname -- "${BASH_SOURCE[0]}")/lib.sh"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/tessera/target}"
 cd -- "$ROOT"
 
-"$SCRIPTS_DIR/setup.sh"
-ensure_cometbft
-[[ -f artifacts/market.wasm && -f artifacts/registry.wasm && -f artifacts/governance.wasm ]] ||
-  "$SCRIPTS_DIR/build-contracts.sh"
-log "building tesserad (release)"
-cargo build --release --locked -p tesserad --bin tesserad
+build_node
 exec "$CARGO_TARGET_DIR/release/tesserad" start --dev --artifacts "$ROOT/artifacts" "$@"

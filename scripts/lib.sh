@@ -219,3 +219,14 @@ fmt_duration() {
   local s=$1
   if ((s >= 60)); then printf '%dm%02ds' $((s / 60)) $((s % 60)); else printf '%ds' "$s"; fi
 }
+
+# What running a node needs: the toolchain, CometBFT, the contracts (built when missing) and the
+# release tesserad.
+build_node() {
+  "$SCRIPTS_DIR/setup.sh"
+  ensure_cometbft
+  [[ -f "$ROOT/artifacts/market.wasm" && -f "$ROOT/artifacts/registry.wasm" && -f "$ROOT/artifacts/governance.wasm" ]] ||
+    "$SCRIPTS_DIR/build-contracts.sh"
+  log "building tesserad (release)"
+  (cd -- "$ROOT" && cargo build --release --locked -p tesserad --bin tesserad)
+}

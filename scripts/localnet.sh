@@ -38,12 +38,7 @@ rpc_port() {
 build() {
   cd -- "$ROOT"
   [[ -n "${TESSERAD_BIN:-}" ]] && return 0
-  "$SCRIPTS_DIR/setup.sh"
-  ensure_cometbft
-  [[ -f artifacts/market.wasm && -f artifacts/registry.wasm && -f artifacts/governance.wasm ]] ||
-    "$SCRIPTS_DIR/build-contracts.sh"
-  log "building tesserad (release)"
-  cargo build --release --locked -p tesserad --bin tesserad
+  build_node
 }
 
 start() {

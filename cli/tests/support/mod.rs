@@ -160,35 +160,7 @@ impl DevChain {
     }
 
     pub fn add_dev_key(&self, name: &str) -> String {
-        let mnemonic = dev_account(name)["mnemonic"].as_str().unwrap().to_string();
-        let mut child = Command::new(env!("CARGO_BIN_EXE_tessera"))
-            .args(["keys", "add", name, "--recover", "-o", "json"])
-            .env("TESSERA_HOME", self.home.path().join("cli"))
-            .env("TESSERA_KEYRING_BACKEND", "test")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        use std::io::Write;
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(mnemonic.as_bytes())
-            .unwrap();
-        let out = child.wait_with_output().unwrap();
-        assert!(
-            out.status.success(),
-            "keys add {name}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let info: Value = serde_json::from_slice(&out.stdout).unwrap();
-        assert!(
-            info.get("mnemonic").is_none(),
-            "a recovered key printed its mnemonic"
-        );
-        info["address"].as_str().unwrap().to_string()
+        recover_dev_key(&self.home.path().join("cli"), name)
     }
 
     pub fn balance(&self, who: &str) -> u128 {
@@ -221,6 +193,39 @@ fn sigterm(pid: u32) {
     let _ = Command::new("kill")
         .args(["-TERM", &pid.to_string()])
         .status();
+}
+
+/// Recovers dev account `name`'s key into the test keyring at `cli_home`; returns its address.
+pub fn recover_dev_key(cli_home: &Path, name: &str) -> String {
+    let mnemonic = dev_account(name)["mnemonic"].as_str().unwrap().to_string();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tessera"))
+        .args(["keys", "add", name, "--recover", "-o", "json"])
+        .env("TESSERA_HOME", cli_home)
+        .env("TESSERA_KEYRING_BACKEND", "test")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(mnemonic.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "keys add {name}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let info: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(
+        info.get("mnemonic").is_none(),
+        "a recovered key printed its mnemonic"
+    );
+    info["address"].as_str().unwrap().to_string()
 }
 
 pub fn dev_account(name: &str) -> Value {

@@ -279,28 +279,7 @@ impl Network {
 
     /// Recovers a dev account's key into the network's keyring.
     pub fn add_dev_key(&self, name: &str) {
-        let mnemonic = super::dev_account(name)["mnemonic"]
-            .as_str()
-            .unwrap()
-            .to_string();
-        let mut child = Command::new(env!("CARGO_BIN_EXE_tessera"))
-            .args(["keys", "add", name, "--recover"])
-            .env("TESSERA_HOME", self.dir.path().join("cli"))
-            .env("TESSERA_KEYRING_BACKEND", "test")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        use std::io::Write;
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(mnemonic.as_bytes())
-            .unwrap();
-        let out = child.wait_with_output().unwrap();
-        assert!(out.status.success(), "keys add {name}");
+        super::recover_dev_key(&self.dir.path().join("cli"), name);
     }
 
     pub fn log_tail(&self, i: usize) -> String {
