@@ -25,13 +25,7 @@ fn a_provider_wins_a_lease_through_signed_transactions_and_the_end_block_hook() 
         json!({"register": {"host_uri": "https://bob.example.com", "gpus": [gpu]}}),
         100_000_000,
     );
-    let group = json!({
-        "name": "train",
-        "resources": {"cpu_millis": 4000, "memory_mib": 16384,
-                      "gpu": {"units": 1, "models": [{"vendor": "nvidia", "model": "h100"}]}},
-        "count": 1,
-        "max_price": "3600000"
-    });
+    let group = chain::h100_group();
     let create = chain.execute(
         &tenant,
         &market,
@@ -147,13 +141,7 @@ fn the_whole_market_lifecycle_adds_up_to_the_unit() {
             100_000_000,
         )
     };
-    let group = json!({
-        "name": "train",
-        "resources": {"cpu_millis": 4000, "memory_mib": 16384,
-                      "gpu": {"units": 1, "models": [{"vendor": "nvidia", "model": "h100"}]}},
-        "count": 1,
-        "max_price": "3600000"
-    });
+    let group = chain::h100_group();
     let txs = vec![
         register(&chain, &loser),
         register(&chain, &winner),

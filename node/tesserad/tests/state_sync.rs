@@ -7,6 +7,7 @@
 mod chain;
 mod common;
 
+use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 use chain::{assert_ok, sign, Chain, GAS};
@@ -28,13 +29,7 @@ fn chain_with_snapshot() -> (Chain, Snapshots, tempfile::TempDir) {
     let (a, b) = (alice(), bob());
     let send = sign(&a, chain.account(&a), vec![send_msg(&a, &b, 1_234)], GAS);
     assert_ok(&chain.block(vec![send]));
-    let group = json!({
-        "name": "train",
-        "resources": {"cpu_millis": 4000, "memory_mib": 16384,
-                      "gpu": {"units": 1, "models": [{"vendor": "nvidia", "model": "h100"}]}},
-        "count": 1,
-        "max_price": "3600000"
-    });
+    let group = chain::h100_group();
     let create = chain.execute(
         &a,
         &market,
@@ -59,10 +54,25 @@ fn chain_with_snapshot() -> (Chain, Snapshots, tempfile::TempDir) {
     (chain, snapshots, dir)
 }
 
+/// A node's ABCI handler over `app`, serving `snapshots` if given.
+fn node(app: App, snapshots: Option<Snapshots>) -> (AbciApp, Arc<Mutex<App>>) {
+    let app = Arc::new(Mutex::new(app));
+    let abci = AbciApp::new(
+        app.clone(),
+        Arc::new(Metrics::default()),
+        snapshots.map(Arc::new),
+    );
+    (abci, app)
+}
+
+/// A node that serves `snapshots` (its own state, in `dir`, is not what it serves).
+fn serving_node(snapshots: Snapshots, dir: &Path) -> AbciApp {
+    node(App::open(AppConfig::new(dir)).unwrap(), Some(snapshots)).0
+}
+
 fn empty_node() -> (AbciApp, Arc<Mutex<App>>, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
-    let app = Arc::new(Mutex::new(App::open(AppConfig::new(dir.path())).unwrap()));
-    let abci = AbciApp::new(app.clone(), Arc::new(Metrics::default()), None);
+    let (abci, app) = node(App::open(AppConfig::new(dir.path())).unwrap(), None);
     (abci, app, dir)
 }
 
@@ -128,13 +138,7 @@ use pb::response_offer_snapshot::Result as Offer;
 #[test]
 fn a_restored_node_has_the_same_state_and_executes_the_next_block_the_same() {
     let (mut chain, snapshots, _dir) = chain_with_snapshot();
-    let serving = AbciApp::new(
-        Arc::new(Mutex::new(
-            App::open(AppConfig::new(chain.dir.path().join("other"))).unwrap(),
-        )),
-        Arc::new(Metrics::default()),
-        Some(Arc::new(snapshots)),
-    );
+    let serving = serving_node(snapshots, &chain.dir.path().join("other"));
     let snapshot = listed(&serving);
     assert_eq!(snapshot.height, chain.height);
     assert!(snapshot.chunks > 2, "{} chunks", snapshot.chunks);
@@ -189,13 +193,7 @@ fn a_restored_node_has_the_same_state_and_executes_the_next_block_the_same() {
 fn a_snapshot_that_does_not_hash_to_the_trusted_app_hash_is_rejected_and_nothing_is_written() {
     let (_chain, snapshots, _dir) = chain_with_snapshot();
     let serving_dir = tempfile::tempdir().unwrap();
-    let serving = AbciApp::new(
-        Arc::new(Mutex::new(
-            App::open(AppConfig::new(serving_dir.path())).unwrap(),
-        )),
-        Arc::new(Metrics::default()),
-        Some(Arc::new(snapshots)),
-    );
+    let serving = serving_node(snapshots, serving_dir.path());
     let snapshot = listed(&serving);
     let (joining, app, _joining_dir) = empty_node();
     // Light client says the state at this height hashes to something else: the peers lie.
@@ -218,20 +216,10 @@ fn a_snapshot_that_does_not_hash_to_the_trusted_app_hash_is_rejected_and_nothing
 #[test]
 fn a_node_with_state_aborts_state_sync_and_a_chunk_without_an_offer_is_refused() {
     let (chain, snapshots, _dir) = chain_with_snapshot();
-    let serving = AbciApp::new(
-        Arc::new(Mutex::new(
-            App::open(AppConfig::new(chain.dir.path().join("x"))).unwrap(),
-        )),
-        Arc::new(Metrics::default()),
-        Some(Arc::new(snapshots)),
-    );
+    let serving = serving_node(snapshots, &chain.dir.path().join("x"));
     let snapshot = listed(&serving);
     // The chain's own app already has state.
-    let full = AbciApp::new(
-        Arc::new(Mutex::new(chain.app)),
-        Arc::new(Metrics::default()),
-        None,
-    );
+    let (full, _) = node(chain.app, None);
     assert_eq!(offer(&full, &snapshot, &[0; 32]), Offer::Abort as i32);
 
     let (joining, _, _d) = empty_node();

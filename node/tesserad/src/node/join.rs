@@ -183,7 +183,7 @@ pub fn join(options: &JoinOptions) -> Result<(), String> {
 
     let binary = cometbft::find_binary(&Config::default().cometbft.binary)?;
     cometbft::check_version(&binary)?;
-    let mut config = NodePorts::from_base(options.base_port).config(&options.host.to_string());
+    let mut config = NodePorts::from_base(options.base_port).config(options.host);
     config.cometbft.timeout_commit = options.timeout_commit.clone();
     config.state_sync.snapshot_interval = options.snapshot_interval;
     let config_file = home.config_file();

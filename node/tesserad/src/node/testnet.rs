@@ -3,6 +3,7 @@
 //! gets its own ports, CometBFT keys and the others as persistent peers, and runs its
 //! CometBFT as a child (`tesserad start --home DIR/nodeI`).
 
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
 
 use super::cometbft::{self, ValidatorKey};
@@ -54,19 +55,16 @@ impl NodePorts {
     }
 
     /// A node's config with these ports on `host`, running its CometBFT as a child.
-    pub fn config(&self, host: &str) -> Config {
+    pub fn config(&self, host: IpAddr) -> Config {
+        let at = |port| SocketAddr::new(host, port);
         let mut config = Config::default();
         config.abci.address = ([127, 0, 0, 1], self.abci).into();
         config.cometbft.run_child = true;
-        config.cometbft.p2p_address = format!("tcp://{host}:{}", self.p2p);
-        config.cometbft.rpc_address = format!("tcp://{host}:{}", self.rpc);
-        config.cometbft.prometheus_address = format!("{host}:{}", self.prometheus);
-        config.grpc.address = format!("{host}:{}", self.grpc)
-            .parse()
-            .expect("host is an IP address");
-        config.metrics.address = format!("{host}:{}", self.metrics)
-            .parse()
-            .expect("host is an IP address");
+        config.cometbft.p2p_address = format!("tcp://{}", at(self.p2p));
+        config.cometbft.rpc_address = format!("tcp://{}", at(self.rpc));
+        config.cometbft.prometheus_address = at(self.prometheus).to_string();
+        config.grpc.address = at(self.grpc);
+        config.metrics.address = at(self.metrics);
         config
     }
 }
@@ -125,7 +123,7 @@ pub fn testnet(options: &TestnetOptions) -> Result<Vec<NodeSummary>, String> {
         let name = format!("node{index}");
         let home = Home::new(options.output.join(&name));
         let ports = NodePorts::from_base(options.base_port + index * PORTS_PER_NODE);
-        let mut config = ports.config("127.0.0.1");
+        let mut config = ports.config(IpAddr::V4(Ipv4Addr::LOCALHOST));
         config.cometbft.timeout_commit = options.timeout_commit.clone();
         config.state_sync.snapshot_interval = options.snapshot_interval;
         let config_file = home.config_file();

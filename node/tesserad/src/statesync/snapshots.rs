@@ -53,10 +53,6 @@ impl Snapshots {
         })
     }
 
-    pub fn settings(&self) -> &SnapshotSettings {
-        &self.settings
-    }
-
     /// Whether a snapshot is due at this freshly committed height.
     pub fn is_due(&self, height: u64) -> bool {
         self.settings.interval > 0 && height > 0 && height.is_multiple_of(self.settings.interval)
@@ -179,13 +175,20 @@ fn write_snapshot(
     let metadata = Metadata {
         chunk_hashes: hashes,
     };
+    let info = SnapshotInfo {
+        height,
+        format: FORMAT,
+        chunks: metadata.chunk_hashes.len() as u32,
+        hash: metadata.hash().to_vec(),
+        metadata: metadata.encode(),
+    };
     let path = partial.join("metadata");
-    std::fs::write(&path, metadata.encode()).map_err(|e| format!("{}: {e}", path.display()))?;
+    std::fs::write(&path, &info.metadata).map_err(|e| format!("{}: {e}", path.display()))?;
     let done = snapshot_dir(dir, height);
     let _ = std::fs::remove_dir_all(&done);
     std::fs::rename(&partial, &done).map_err(|e| format!("{}: {e}", done.display()))?;
     prune(dir, settings.keep_recent)?;
-    read_info(dir, height)
+    Ok(info)
 }
 
 /// Deletes all but the newest `keep` snapshots (at least one is kept).

@@ -230,6 +230,17 @@ pub fn sign(
     spec.sign()
 }
 
+/// A deployment group asking for one H100 (4 cores, 16 GiB) at up to 3,600,000 utsr per hour.
+pub fn h100_group() -> Value {
+    serde_json::json!({
+        "name": "train",
+        "resources": {"cpu_millis": 4000, "memory_mib": 16384,
+                      "gpu": {"units": 1, "models": [{"vendor": "nvidia", "model": "h100"}]}},
+        "count": 1,
+        "max_price": "3600000"
+    })
+}
+
 /// `wasm` with a custom section appended: the same module under a new checksum (custom sections
 /// do not change what a module does). `name` and `payload` together stay under 127 bytes.
 pub fn with_custom_section(mut wasm: Vec<u8>, name: &[u8], payload: &[u8]) -> Vec<u8> {
