@@ -15,8 +15,8 @@ use crate::error::ContractError;
 use crate::lease::{move_queue_entry, reschedule};
 use crate::registry::{load_bidder, signed_attributes, Bidder};
 use crate::state::{
-    leases, orders, Bid, Deployment, Lease, Order, ATTEST_QUEUE, AUCTION_QUEUE, BIDS, BID_OFFERS,
-    ORDER_UIDS, PARAMS,
+    leases, load_order_by_uid, save_order, Bid, Deployment, Lease, Order, ATTEST_QUEUE,
+    AUCTION_QUEUE, BIDS, BID_OFFERS, ORDER_UIDS, PARAMS,
 };
 
 /// Resolves a public order id to its stored order.
@@ -33,7 +33,7 @@ pub fn load_order(
     let uid = ORDER_UIDS
         .may_load(storage, (&owner, id.dseq, id.gseq))?
         .ok_or_else(not_found)?;
-    Ok(orders().load(storage, uid)?)
+    Ok(load_order_by_uid(storage, uid)?)
 }
 
 fn ensure_open(order: &Order) -> Result<(), ContractError> {
@@ -127,6 +127,7 @@ pub fn execute_place_bid(
     offer.validate(price)?;
 
     let mut order = load_order(deps.storage, deps.api, &order_id)?;
+    let loaded = order.clone();
     ensure_open(&order)?;
     if price > order.spec.max_price {
         return Err(ContractError::PriceAboveMax {
@@ -184,7 +185,7 @@ pub fn execute_place_bid(
             Some(ends),
         )?;
     }
-    orders().save(deps.storage, order.uid, &order)?;
+    save_order(deps.storage, &order, &loaded)?;
     Ok(Response::new()
         .add_attribute("action", "place_bid")
         .add_attribute("bid", bid_id.to_string())
@@ -203,6 +204,7 @@ pub fn execute_withdraw_bid(
     cw_utils::nonpayable(&info)?;
     let provider = info.sender;
     let mut order = load_order(deps.storage, deps.api, &order_id)?;
+    let loaded = order.clone();
     let bid_id = order_id.bid(provider.as_str());
     let bid = BIDS
         .may_load(deps.storage, (order.uid, &provider))?
@@ -219,7 +221,7 @@ pub fn execute_withdraw_bid(
     BIDS.remove(deps.storage, (order.uid, &provider));
     BID_OFFERS.remove(deps.storage, (order.uid, &provider));
     order.open_bids = order.open_bids.saturating_sub(1);
-    orders().save(deps.storage, order.uid, &order)?;
+    save_order(deps.storage, &order, &loaded)?;
     let mut fx = Effects::default();
     fx.transfers
         .send(&provider, to_uint128(&bid.deposit)?, &bid.deposit.denom);
@@ -342,6 +344,7 @@ pub fn award(
     now: u64,
     fx: &mut Effects,
 ) -> Result<Lease, ContractError> {
+    let loaded = order.clone();
     let bids: Vec<(Addr, Bid)> = BIDS
         .prefix(order.uid)
         .range(storage, None, None, cosmwasm_std::Order::Ascending)
@@ -374,7 +377,7 @@ pub fn award(
         &mut order.window_ends_at,
         None,
     )?;
-    orders().save(storage, order.uid, order)?;
+    save_order(storage, order, &loaded)?;
 
     deployment.escrow.drawing_rate = deployment
         .escrow

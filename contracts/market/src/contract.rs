@@ -169,7 +169,9 @@ pub fn query(deps: Deps, env: Env, msg: QueryMsg) -> Result<Binary, ContractErro
 
 pub fn migrate(deps: DepsMut, _env: Env, _msg: MigrateMsg) -> Result<Response, ContractError> {
     let previous = cw2::ensure_from_older_version(deps.storage, CONTRACT_NAME, CONTRACT_VERSION)?;
+    let moved = crate::state::migrate_order_auctions(deps.storage)?;
     Ok(Response::new()
         .add_attribute("action", "migrate")
-        .add_attribute("from_version", previous.to_string()))
+        .add_attribute("from_version", previous.to_string())
+        .add_attribute("order_auctions_moved", moved.to_string()))
 }

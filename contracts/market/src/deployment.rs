@@ -14,8 +14,8 @@ use crate::effects::Effects;
 use crate::error::ContractError;
 use crate::lease::{self, move_queue_entry, Closer};
 use crate::state::{
-    leases, next_order_uid, orders, save_lease, Deployment, Escrow, Order, AUCTION_QUEUE, BIDS,
-    DEPLOYMENTS, ORDER_UIDS, PARAMS,
+    create_order, leases, load_order_by_uid, next_order_uid, save_lease, save_order, Deployment,
+    Escrow, Order, AUCTION_QUEUE, BIDS, DEPLOYMENTS, ORDER_UIDS, PARAMS,
 };
 
 pub fn load_deployment(
@@ -157,7 +157,7 @@ pub fn execute_create_deployment(
             bid_window_secs,
             open_bids: 0,
         };
-        orders().save(deps.storage, uid, &order)?;
+        create_order(deps.storage, &order)?;
         ORDER_UIDS.save(deps.storage, (&owner, dseq, gseq), &uid)?;
         AUCTION_QUEUE.save(deps.storage, (window_ends_at, uid), &())?;
         order_uids.push(uid);
@@ -291,7 +291,8 @@ fn close_deployment(
 ) -> Result<Effects, ContractError> {
     let mut fx = Effects::default();
     for &uid in &deployment.order_uids.clone() {
-        let mut order = orders().load(storage, uid)?;
+        let mut order = load_order_by_uid(storage, uid)?;
+        let loaded = order.clone();
         match order.state {
             OrderState::Open => {
                 refund_open_bids(storage, uid, &mut fx)?;
@@ -304,7 +305,7 @@ fn close_deployment(
                 )?;
                 order.state = OrderState::Closed;
                 order.open_bids = 0;
-                orders().save(storage, uid, &order)?;
+                save_order(storage, &order, &loaded)?;
                 finish_order(deployment, now, &mut fx);
             }
             OrderState::Matched => {

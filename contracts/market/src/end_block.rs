@@ -19,8 +19,8 @@ use crate::error::ContractError;
 use crate::item_tx::ItemTx;
 use crate::lease::{self, move_queue_entry, Closer};
 use crate::state::{
-    due_entries, leases, orders, save_lease, QuarantinedItem, ATTEST_QUEUE, AUCTION_QUEUE,
-    GRACE_QUEUE, PARAMS, QUARANTINE, SETTLE_QUEUE,
+    due_entries, leases, load_order_by_uid, save_lease, save_order, QuarantinedItem, ATTEST_QUEUE,
+    AUCTION_QUEUE, GRACE_QUEUE, PARAMS, QUARANTINE, SETTLE_QUEUE,
 };
 
 /// Gas an item costs beyond its metered storage: finding and removing its queue entry and the
@@ -196,7 +196,8 @@ fn close_auction(
     fx: &mut Effects,
     tally: &mut Tally,
 ) -> Result<(), ContractError> {
-    let mut order = orders().load(storage, uid)?;
+    let mut order = load_order_by_uid(storage, uid)?;
+    let loaded = order.clone();
     if order.state != OrderState::Open || order.window_ends_at != Some(at) {
         return Ok(());
     }
@@ -226,7 +227,7 @@ fn close_auction(
             drop_open_bids(storage, uid, fx)?;
             order.window_ends_at = None;
             order.open_bids = 0;
-            orders().save(storage, uid, &order)?;
+            save_order(storage, &order, &loaded)?;
             tally.unbid += 1;
         }
     }

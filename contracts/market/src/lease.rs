@@ -15,8 +15,8 @@ use crate::effects::Effects;
 use crate::error::ContractError;
 use crate::escrow::{accrue, funds_last_until, split_payout};
 use crate::state::{
-    leases, orders, save_lease, Deployment, Lease, ATTEST_QUEUE, BIDS, GRACE_QUEUE, ORDER_UIDS,
-    PARAMS, SETTLE_QUEUE,
+    leases, load_order_by_uid, save_lease, save_order, Deployment, Lease, ATTEST_QUEUE, BIDS,
+    GRACE_QUEUE, ORDER_UIDS, PARAMS, SETTLE_QUEUE,
 };
 
 /// Charges `lease` from the deployment's escrow up to `now`, paying its provider (less the
@@ -213,9 +213,10 @@ pub fn close(
     reschedule(storage, lease, deployment, params, now)?;
     leases().save(storage, lease.uid, lease)?;
 
-    let mut order = orders().load(storage, lease.uid)?;
+    let mut order = load_order_by_uid(storage, lease.uid)?;
+    let loaded = order.clone();
     order.state = OrderState::Closed;
-    orders().save(storage, order.uid, &order)?;
+    save_order(storage, &order, &loaded)?;
 
     let bid_key = (lease.uid, &lease.provider);
     let mut bid = BIDS.load(storage, bid_key)?;

@@ -17,8 +17,8 @@ use crate::error::ContractError;
 use crate::escrow::{accrue, funds_last_until};
 use crate::lease::load_lease;
 use crate::state::{
-    lease_state_key, leases, order_state_key, orders, Bid, Deployment, Lease, Order, ATTESTATIONS,
-    BIDS, BID_OFFERS, DEPLOYMENTS, PARAMS, QUARANTINE,
+    lease_state_key, leases, order_state_key, orders, with_auction, Bid, Deployment, Lease, Order,
+    ATTESTATIONS, BIDS, BID_OFFERS, DEPLOYMENTS, PARAMS, QUARANTINE,
 };
 
 pub fn params(deps: Deps) -> StdResult<MarketParams> {
@@ -112,7 +112,7 @@ pub fn orders_by_state(
         .prefix(order_state_key(state.unwrap_or(OrderState::Open)))
         .range(deps.storage, start, None, IterOrder::Ascending)
         .take(page_size(limit))
-        .map(|r| r.map(|(_, o)| order_response(o)))
+        .map(|r| r.and_then(|(_, o)| with_auction(deps.storage, o).map(order_response)))
         .collect::<StdResult<_>>()?;
     Ok(OrdersResponse { orders: list })
 }

@@ -99,13 +99,40 @@ pub struct Order {
     pub denom: String,
     pub created_at: u64,
     /// When the auction closes; `None` while an order that drew no bids waits for its first
-    /// one, whose arrival restarts the window.
+    /// one, whose arrival restarts the window. Stored in [`ORDER_AUCTIONS`], not in the record.
+    #[serde(skip)]
     pub window_ends_at: Option<u64>,
     pub bid_window_secs: u64,
+    /// Stored in [`ORDER_AUCTIONS`], not in the record.
+    #[serde(skip)]
     pub open_bids: u32,
 }
 
 impl Order {
+    fn auction(&self) -> OrderAuction {
+        OrderAuction {
+            window_ends_at: self.window_ends_at,
+            open_bids: self.open_bids,
+        }
+    }
+
+    /// The auction of an order as created: its window runs from creation, no bids yet.
+    fn initial_auction(&self) -> OrderAuction {
+        OrderAuction {
+            window_ends_at: Some(self.created_at.saturating_add(self.bid_window_secs)),
+            open_bids: 0,
+        }
+    }
+
+    /// The order without its auction fields: what its record holds.
+    fn record(&self) -> Order {
+        Order {
+            window_ends_at: None,
+            open_bids: 0,
+            ..self.clone()
+        }
+    }
+
     pub fn id(&self) -> OrderId {
         OrderId {
             owner: self.owner.to_string(),
@@ -214,6 +241,9 @@ impl IndexList<Order> for OrderIndexes<'_> {
     }
 }
 
+/// The orders' records, indexed by state. Their auction fields are not in them: read orders with
+/// [`load_order_by_uid`] (or pass a ranged one through [`with_auction`]) and write them with
+/// [`create_order`] and [`save_order`].
 pub fn orders<'a>() -> IndexedMap<u64, Order, OrderIndexes<'a>> {
     IndexedMap::new(
         "orders",
@@ -221,6 +251,133 @@ pub fn orders<'a>() -> IndexedMap<u64, Order, OrderIndexes<'a>> {
             state: MultiIndex::new(|_, o| order_state_key(o.state), "orders", "orders__state"),
         },
     )
+}
+
+/// The orders' records without their index: for saving an order whose state did not change.
+const ORDER_RECORDS: Map<u64, Order> = Map::new("orders");
+
+/// The auction of each open order (its window and bid count), by order uid. It lives apart from
+/// the order's record, which holds the whole group spec, so that a bid rewrites a few bytes and no
+/// index entry. An open order has an entry only while its auction differs from the one it was
+/// created with ([`Order::initial_auction`]), so creating one writes nothing here; an order that
+/// is no longer open has none (no window, no open bids).
+const ORDER_AUCTIONS: Map<u64, OrderAuction> = Map::new("order_auctions");
+
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq)]
+struct OrderAuction {
+    window_ends_at: Option<u64>,
+    open_bids: u32,
+}
+
+impl OrderAuction {
+    /// The auction of an order that is no longer open.
+    const CLOSED: OrderAuction = OrderAuction {
+        window_ends_at: None,
+        open_bids: 0,
+    };
+}
+
+/// Writes (or removes) the auction entry of an order whose auction was `loaded` and is `order`'s
+/// now, keeping [`ORDER_AUCTIONS`]'s rule: an entry only for an open order whose auction is not
+/// the initial one.
+fn save_auction(storage: &mut dyn Storage, order: &Order, loaded: &Order) -> StdResult<()> {
+    let had_entry =
+        loaded.state == OrderState::Open && loaded.auction() != loaded.initial_auction();
+    let needs_entry = order.state == OrderState::Open && order.auction() != order.initial_auction();
+    if needs_entry {
+        if order.auction() != loaded.auction() || !had_entry {
+            ORDER_AUCTIONS.save(storage, order.uid, &order.auction())?;
+        }
+    } else if had_entry {
+        ORDER_AUCTIONS.remove(storage, order.uid);
+    }
+    Ok(())
+}
+
+/// Fills in the auction fields of an order read from [`orders`].
+pub fn with_auction(storage: &dyn Storage, mut order: Order) -> StdResult<Order> {
+    let auction = if order.state == OrderState::Open {
+        ORDER_AUCTIONS
+            .may_load(storage, order.uid)?
+            .unwrap_or_else(|| order.initial_auction())
+    } else {
+        OrderAuction::CLOSED
+    };
+    order.window_ends_at = auction.window_ends_at;
+    order.open_bids = auction.open_bids;
+    Ok(order)
+}
+
+pub fn load_order_by_uid(storage: &dyn Storage, uid: u64) -> StdResult<Order> {
+    with_auction(storage, orders().load(storage, uid)?)
+}
+
+/// Saves a new order.
+pub fn create_order(storage: &mut dyn Storage, order: &Order) -> StdResult<()> {
+    orders().save(storage, order.uid, &order.record())?;
+    let initial = order.initial_auction();
+    let as_created = Order {
+        state: OrderState::Open,
+        window_ends_at: initial.window_ends_at,
+        open_bids: initial.open_bids,
+        ..order.clone()
+    };
+    save_auction(storage, order, &as_created)
+}
+
+/// Saves what changed in `order` since it was loaded as `loaded`: its auction fields, its record,
+/// and the state index only when the state changed (the old entry is known, so nothing is read).
+pub fn save_order(storage: &mut dyn Storage, order: &Order, loaded: &Order) -> StdResult<()> {
+    let record = order.record();
+    let loaded_record = loaded.record();
+    if record.state != loaded_record.state {
+        orders().replace(storage, order.uid, Some(&record), Some(&loaded_record))?;
+    } else if record != loaded_record {
+        ORDER_RECORDS.save(storage, order.uid, &record)?;
+    }
+    save_auction(storage, order, loaded)
+}
+
+/// Moves the auction fields that earlier versions kept in the order records into
+/// [`ORDER_AUCTIONS`] (and out of the records). Records already in the new form are left alone,
+/// so running it twice changes nothing.
+pub fn migrate_order_auctions(storage: &mut dyn Storage) -> StdResult<u64> {
+    #[derive(Serialize, Deserialize)]
+    struct LegacyAuction {
+        window_ends_at: Option<u64>,
+        open_bids: Option<u32>,
+    }
+    const LEGACY: Map<u64, LegacyAuction> = Map::new("orders");
+    let legacy: Vec<(u64, OrderAuction)> = LEGACY
+        .range(storage, None, None, IterOrder::Ascending)
+        .filter_map(|item| match item {
+            Ok((
+                uid,
+                LegacyAuction {
+                    window_ends_at,
+                    open_bids: Some(open_bids),
+                },
+            )) => Some(Ok((
+                uid,
+                OrderAuction {
+                    window_ends_at,
+                    open_bids,
+                },
+            ))),
+            Ok(_) => None,
+            Err(err) => Some(Err(err)),
+        })
+        .collect::<StdResult<_>>()?;
+    for (uid, auction) in &legacy {
+        let mut order = orders().load(storage, *uid)?;
+        ORDER_RECORDS.save(storage, *uid, &order)?;
+        order.window_ends_at = auction.window_ends_at;
+        order.open_bids = auction.open_bids;
+        if order.state == OrderState::Open && order.auction() != order.initial_auction() {
+            ORDER_AUCTIONS.save(storage, *uid, auction)?;
+        }
+    }
+    Ok(legacy.len() as u64)
 }
 
 /// Secondary indexes of leases: by provider, by tenant, by state.
@@ -305,4 +462,119 @@ pub fn due_entries(
         )
         .take(limit)
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use cosmwasm_std::testing::MockStorage;
+    use cosmwasm_std::to_json_vec;
+    use tessera_api::gpu::Resources;
+
+    fn order(uid: u64) -> Order {
+        Order {
+            uid,
+            owner: Addr::unchecked("tenant"),
+            dseq: 7,
+            gseq: 1,
+            oseq: 1,
+            state: OrderState::Open,
+            spec: GroupSpec {
+                name: "train".into(),
+                requirements: Default::default(),
+                resources: Resources {
+                    cpu_millis: 4000,
+                    memory_mib: 16384,
+                    ..Default::default()
+                },
+                count: 1,
+                max_price: Uint128::new(4_000_000),
+            },
+            denom: "utsr".into(),
+            created_at: 1_000,
+            window_ends_at: Some(1_030),
+            bid_window_secs: 30,
+            open_bids: 0,
+        }
+    }
+
+    fn raw_record(storage: &dyn Storage, uid: u64) -> Vec<u8> {
+        storage.get(&ORDER_RECORDS.key(uid)).expect("a record")
+    }
+
+    #[test]
+    fn a_new_order_writes_no_auction_entry_and_reads_back_whole() {
+        let mut storage = MockStorage::new();
+        create_order(&mut storage, &order(1)).unwrap();
+        assert!(ORDER_AUCTIONS.may_load(&storage, 1).unwrap().is_none());
+        assert_eq!(load_order_by_uid(&storage, 1).unwrap(), order(1));
+    }
+
+    #[test]
+    fn a_bid_rewrites_the_auction_entry_only() {
+        let mut storage = MockStorage::new();
+        create_order(&mut storage, &order(1)).unwrap();
+        let record = raw_record(&storage, 1);
+        let loaded = load_order_by_uid(&storage, 1).unwrap();
+        let mut bid_on = loaded.clone();
+        bid_on.open_bids = 1;
+        save_order(&mut storage, &bid_on, &loaded).unwrap();
+        assert_eq!(raw_record(&storage, 1), record);
+        assert_eq!(load_order_by_uid(&storage, 1).unwrap(), bid_on);
+
+        // A state change moves the index entry.
+        let mut matched = bid_on.clone();
+        matched.state = OrderState::Matched;
+        matched.open_bids = 0;
+        matched.window_ends_at = None;
+        save_order(&mut storage, &matched, &bid_on).unwrap();
+        assert_eq!(load_order_by_uid(&storage, 1).unwrap(), matched);
+        // An order that is no longer open keeps no auction entry.
+        assert!(ORDER_AUCTIONS.may_load(&storage, 1).unwrap().is_none());
+        let by_state = |state| {
+            orders()
+                .idx
+                .state
+                .prefix(order_state_key(state))
+                .keys(&storage, None, None, IterOrder::Ascending)
+                .collect::<StdResult<Vec<_>>>()
+                .unwrap()
+        };
+        assert!(by_state(OrderState::Open).is_empty());
+        assert_eq!(by_state(OrderState::Matched), vec![1]);
+    }
+
+    #[test]
+    fn migration_moves_legacy_auction_fields_once() {
+        let mut storage = MockStorage::new();
+        let legacy_fields = [
+            (1, Some(1_030), 0),
+            (2, None, 0),
+            (3, Some(2_000), 4),
+            (4, None, 0),
+        ];
+        for (uid, window, bids) in legacy_fields {
+            // An earlier version's record: the auction fields inside it. Order 4 was awarded.
+            let mut legacy = order(uid);
+            if uid == 4 {
+                legacy.state = OrderState::Matched;
+            }
+            let mut json = to_json_vec(&legacy).unwrap();
+            json.pop();
+            let window = window.map_or("null".to_string(), |w: u64| w.to_string());
+            json.extend(format!(r#","window_ends_at":{window},"open_bids":{bids}}}"#).bytes());
+            storage.set(&ORDER_RECORDS.key(uid), &json);
+        }
+        assert_eq!(migrate_order_auctions(&mut storage).unwrap(), 4);
+        assert_eq!(migrate_order_auctions(&mut storage).unwrap(), 0);
+        for (uid, window, bids) in legacy_fields {
+            let loaded = load_order_by_uid(&storage, uid).unwrap();
+            assert_eq!((loaded.window_ends_at, loaded.open_bids), (window, bids));
+            let record = String::from_utf8(raw_record(&storage, uid)).unwrap();
+            assert!(!record.contains("open_bids"), "{record}");
+        }
+        // The one still as created and the awarded one need no entry.
+        assert!(ORDER_AUCTIONS.may_load(&storage, 1).unwrap().is_none());
+        assert!(ORDER_AUCTIONS.may_load(&storage, 4).unwrap().is_none());
+    }
 }
