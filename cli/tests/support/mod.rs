@@ -47,6 +47,8 @@ pub struct DevChain {
     pub rpc: String,
     /// The node's Cosmos gRPC endpoint (host:port).
     pub grpc: String,
+    /// CometBFT's Prometheus endpoint (host:port).
+    pub comet_metrics: String,
     pub home: tempfile::TempDir,
 }
 
@@ -89,6 +91,7 @@ impl DevChain {
             child,
             rpc: format!("http://127.0.0.1:{rpc}"),
             grpc: format!("127.0.0.1:{grpc}"),
+            comet_metrics: format!("127.0.0.1:{prom}"),
             home,
         };
         chain.wait_for_height(2);

@@ -1,0 +1,62 @@
+//! The dev chain (`tesserad start --dev`, about one block per second) under public-RPC load:
+//! `tessera-loadgen`'s bank sends from 32 senders, signed in advance, broadcast in order with
+//! `broadcast_tx_sync`. Prints committed tx/s, commit latency p50/p99, and CometBFT's
+//! FinalizeBlock time per tx beside this machine's secp256k1 verify time.
+//!
+//!   cargo build --release -p tesserad && cargo bench -p tessera-cli --bench rpc_load
+//!   (LOADGEN_SENDERS, LOADGEN_TXS_PER_SENDER and LOADGEN_WINDOW change the load;
+//!   TESSERAD_BIN=path/to/tesserad measures another build)
+
+#[path = "../tests/support/mod.rs"]
+mod support;
+
+use std::time::Duration;
+
+use support::{dev_account, DevChain};
+use tessera_loadgen::signing::ChainParams;
+use tessera_loadgen::LoadConfig;
+
+fn env_or(name: &str, default: u64) -> u64 {
+    std::env::var(name)
+        .ok()
+        .map(|v| {
+            v.parse()
+                .unwrap_or_else(|_| panic!("{name}={v:?} is not a number"))
+        })
+        .unwrap_or(default)
+}
+
+fn main() {
+    let chain = DevChain::start();
+    let config = LoadConfig {
+        rpc: chain.rpc.clone(),
+        chain: ChainParams {
+            chain_id: "tessera-dev-1".parse().unwrap(),
+            prefix: "tessera".into(),
+            denom: "utsr".parse().unwrap(),
+            gas_price: 0.025,
+        },
+        funder_mnemonic: dev_account("alice")["mnemonic"]
+            .as_str()
+            .unwrap()
+            .to_string(),
+        senders: env_or("LOADGEN_SENDERS", 32) as usize,
+        txs_per_sender: env_or("LOADGEN_TXS_PER_SENDER", 500),
+        gas: None,
+        comet_metrics: Some(chain.comet_metrics.clone()),
+        timeout: Duration::from_secs(120),
+        window: env_or("LOADGEN_WINDOW", 100) as usize,
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let report = runtime
+        .block_on(tessera_loadgen::run(&config))
+        .expect("the load run");
+    print!("{}", report.render());
+    assert_eq!(
+        report.committed, report.signed,
+        "every signed tx should commit: {report:?}"
+    );
+}
