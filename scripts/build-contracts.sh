@@ -8,6 +8,10 @@
 # Why wasm-opt: rustc 1.95 emits bulk-memory instructions (memory.copy/fill) for wasm32, even in the
 # precompiled std, and cosmwasm-vm 3.0 rejects them. binaryen's --llvm-memory-copy-fill-lowering
 # rewrites them as loops; the --enable-* flags only let wasm-opt parse what rustc emitted.
+#
+# Why -ocimfs 2000: binaryen inlines every function that has one caller, whatever its size, so
+# a contract's `execute` entry point absorbs its handlers and can pass the VM's limit of 100
+# locals per function. Functions over 2,000 bytes stay calls (same size, same gas within noise).
 set -euo pipefail
 
 # shellcheck source=scripts/lib.sh
@@ -51,7 +55,7 @@ for entry in "${selected[@]}"; do
   [[ -f "$raw" ]] || die "cargo did not produce $raw"
 
   out="$ARTIFACTS/$name.wasm"
-  "$WASM_OPT" -Os --strip-debug --strip-producers --strip-target-features \
+  "$WASM_OPT" -Os -ocimfs 2000 --strip-debug --strip-producers --strip-target-features \
     --enable-bulk-memory --enable-sign-ext --enable-mutable-globals \
     --enable-nontrapping-float-to-int --enable-reference-types --enable-multivalue \
     --llvm-memory-copy-fill-lowering \

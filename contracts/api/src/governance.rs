@@ -99,6 +99,16 @@ pub enum ProposalAction {
         code_id: u64,
         msg: cosmwasm_std::Binary,
     },
+    /// Keep stored codes compiled in every node's memory, so that calls into them pay the
+    /// pinned instance cost (2,000 gas instead of 60,000): wasmd's `MsgPinCodes`, which
+    /// governance sends as the chain's wasm authority (`wasm.authority` in genesis).
+    PinCodes {
+        code_ids: Vec<u64>,
+    },
+    /// Undo `pin_codes`: wasmd's `MsgUnpinCodes`.
+    UnpinCodes {
+        code_ids: Vec<u64>,
+    },
 }
 
 #[cw_serde]

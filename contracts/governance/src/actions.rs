@@ -12,6 +12,7 @@ use tessera_api::registry::{
 
 use crate::error::ContractError;
 use crate::params;
+use crate::pins;
 use crate::state::{DEPOSITS_HELD, TOTAL_STAKED, TOTAL_UNSTAKING};
 
 /// Checks every action the way its target will, so that a proposal that could never execute
@@ -148,6 +149,9 @@ fn check_one(
                 .map(|_| ())
                 .map_err(|e| e.to_string())
         }
+        ProposalAction::PinCodes { code_ids } | ProposalAction::UnpinCodes { code_ids } => {
+            pins::check(deps, code_ids)
+        }
     }
 }
 
@@ -266,6 +270,10 @@ pub fn to_messages(
                     }
                     .into(),
                 );
+            }
+            ProposalAction::PinCodes { code_ids } | ProposalAction::UnpinCodes { code_ids } => {
+                let pin = matches!(action, ProposalAction::PinCodes { .. });
+                msgs.push(pins::message(pin, env.contract.address.as_str(), code_ids));
             }
             ProposalAction::UpdateGovernanceParams(update) => {
                 let base = new_params.clone().unwrap_or_else(|| gov.clone());

@@ -10,6 +10,7 @@ pub mod actions;
 pub mod contract;
 pub mod error;
 pub mod params;
+pub mod pins;
 pub mod proposal;
 pub mod query;
 pub mod staking;

@@ -13,26 +13,8 @@ use cosmos_sdk_proto::cosmwasm::wasm::v1 as wasm_pb;
 use cosmrs::proto::prost::Message as _;
 use cosmrs::Any;
 use serde_json::json;
-use tesserad::app::abci::QueryRequest;
 
 const MANIFEST: &str = "0000000000000000000000000000000000000000000000000000000000000001";
-
-fn contract_info(chain: &Chain, address: &str) -> wasm_pb::ContractInfo {
-    let res = chain.app.query(QueryRequest {
-        path: "/cosmwasm.wasm.v1.Query/ContractInfo".into(),
-        data: wasm_pb::QueryContractInfoRequest {
-            address: address.into(),
-        }
-        .encode_to_vec(),
-        height: 0,
-        prove: false,
-    });
-    assert_eq!(res.code, 0, "{}", res.log);
-    wasm_pb::QueryContractInfoResponse::decode(res.value.as_slice())
-        .expect("response")
-        .contract_info
-        .expect("info")
-}
 
 /// The market's wasm under a new checksum: the same contract as a new code.
 fn new_market_code() -> Vec<u8> {
@@ -45,9 +27,9 @@ fn a_passed_proposal_migrates_the_market_and_its_state_survives() {
     let mut chain = Chain::start();
     let (market, gov) = (chain.contract("market"), chain.contract("governance"));
     for name in ["market", "registry", "governance"] {
-        assert_eq!(contract_info(&chain, &chain.contract(name)).admin, gov);
+        assert_eq!(chain.contract_info(&chain.contract(name)).admin, gov);
     }
-    let old_code = contract_info(&chain, &market).code_id;
+    let old_code = chain.contract_info(&market).code_id;
 
     // State to keep: a deployment with its escrow.
     let group = json!({"name": "g", "count": 1, "max_price": "1000",
@@ -135,7 +117,7 @@ fn a_passed_proposal_migrates_the_market_and_its_state_survives() {
 
     let proposal = chain.smart(&gov, json!({"proposal": {"id": 1}}));
     assert_eq!(proposal["status"], "executed", "{proposal}");
-    assert_eq!(contract_info(&chain, &market).code_id, new_code);
+    assert_eq!(chain.contract_info(&market).code_id, new_code);
     let deployment = chain.smart(
         &market,
         json!({"deployment": {"owner": alice().bech32(), "dseq": 1}}),

@@ -22,6 +22,7 @@ use crate::events::{
 use crate::exec::{ContractRef, Exec};
 use crate::gas::GasMeter;
 use crate::keeper::AddressGen;
+use crate::pinning::PinRequest;
 use crate::proto;
 use crate::types::msg_response;
 
@@ -182,11 +183,22 @@ impl Exec {
                 ))
             }
             CosmosMsg::Wasm(w) => self.dispatch_wasm(sender, w),
+            CosmosMsg::Any(any) => match PinRequest::decode(&any.type_url, &any.value) {
+                Some(request) => {
+                    let request = request?;
+                    let events = self.kv(|state| request.apply(state, sender))?;
+                    Ok(empty_outcome(events, request.response_type_url()))
+                }
+                None => Err(WasmError::UnknownMsg(format!(
+                    "{}: the only Any messages are MsgPinCodes and MsgUnpinCodes",
+                    any.type_url
+                ))),
+            },
             CosmosMsg::Custom(_) => {
                 Err(WasmError::UnknownMsg("custom variant not supported".into()))
             }
             _ => Err(WasmError::UnknownMsg(
-                "only bank and wasm messages are supported".into(),
+                "only bank, wasm and pin/unpin messages are supported".into(),
             )),
         }
     }

@@ -352,28 +352,67 @@ impl WasmHost {
 
     /// Pins a code in memory: cheaper instances (discounted instance cost) from now on.
     pub fn pin_code(&self, state: &SharedState, code_id: u64) -> Result<(), WasmError> {
-        let code = self
-            .code_info(&*lock_state(state), code_id)?
-            .ok_or(WasmError::NoSuchCode(code_id))?;
-        self.inner.ensure_on_disk(state, &code.checksum)?;
-        self.inner
-            .cache
-            .pin(&code.checksum)
-            .map_err(WasmError::Vm)?;
+        self.pin_in_cache(state, code_id)?;
         records::set_pinned(&mut *lock_state(state), code_id, true);
         Ok(())
     }
 
     pub fn unpin_code(&self, state: &SharedState, code_id: u64) -> Result<(), WasmError> {
+        self.unpin_in_cache(state, code_id)?;
+        records::set_pinned(&mut *lock_state(state), code_id, false);
+        Ok(())
+    }
+
+    fn pin_in_cache(&self, state: &SharedState, code_id: u64) -> Result<(), WasmError> {
+        let code = self
+            .code_info(&*lock_state(state), code_id)?
+            .ok_or(WasmError::NoSuchCode(code_id))?;
+        self.inner.ensure_on_disk(state, &code.checksum)?;
+        self.inner.cache.pin(&code.checksum).map_err(WasmError::Vm)
+    }
+
+    fn unpin_in_cache(&self, state: &SharedState, code_id: u64) -> Result<(), WasmError> {
         let code = self
             .code_info(&*lock_state(state), code_id)?
             .ok_or(WasmError::NoSuchCode(code_id))?;
         self.inner
             .cache
             .unpin(&code.checksum)
-            .map_err(WasmError::Vm)?;
-        records::set_pinned(&mut *lock_state(state), code_id, false);
+            .map_err(WasmError::Vm)
+    }
+
+    /// Makes the in-memory cache follow the pin flags a committed block changed (by
+    /// `MsgPinCodes` / `MsgUnpinCodes`): `changes` are the block's written keys, `true` for a
+    /// set and `false` for a delete; keys other than pin flags are skipped. `state` is the
+    /// committed state.
+    pub fn apply_pin_changes<'a>(
+        &self,
+        state: &SharedState,
+        changes: impl IntoIterator<Item = (&'a [u8], bool)>,
+    ) -> Result<(), WasmError> {
+        for (key, set) in changes {
+            let Some(code_id) = key.strip_prefix(keys::PINNED).and_then(keys::decode_u64) else {
+                continue;
+            };
+            if set {
+                self.pin_in_cache(state, code_id)?;
+            } else {
+                self.unpin_in_cache(state, code_id)?;
+            }
+        }
         Ok(())
+    }
+
+    /// Names the address that may pin and unpin codes after genesis (the governance contract).
+    pub fn set_authority(&self, state: &SharedState, address: &str) -> Result<(), WasmError> {
+        address::validate(&self.inner.config.bech32_prefix, address)
+            .map_err(|e| WasmError::InvalidAddress(format!("wasm authority {address:?}: {e}")))?;
+        records::save_authority(&mut *lock_state(state), address);
+        Ok(())
+    }
+
+    pub fn authority(&self, state: &dyn StateRead) -> Result<Option<String>, WasmError> {
+        records::load_authority(state)
     }
 
     /// At startup: restores missing blobs and pins every code the state marks as pinned.

@@ -9,6 +9,7 @@
 //! | `wasm/bytes/<checksum>` | the wasm blob (for nodes whose VM directory lacks it) |
 //! | `wasm/count/<code_id>` | contracts instantiated from the code (u64 BE) |
 //! | `wasm/pin/<code_id>` | `[1]` while the code is pinned in memory |
+//! | `wasm/authority` | the address allowed to pin and unpin codes (UTF-8), set at genesis |
 //! | `wasm/info/<contract>` | [`crate::ContractInfo`] (JSON) |
 //! | `wasm/bycode/<code_id><height><tx_index><contract>` | empty; contracts by code, oldest first |
 //! | `wasm/c/<contract>/<key>` | the contract's own storage |
@@ -22,6 +23,7 @@ pub const CODE: &[u8] = b"wasm/code/";
 pub const CODE_BYTES: &[u8] = b"wasm/bytes/";
 pub const CODE_COUNT: &[u8] = b"wasm/count/";
 pub const PINNED: &[u8] = b"wasm/pin/";
+pub const AUTHORITY: &[u8] = b"wasm/authority";
 pub const CONTRACT: &[u8] = b"wasm/info/";
 pub const BY_CODE: &[u8] = b"wasm/bycode/";
 pub const CONTRACT_STORE: &[u8] = b"wasm/c/";

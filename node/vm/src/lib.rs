@@ -26,6 +26,7 @@ pub mod config;
 pub mod error;
 pub mod gas;
 pub mod keys;
+pub mod pinning;
 pub mod testing;
 pub mod types;
 

@@ -102,6 +102,21 @@ pub fn is_pinned(state: &dyn StateRead, code_id: u64) -> Result<bool, WasmError>
     Ok(state.get(&keys::pinned(code_id))?.is_some())
 }
 
+/// Who may pin and unpin codes after genesis (`MsgPinCodes`, `MsgUnpinCodes`), if anyone.
+pub fn load_authority(state: &dyn StateRead) -> Result<Option<String>, WasmError> {
+    state
+        .get(keys::AUTHORITY)?
+        .map(|bytes| {
+            String::from_utf8(bytes)
+                .map_err(|_| WasmError::Internal("corrupt wasm authority".into()))
+        })
+        .transpose()
+}
+
+pub fn save_authority(state: &mut dyn StateWrite, address: &str) {
+    state.set(keys::AUTHORITY, address.as_bytes());
+}
+
 pub fn set_pinned(state: &mut dyn StateWrite, code_id: u64, pinned: bool) {
     if pinned {
         state.set(&keys::pinned(code_id), &[1]);

@@ -70,6 +70,11 @@ pub struct WasmGenesis {
     /// as its wasm admin passes it on (to governance, which instantiates last).
     #[serde(default)]
     pub admins: Vec<GenesisAdmin>,
+    /// Who may pin and unpin codes after genesis (wasmd's `MsgPinCodes` authority): an address
+    /// or `$name` of a contract instantiated above (the template names `$governance`). Without
+    /// one, the pins are those of genesis for good.
+    #[serde(default)]
+    pub authority: Option<String>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -300,6 +305,12 @@ pub fn apply(
                 },
             )
             .map_err(|e| invalid(format!("admin of {}: {e}", handover.contract)))?;
+        }
+        if let Some(authority) = &app_state.wasm.authority {
+            let mut address = Value::String(authority.clone());
+            substitute(&mut address, &names)?;
+            host.set_authority(shared, address.as_str().unwrap_or_default())
+                .map_err(|e| invalid(format!("wasm.authority: {e}")))?;
         }
         Ok(())
     })?;

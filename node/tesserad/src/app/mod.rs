@@ -13,6 +13,7 @@ pub mod query;
 mod verify_ahead;
 pub mod wasm;
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -449,10 +450,33 @@ impl App {
             .pending
             .take()
             .ok_or_else(|| AppError::Consensus("commit without a finalized block".into()))?;
-        self.store
-            .commit(pending.height, &pending.overlay.changes())?;
+        let changes = pending.overlay.changes();
+        self.store.commit(pending.height, &changes)?;
         self.check = Overlay::new(self.store.snapshot()?);
+        self.follow_pin_changes(&changes)?;
         Ok(CommitResponse { retain_height: 0 })
+    }
+
+    /// Pins (or unpins) in the VM's memory the codes whose pin flags the committed block changed
+    /// (governance's `MsgPinCodes` / `MsgUnpinCodes`). Gas follows the flags in state whatever
+    /// the cache holds, so a failure here costs speed, not agreement: it is logged, not fatal.
+    fn follow_pin_changes(
+        &self,
+        changes: &BTreeMap<Vec<u8>, Option<Vec<u8>>>,
+    ) -> Result<(), AppError> {
+        let pins: Vec<(&[u8], bool)> = changes
+            .range(tessera_vm::keys::PINNED.to_vec()..)
+            .take_while(|(key, _)| key.starts_with(tessera_vm::keys::PINNED))
+            .map(|(key, change)| (key.as_slice(), change.is_some()))
+            .collect();
+        if pins.is_empty() {
+            return Ok(());
+        }
+        let committed = Arc::new(std::sync::Mutex::new(Overlay::new(self.store.snapshot()?)));
+        if let Err(e) = self.host.apply_pin_changes(&committed, pins) {
+            tracing::warn!("the VM cache did not follow a pin change: {e}");
+        }
+        Ok(())
     }
 
     /// Runs a transaction without keeping anything (`Simulate`): gas estimation.

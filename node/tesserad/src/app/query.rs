@@ -365,6 +365,26 @@ fn answer(
                 .encode_to_vec(),
             ))
         }
+        "/cosmwasm.wasm.v1.Query/PinnedCodes" => {
+            // Few codes are ever pinned: the whole list in one page.
+            needs_latest("PinnedCodes")?;
+            let _: wasm_pb::QueryPinnedCodesRequest = decode(height, &req.data)?;
+            let code_ids = app
+                .host
+                .pinned_codes(&*snapshot)
+                .map_err(|e| fail(height, e.code(), "Internal", e))?;
+            Ok(ok(
+                height,
+                wasm_pb::QueryPinnedCodesResponse {
+                    code_ids,
+                    pagination: Some(PageResponse {
+                        next_key: vec![],
+                        total: 0,
+                    }),
+                }
+                .encode_to_vec(),
+            ))
+        }
         "/cosmwasm.wasm.v1.Query/ContractsByCode" => {
             needs_latest("ContractsByCode")?;
             let q: wasm_pb::QueryContractsByCodeRequest = decode(height, &req.data)?;

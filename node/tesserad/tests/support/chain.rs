@@ -171,6 +171,36 @@ impl Chain {
         sign(w, account, vec![execute_any(w, contract, &msg, funds)], GAS)
     }
 
+    /// A gRPC query through ABCI at the latest height, which must succeed.
+    pub fn query<
+        Req: cosmrs::proto::prost::Message,
+        Res: cosmrs::proto::prost::Message + Default,
+    >(
+        &self,
+        path: &str,
+        request: Req,
+    ) -> Res {
+        let res = self.app.query(QueryRequest {
+            path: path.into(),
+            data: request.encode_to_vec(),
+            height: 0,
+            prove: false,
+        });
+        assert_eq!(res.code, 0, "{path}: {}", res.log);
+        Res::decode(res.value.as_slice()).expect("response")
+    }
+
+    pub fn contract_info(&self, address: &str) -> wasm_pb::ContractInfo {
+        self.query::<_, wasm_pb::QueryContractInfoResponse>(
+            "/cosmwasm.wasm.v1.Query/ContractInfo",
+            wasm_pb::QueryContractInfoRequest {
+                address: address.into(),
+            },
+        )
+        .contract_info
+        .expect("info")
+    }
+
     pub fn smart(&self, contract: &str, msg: Value) -> Value {
         let res = self.app.query(QueryRequest {
             path: "/cosmwasm.wasm.v1.Query/SmartContractState".into(),
