@@ -2,11 +2,13 @@
 # tesserad beside the reference CosmWasm chain, wasmd, under the same public-RPC load: builds
 # wasmd v0.61.0 from its Go module (once, into ~/.cache/tessera/wasmd-v0.61.0), starts a
 # one-validator wasmd chain and then `tesserad start --dev`, each with 1 s blocks and a minimum
-# gas price of 0.025, drives each with tessera-loadgen (bank sends from many senders) and prints
-# both reports and the ratios. Not part of CI: it takes minutes and needs the Go module proxy.
+# gas price of 0.025, drives each with tessera-loadgen (bank sends from many senders) twice, as
+# fast as the node takes them (committed tx/s, FinalizeBlock time per tx) and at a fixed offered
+# rate (commit latency at the same load for both), and prints the reports and the ratios. Not
+# part of CI: it takes minutes and needs the Go module proxy.
 #
-#   scripts/bench-vs-wasmd.sh                      32 senders × 500 sends each
-#   LOADGEN_SENDERS=64 LOADGEN_TXS_PER_SENDER=300 scripts/bench-vs-wasmd.sh
+#   scripts/bench-vs-wasmd.sh                      32 senders × 500 sends, paced run at 1,000 tx/s
+#   LOADGEN_SENDERS=64 LOADGEN_TXS_PER_SENDER=300 LOADGEN_RATE=800 scripts/bench-vs-wasmd.sh
 #
 # Both chains use the default RPC (26657), P2P (26656) and CometBFT metrics (26660) ports, one
 # after the other: stop a dev chain on them first.
@@ -24,6 +26,7 @@ WASMD="$WASMD_DIR/wasmd"
 SENDERS="${LOADGEN_SENDERS:-32}"
 TXS="${LOADGEN_TXS_PER_SENDER:-500}"
 WINDOW="${LOADGEN_WINDOW:-100}"
+RATE="${LOADGEN_RATE:-1000}"
 MNEMONIC="$(python3 -c 'import json,sys; print(next(a["mnemonic"] for a in json.load(open(sys.argv[1]))["accounts"] if a["name"] == "alice"))' "$ROOT/chain-config/dev-accounts.json")"
 
 for port in 26656 26657 26660; do
@@ -77,7 +80,7 @@ wait_for_height() {
 run_load() { # name, loadgen args...
   local name=$1
   shift
-  log "load on $name: $SENDERS senders × $TXS sends"
+  log "load on $name: $SENDERS senders × $TXS sends${*:+ ($*)}"
   "$LOADGEN" --senders "$SENDERS" --txs-per-sender "$TXS" --window "$WINDOW" \
     --comet-metrics 127.0.0.1:26660 --funder-mnemonic "$MNEMONIC" --json "$@" | tee "$work/$name.out" >&2
   tail -n 1 "$work/$name.out" >"$work/$name.json"
@@ -96,7 +99,9 @@ sed -i -e 's/^minimum-gas-prices = .*/minimum-gas-prices = "0.025stake"/' "$home
 "$WASMD" start --home "$home" >"$work/wasmd.log" 2>&1 &
 node_pid=$!
 wait_for_height 2
-run_load wasmd --chain-id wasm-bench --prefix wasm --denom stake --gas-price 0.025
+wasmd_args=(--chain-id wasm-bench --prefix wasm --denom stake --gas-price 0.025)
+run_load wasmd "${wasmd_args[@]}"
+run_load wasmd-paced --rate "$RATE" "${wasmd_args[@]}"
 stop_node
 
 # tesserad --dev.
@@ -105,23 +110,27 @@ stop_node
 node_pid=$!
 wait_for_height 2
 run_load tesserad
+run_load tesserad-paced --rate "$RATE"
 stop_node
 
-python3 - "$work/wasmd.json" "$work/tesserad.json" <<'PY'
+python3 - "$work/wasmd.json" "$work/tesserad.json" "$work/wasmd-paced.json" "$work/tesserad-paced.json" <<'PY'
 import json, sys
-w, t = (json.load(open(p)) for p in sys.argv[1:3])
-def row(name, key, fmt, better):
-    a, b = w.get(key), t.get(key)
+w, t, wp, tp = (json.load(open(p)) for p in sys.argv[1:5])
+def row(name, key, fmt, better, paced=False):
+    a, b = (wp, tp) if paced else (w, t)
+    a, b = a.get(key), b.get(key)
     if a is None or b is None:
-        print(f"{name:<34} {'-':>12} {'-':>12}")
+        print(f"{name:<40} {'-':>10} {'-':>10}")
         return
     ratio = (b / a if better == "higher" else a / b) if a and b else float("nan")
-    print(f"{name:<34} {fmt.format(a):>12} {fmt.format(b):>12}   tesserad {ratio:.2f}x {'better' if ratio >= 1 else 'worse'}")
-print(f"{'':<34} {'wasmd':>12} {'tesserad':>12}")
+    print(f"{name:<40} {fmt.format(a):>10} {fmt.format(b):>10}   tesserad {ratio:.2f}x {'better' if ratio >= 1 else 'worse'}")
+print(f"{'':<40} {'wasmd':>10} {'tesserad':>10}")
 row("committed tx/s", "committed_tx_per_sec", "{:.0f}", "higher")
 row("FinalizeBlock µs per tx", "finalize_us_per_tx", "{:.1f}", "lower")
 row("FinalizeBlock per secp256k1 verify", "finalize_per_verify", "{:.2f}", "lower")
-row("commit latency p50 (ms)", "latency_p50_ms", "{:.0f}", "lower")
-row("commit latency p99 (ms)", "latency_p99_ms", "{:.0f}", "lower")
+row(f"commit latency p50 at {wp['offered_tx_per_sec']:.0f} tx/s (ms)", "latency_p50_ms", "{:.0f}", "lower", paced=True)
+row(f"commit latency p99 at {wp['offered_tx_per_sec']:.0f} tx/s (ms)", "latency_p99_ms", "{:.0f}", "lower", paced=True)
+row("commit latency p50, saturated (ms)", "latency_p50_ms", "{:.0f}", "lower")
+row("commit latency p99, saturated (ms)", "latency_p99_ms", "{:.0f}", "lower")
 print(f"gas limit per send: wasmd {w['gas_limit']}, tesserad {t['gas_limit']}; txs committed: wasmd {w['committed']}/{w['signed']}, tesserad {t['committed']}/{t['signed']}")
 PY

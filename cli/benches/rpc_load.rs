@@ -46,6 +46,9 @@ fn main() {
         comet_metrics: Some(chain.comet_metrics.clone()),
         timeout: Duration::from_secs(120),
         window: env_or("LOADGEN_WINDOW", 100) as usize,
+        rate: std::env::var("LOADGEN_RATE")
+            .ok()
+            .map(|r| r.parse().expect("LOADGEN_RATE: a number of tx/s")),
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

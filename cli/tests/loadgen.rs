@@ -25,6 +25,7 @@ fn config(chain: &DevChain, senders: usize, txs_per_sender: u64) -> LoadConfig {
         comet_metrics: Some(chain.comet_metrics.clone()),
         timeout: Duration::from_secs(60),
         window: 5,
+        rate: None,
     }
 }
 
@@ -55,6 +56,21 @@ fn a_small_load_commits_every_tx_and_reports_what_happened() {
         .block_on(tessera_loadgen::run(&config(&chain, 4, 3)))
         .expect("a second run on the same senders");
     assert_eq!(again.committed, 12, "{again:?}");
+}
+
+#[test]
+fn a_load_offered_at_a_rate_is_spread_over_time() {
+    let chain = DevChain::start();
+    let mut paced = config(&chain, 4, 10);
+    paced.rate = Some(20.0);
+    let report = tokio::runtime::Runtime::new()
+        .unwrap()
+        .block_on(tessera_loadgen::run(&paced))
+        .expect("the load run");
+    assert_eq!(report.committed, 40, "{report:?}");
+    assert_eq!(report.offered_tx_per_sec, Some(20.0));
+    // 40 txs at 20 tx/s: the last one is due 1.95 s after the first (less a stagger of 0.15 s).
+    assert!(report.broadcast_secs >= 1.75, "{report:?}");
 }
 
 #[test]

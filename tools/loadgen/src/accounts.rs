@@ -15,6 +15,9 @@ use crate::LoadConfig;
 /// Gas for each message of the funding tx (a send to a new account) and for the tx itself.
 const FUNDING_GAS_PER_SEND: u64 = 60_000;
 const FUNDING_GAS_BASE: u64 = 200_000;
+/// The gas limit each sender's fees are funded for, unless `--gas` asks for more: funding
+/// comes before the simulation that sets the limit.
+const FUNDED_GAS_PER_TX: u64 = 200_000;
 
 pub struct Funder {
     pub key: SigningKey,
@@ -66,8 +69,8 @@ pub async fn fund_senders(
     chain: &ChainParams,
     funder: &Funder,
     config: &LoadConfig,
-    gas: u64,
 ) -> Result<Vec<Sender>> {
+    let gas = config.gas.unwrap_or(0).max(FUNDED_GAS_PER_TX);
     let fee = chain.fee(gas).amount.first().map_or(0, |c| c.amount);
     let each = u128::from(config.txs_per_sender) * (fee + 1) + 1_000;
     let count = u32::try_from(config.senders).context("--senders")?;

@@ -163,6 +163,17 @@ pub struct Pacing {
     pub window: usize,
     /// How long a sender waits for its oldest tx in flight to commit before it gives up.
     pub stall_timeout: Duration,
+    /// When to broadcast, for a load offered at a fixed rate; `None` broadcasts as soon as the
+    /// window allows.
+    pub schedule: Option<Schedule>,
+}
+
+/// A sender's broadcast slots: the i-th tx goes out at `first + i × interval` (or later, when
+/// the window or the node holds it up).
+#[derive(Clone, Copy, Debug)]
+pub struct Schedule {
+    pub first: Instant,
+    pub interval: Duration,
 }
 
 /// Broadcasts `txs` in order; stops at the first refusal that retrying cannot fix, since the
@@ -175,7 +186,11 @@ pub async fn broadcast_in_order(
 ) -> SenderTally {
     let mut tally = SenderTally::default();
     let mut in_flight = VecDeque::with_capacity(pacing.window);
-    for tx in txs {
+    for (i, tx) in txs.into_iter().enumerate() {
+        if let Some(schedule) = pacing.schedule {
+            let due = schedule.first + schedule.interval.mul_f64(i as f64);
+            tokio::time::sleep_until(due.into()).await;
+        }
         while in_flight.len() >= pacing.window.max(1) {
             let oldest: &String = &in_flight[0];
             let waiting = Instant::now();

@@ -49,6 +49,9 @@ pub struct LoadConfig {
     pub timeout: Duration,
     /// Txs each sender may have accepted and not yet committed ([`drive::Pacing::window`]).
     pub window: usize,
+    /// Offer this many tx/s in all (spread evenly over the senders) instead of as many as the
+    /// node accepts: latency at a given load rather than at saturation.
+    pub rate: Option<f64>,
 }
 
 /// A client of CometBFT 0.38's RPC at `url`.
@@ -67,6 +70,9 @@ pub async fn run(config: &LoadConfig) -> Result<Report> {
     if config.senders == 0 || config.txs_per_sender == 0 || config.window == 0 {
         bail!("--senders, --txs-per-sender and --window must be at least 1");
     }
+    if config.rate.is_some_and(|r| !(r.is_finite() && r > 0.0)) {
+        bail!("--rate must be a positive number of tx/s");
+    }
     let client = rpc_client(&config.rpc)?;
     let node = tessera_client::node::Node::connect(&config.rpc)?;
     let status = client.status().await.context("RPC status")?;
@@ -80,15 +86,25 @@ pub async fn run(config: &LoadConfig) -> Result<Report> {
     }
 
     let funder = Funder::from_mnemonic(&config.funder_mnemonic, &config.chain.prefix)?;
+    let senders = fund_senders(&node, &config.chain, &funder, config).await?;
+    // Simulated after the funding tx, so that the funder's key is on its account as the
+    // senders' will be after their first tx (setting it costs extra gas once).
     let gas = match config.gas {
         Some(gas) => gas,
         None => signing::simulated_send_gas(&node, &config.chain, &funder).await?,
     };
     eprintln!(
-        "loadgen: {} senders × {} bank sends, gas limit {gas} each",
-        config.senders, config.txs_per_sender
+        "loadgen: {} senders × {} bank sends, gas limit {gas} each, {}",
+        config.senders,
+        config.txs_per_sender,
+        match config.rate {
+            Some(rate) => format!("offered at {rate} tx/s"),
+            None => format!(
+                "as fast as the node takes them ({} in flight per sender)",
+                config.window
+            ),
+        }
     );
-    let senders = fund_senders(&node, &config.chain, &funder, config, gas).await?;
 
     // Everything is signed before the clock starts.
     let to = funder.address.clone();
@@ -122,12 +138,21 @@ pub async fn run(config: &LoadConfig) -> Result<Report> {
         config.timeout,
     ));
     let started = Instant::now();
+    // Each sender's slots are `senders / rate` apart, the senders' staggered across one slot.
+    let slot = config
+        .rate
+        .map(|rate| Duration::from_secs_f64(config.senders as f64 / rate));
     let drivers: Vec<_> = batches
         .into_iter()
-        .map(|txs| {
+        .enumerate()
+        .map(|(i, txs)| {
             let pacing = drive::Pacing {
                 window: config.window,
                 stall_timeout: config.timeout,
+                schedule: slot.map(|slot| drive::Schedule {
+                    first: started + slot.mul_f64(i as f64 / config.senders as f64),
+                    interval: slot,
+                }),
             };
             tokio::spawn(drive::broadcast_in_order(
                 client.clone(),

@@ -44,6 +44,10 @@ struct Args {
     /// the node's mempool size (CometBFT's default 5,000), which drops txs past it.
     #[arg(long, default_value_t = 100)]
     window: usize,
+    /// Offer this many tx/s in all instead of as many as the node takes: commit latency at a
+    /// given load.
+    #[arg(long)]
+    rate: Option<f64>,
     /// CometBFT's Prometheus endpoint (host:port) for FinalizeBlock time per tx; the dev chain's
     /// is 127.0.0.1:26660.
     #[arg(long)]
@@ -103,6 +107,7 @@ fn main() -> Result<()> {
         comet_metrics: args.comet_metrics,
         timeout: Duration::from_secs(args.timeout_secs),
         window: args.window,
+        rate: args.rate,
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

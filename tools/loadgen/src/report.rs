@@ -23,6 +23,9 @@ pub struct Report {
     pub chain_id: String,
     pub senders: usize,
     pub gas_limit: u64,
+    /// The rate the load was offered at; `None` when the senders went as fast as the node took
+    /// their txs.
+    pub offered_tx_per_sec: Option<f64>,
     /// Txs signed for the run.
     pub signed: u64,
     /// Txs CheckTx accepted.
@@ -88,6 +91,7 @@ impl Report {
             chain_id: config.chain.chain_id.to_string(),
             senders: config.senders,
             gas_limit,
+            offered_tx_per_sec: config.rate,
             signed,
             accepted: ledger.accepted_count(),
             committed,
@@ -114,13 +118,17 @@ impl Report {
     /// The report for a reader, one figure per line.
     pub fn render(&self) -> String {
         let mut out = format!(
-            "chain {}: {} senders, gas limit {}\n\
+            "chain {}: {} senders, gas limit {}, {}\n\
              txs: {} signed, {} accepted by CheckTx, {} committed ok, {} failed in a block, {} retries\n\
              committed: {:.0} tx/s over {} blocks ({:.2} s of block time); broadcasting took {:.2} s\n\
              commit latency: p50 {:.0} ms, p99 {:.0} ms, max {:.0} ms\n",
             self.chain_id,
             self.senders,
             self.gas_limit,
+            match self.offered_tx_per_sec {
+                Some(rate) => format!("offered at {rate} tx/s"),
+                None => "offered as fast as accepted".to_string(),
+            },
             self.signed,
             self.accepted,
             self.committed,
