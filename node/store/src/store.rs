@@ -58,6 +58,17 @@ impl Default for StoreOptions {
     }
 }
 
+/// The store file's space, from redb's own accounting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DiskUsage {
+    /// Pages in use (data, tree metadata and the pages freed but not yet reusable).
+    pub allocated_bytes: u64,
+    /// Keys and values.
+    pub stored_bytes: u64,
+    /// Unused space inside allocated pages, plus free pages.
+    pub fragmented_bytes: u64,
+}
+
 /// What the metadata says about the latest committed version.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Head {
@@ -165,6 +176,20 @@ impl Store {
 
     pub fn keep_versions(&self) -> u64 {
         self.keep_versions
+    }
+
+    /// How the store file's space is used. redb grows the file in large steps and reuses freed
+    /// pages before growing again, so the file's length says little: `allocated_bytes` is what
+    /// the data takes now.
+    pub fn disk_usage(&self) -> Result<DiskUsage, StoreError> {
+        let txn = self.db.begin_write().map_err(backend("beginning a write"))?;
+        let stats = txn.stats().map_err(backend("reading the store's stats"))?;
+        txn.abort().map_err(backend("ending a write"))?;
+        Ok(DiskUsage {
+            allocated_bytes: stats.allocated_pages() * stats.page_size() as u64,
+            stored_bytes: stats.stored_bytes(),
+            fragmented_bytes: stats.fragmented_bytes(),
+        })
     }
 
     /// The last committed version (block height); 0 before the first commit.
