@@ -62,7 +62,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!(
         "{blocks} blocks of {INSERTS} inserts, {OVERWRITES} overwrites, {DELETES} deletes; keep_versions {keep}"
     );
-    println!("  block   file MiB   allocated MiB   stored MiB   live MiB   kept changes MiB   ratio");
+    println!(
+        "  block   file MiB   allocated MiB   stored MiB   live MiB   kept changes MiB   ratio"
+    );
     let mut worst: f64 = 0.0;
     for version in 1..=blocks {
         let mut changes: BTreeMap<Vec<u8>, Option<Vec<u8>>> = BTreeMap::new();
@@ -125,5 +127,19 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
     }
     println!("disk growth: worst ratio from block 1,000 on {worst:.2} (target ≤ 3)");
+    let usage = store.disk_usage()?;
+    let tables: Vec<String> = usage
+        .tables
+        .iter()
+        .map(|(name, bytes)| format!("{name} {:.1}", *bytes as f64 / (1 << 20) as f64))
+        .collect();
+    println!("stored MiB by table: {}", tables.join(", "));
+    drop(store);
+    let (before, after) = Store::compact_file(&path)?;
+    println!(
+        "compaction (node stopped): file {:.1} MiB → {:.1} MiB",
+        before as f64 / (1 << 20) as f64,
+        after as f64 / (1 << 20) as f64
+    );
     Ok(())
 }

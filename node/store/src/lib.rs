@@ -17,6 +17,4 @@ pub use ics23;
 pub use overlay::Overlay;
 pub use snapshot::Snapshot;
 pub use state::{KvIter, StateRead, StateWrite, StoreError};
-pub use store::{
-    verify_proof, DiskUsage, Store, StoreOptions, DEFAULT_KEEP_VERSIONS, EMPTY_ROOT,
-};
+pub use store::{verify_proof, DiskUsage, Store, StoreOptions, DEFAULT_KEEP_VERSIONS, EMPTY_ROOT};

@@ -59,7 +59,7 @@ impl Default for StoreOptions {
 }
 
 /// The store file's space, from redb's own accounting.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DiskUsage {
     /// Pages in use (data, tree metadata and the pages freed but not yet reusable).
     pub allocated_bytes: u64,
@@ -67,6 +67,9 @@ pub struct DiskUsage {
     pub stored_bytes: u64,
     /// Unused space inside allocated pages, plus free pages.
     pub fragmented_bytes: u64,
+    /// Keys and values stored per table (the latest state, the tree's nodes, the versioned
+    /// values, key preimages, the stale indexes, the roots).
+    pub tables: Vec<(&'static str, u64)>,
 }
 
 /// What the metadata says about the latest committed version.
@@ -178,17 +181,68 @@ impl Store {
         self.keep_versions
     }
 
+    /// Rewrites the store file at `path` so that it ends at the last page in use (redb's
+    /// compaction: live pages move down into free ones, then the file is truncated). It needs
+    /// the file to itself, so run it with the node stopped. Returns the file's length before
+    /// and after.
+    pub fn compact_file(path: impl AsRef<Path>) -> Result<(u64, u64), StoreError> {
+        let path = path.as_ref();
+        let len = |what| {
+            std::fs::metadata(path)
+                .map(|m| m.len())
+                .map_err(|e| StoreError::Backend(format!("{what} {}: {e}", path.display())))
+        };
+        let before = len("reading the size of")?;
+        let mut db = Database::open(path).map_err(backend("opening the store file"))?;
+        while db
+            .compact()
+            .map_err(|e| StoreError::Backend(format!("compacting the store: {e}")))?
+        {}
+        drop(db);
+        Ok((before, len("reading the size of")?))
+    }
+
     /// How the store file's space is used. redb grows the file in large steps and reuses freed
     /// pages before growing again, so the file's length says little: `allocated_bytes` is what
     /// the data takes now.
     pub fn disk_usage(&self) -> Result<DiskUsage, StoreError> {
-        let txn = self.db.begin_write().map_err(backend("beginning a write"))?;
+        use redb::ReadableTableMetadata;
+        let txn = self
+            .db
+            .begin_write()
+            .map_err(backend("beginning a write"))?;
         let stats = txn.stats().map_err(backend("reading the store's stats"))?;
+        let mut tables = Vec::new();
+        {
+            let mut stored = |name: &'static str, t: redb::Result<redb::TableStats>| {
+                let t = t.map_err(backend("reading a table's stats"))?;
+                tables.push((name, t.stored_bytes()));
+                Ok::<_, StoreError>(())
+            };
+            let open = |e| backend("opening a table")(e);
+            stored("state", txn.open_table(FLAT).map_err(open)?.stats())?;
+            stored("jmt_nodes", txn.open_table(NODES).map_err(open)?.stats())?;
+            stored("jmt_values", txn.open_table(VALUES).map_err(open)?.stats())?;
+            stored(
+                "preimages",
+                txn.open_table(PREIMAGES).map_err(open)?.stats(),
+            )?;
+            stored(
+                "stale_nodes",
+                txn.open_table(STALE_NODES).map_err(open)?.stats(),
+            )?;
+            stored(
+                "stale_values",
+                txn.open_table(STALE_VALUES).map_err(open)?.stats(),
+            )?;
+            stored("roots", txn.open_table(ROOTS).map_err(open)?.stats())?;
+        }
         txn.abort().map_err(backend("ending a write"))?;
         Ok(DiskUsage {
             allocated_bytes: stats.allocated_pages() * stats.page_size() as u64,
             stored_bytes: stats.stored_bytes(),
             fragmented_bytes: stats.fragmented_bytes(),
+            tables,
         })
     }
 
@@ -949,6 +1003,46 @@ mod tests {
         assert_eq!(store.app_hash(), root3);
         assert_eq!(store.snapshot()?.get(b"k4")?, reference.get_at(3, b"k4")?);
         assert_eq!(store.commit(4, &block(4))?, reference_root4);
+        Ok(())
+    }
+
+    #[test]
+    fn compaction_shrinks_the_file_and_keeps_every_kept_version() -> Result<(), StoreError> {
+        let dir = tempfile::tempdir().map_err(backend("tempdir"))?;
+        let path = dir.path().join("state.redb");
+        let big = "v".repeat(2_000);
+        {
+            let store = Store::open_with(&path, StoreOptions { keep_versions: 2 })?;
+            // Many large values, then all deleted: their pages are freed, the file stays.
+            let fill: Changes = (0..2_000)
+                .map(|i| {
+                    (
+                        format!("k{i:05}").into_bytes(),
+                        Some(big.clone().into_bytes()),
+                    )
+                })
+                .collect();
+            store.commit(1, &fill)?;
+            let clear: Changes = fill.keys().map(|k| (k.clone(), None)).collect();
+            store.commit(2, &clear)?;
+            for v in 3..=6 {
+                store.commit(v, &changes(&[("kept", Some(&format!("{v}")))]))?;
+            }
+            let usage = store.disk_usage()?;
+            assert!(usage.allocated_bytes > 0 && usage.stored_bytes > 0);
+            assert!(usage.tables.iter().any(|(name, _)| *name == "jmt_nodes"));
+        }
+        let reference = Store::open_with(&path, StoreOptions { keep_versions: 2 })?;
+        let (root, old_value) = (reference.app_hash(), reference.get_at(5, b"kept")?);
+        drop(reference);
+
+        let (before, after) = Store::compact_file(&path)?;
+        assert!(after < before, "{before} → {after}");
+        let store = Store::open_with(&path, StoreOptions { keep_versions: 2 })?;
+        assert_eq!(store.app_hash(), root);
+        assert_eq!(store.get_at(5, b"kept")?, old_value);
+        assert_eq!(store.snapshot()?.get(b"kept")?, Some(b"6".to_vec()));
+        assert_eq!(store.commit(7, &block(7))?, store.app_hash());
         Ok(())
     }
 

@@ -61,6 +61,9 @@ enum Command {
     /// a node's RPC; with `--state-sync` it restores a recent snapshot instead of replaying
     /// every block. Then `tesserad start --home HOME`.
     Join(JoinArgs),
+    /// Shrink the state file to the pages it uses (the store reuses freed pages but never
+    /// gives space back on its own). Stop the node first: it needs the file to itself.
+    Compact,
     /// Print the version and what it is compatible with.
     Version,
 }
@@ -153,6 +156,7 @@ fn main() -> ExitCode {
             snapshot_interval: args.snapshot_interval,
             timeout_commit: args.timeout_commit,
         }),
+        Command::Compact => compact(&home),
         Command::Version => {
             println!(
                 "tesserad {} (ABCI 2.0 for CometBFT 0.38, tested with {}; cosmwasm-vm 3.0.10)",
@@ -202,5 +206,22 @@ fn testnet(args: TestnetArgs) -> Result<(), String> {
         );
     }
     println!("start each with `tesserad start --home HOME`, or all with scripts/localnet.sh start");
+    Ok(())
+}
+
+fn compact(home: &Home) -> Result<(), String> {
+    let path = home.state_file();
+    if !path.exists() {
+        return Err(format!("no state at {}", path.display()));
+    }
+    let (before, after) = tessera_store::Store::compact_file(&path)
+        .map_err(|e| format!("{}: {e} (is the node still running?)", path.display()))?;
+    let mib = |b: u64| b as f64 / (1 << 20) as f64;
+    println!(
+        "{}: {:.1} MiB → {:.1} MiB",
+        path.display(),
+        mib(before),
+        mib(after)
+    );
     Ok(())
 }

@@ -114,7 +114,7 @@ impl App {
             )))
         })?;
         let store = Arc::new(Store::open_with(
-            config.data_dir.join("state.redb"),
+            config.data_dir.join(crate::node::config::STATE_FILE),
             StoreOptions {
                 keep_versions: config.keep_versions,
             },

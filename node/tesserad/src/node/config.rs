@@ -15,6 +15,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::fees::GasPrice;
 
+/// The state file's name in the data directory.
+pub const STATE_FILE: &str = "state.redb";
+
 /// The default dev chain's id.
 pub const DEV_CHAIN_ID: &str = "tessera-dev-1";
 
@@ -226,6 +229,11 @@ impl Home {
 
     pub fn data_dir(&self) -> PathBuf {
         self.root.join("data")
+    }
+
+    /// The app's committed state (the Merkle store).
+    pub fn state_file(&self) -> PathBuf {
+        self.data_dir().join(STATE_FILE)
     }
 
     /// State sync snapshots this node serves.
