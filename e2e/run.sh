@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # End-to-end tests against a real `tesserad start --dev` (the app and a CometBFT child), on
-# ports of their own (3665x) so that a dev chain of yours on 2665x is left alone:
+# loopback ports free when it starts, so that a dev chain of yours or another run is left alone:
 #   1. CosmJS (npm): connect, chain id, balance, market state, fee "auto", tx lookup, errors;
 #      cosmrs + tendermint-rpc (crates.io): sign, broadcast_tx_sync, `tx`, queries;
 #      cosmpy (PyPI) over gRPC: balance, contract query, a bank send with simulated gas
@@ -22,10 +22,17 @@ ensure_npm_deps "$ROOT/e2e/cosmjs"
 log "building tesserad and the cosmrs client"
 cargo build --locked -p tesserad --bin tesserad -p tessera-e2e --bin cosmrs-e2e
 TESSERAD="$CARGO_TARGET_DIR/debug/tesserad"
-export TESSERA_GRPC=127.0.0.1:39090
+# Six free loopback ports, all held until all are picked (one at a time could repeat one).
+read -r P_ABCI P_METRICS P_GRPC P_RPC P_P2P P_PROM < <(python3 -c '
+import socket
+socks = [socket.socket() for _ in range(6)]
+for s in socks:
+    s.bind(("127.0.0.1", 0))
+print(" ".join(str(s.getsockname()[1]) for s in socks))')
+export TESSERA_GRPC="127.0.0.1:$P_GRPC"
 
 HOME_DIR="$(mktemp -d -t tessera-e2e.XXXXXX)"
-export TESSERA_RPC=http://127.0.0.1:36657
+export TESSERA_RPC="http://127.0.0.1:$P_RPC"
 node_pid=""
 cleanup() {
   local rc=$?
@@ -43,15 +50,15 @@ trap cleanup EXIT
 mkdir -p "$HOME_DIR/config"
 cat >"$HOME_DIR/config/app.toml" <<TOML
 [abci]
-address = "127.0.0.1:36658"
+address = "127.0.0.1:$P_ABCI"
 [metrics]
-address = "127.0.0.1:36661"
+address = "127.0.0.1:$P_METRICS"
 [grpc]
-address = "127.0.0.1:39090"
+address = "$TESSERA_GRPC"
 [cometbft]
-rpc_address = "tcp://127.0.0.1:36657"
-p2p_address = "tcp://127.0.0.1:36656"
-prometheus_address = "127.0.0.1:36660"
+rpc_address = "tcp://127.0.0.1:$P_RPC"
+p2p_address = "tcp://127.0.0.1:$P_P2P"
+prometheus_address = "127.0.0.1:$P_PROM"
 TOML
 "$TESSERAD" init --dev --home "$HOME_DIR" --artifacts "$ROOT/artifacts" >/dev/null
 

@@ -17,6 +17,6 @@ while read -r pkg dir; do
   # write_api! writes into ./schema and never deletes, so start empty to drop files of removed
   # messages.
   rm -rf -- "$contract/schema"
-  (cd -- "$contract" && cargo run --quiet --locked -p "$pkg" --bin schema >/dev/null)
+  (cd -- "$contract" && cargo run --quiet --locked -p "$pkg" --bin "$dir-schema" >/dev/null)
 done <<<"$contracts"
 ((found)) || log "schema: no contract has src/bin/schema.rs"

@@ -6,6 +6,7 @@
 //! and the CLI can all use the same definitions the contracts deserialize.
 
 pub mod attributes;
+pub mod denom;
 pub mod governance;
 pub mod gpu;
 pub mod ids;

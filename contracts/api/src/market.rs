@@ -566,12 +566,7 @@ pub fn validate_attestation_digests(
 /// Checks a denom as the bank module would accept it (3–128 chars, starts with a letter).
 pub fn validate_denom(denom: &str) -> Result<(), ValidationError> {
     check_token("denom", denom)?;
-    let ok = (3..=128).contains(&denom.len())
-        && denom.starts_with(|c: char| c.is_ascii_alphabetic())
-        && denom
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '/' | ':' | '.' | '_' | '-'));
-    if ok {
+    if crate::denom::is_valid_denom(denom) {
         Ok(())
     } else {
         Err(ValidationError::new(

@@ -1,5 +1,5 @@
 //! Moving a provider's bond: `bond`, `unbond` and `claim_unbonded`, and the unbonding entry a
-//! deregistration leaves. The arithmetic (slashing, maturing, sums) is in [`crate::bond`].
+//! deregistration leaves. The arithmetic (slashing, maturing, sums) is in [`crate::bond_math`].
 
 use cosmwasm_std::{
     Addr, BankMsg, Coin, DepsMut, Env, MessageInfo, OverflowError, OverflowOperation, Response,
@@ -7,7 +7,7 @@ use cosmwasm_std::{
 };
 use tessera_api::registry::{RegistryParams, UnbondingEntry};
 
-use crate::bond;
+use crate::bond_math;
 use crate::error::ContractError;
 use crate::state::{
     load_provider, load_standing, load_unbonding, save_unbonding, Standing, PARAMS, PROVIDERS,
@@ -106,7 +106,7 @@ pub fn execute_claim_unbonded(
     cw_utils::nonpayable(&info)?;
     let params = PARAMS.load(deps.storage)?;
     let entries = load_unbonding(deps.storage, &info.sender)?;
-    let (matured, locked) = bond::split_matured(entries, env.block.time.seconds())?;
+    let (matured, locked) = bond_math::split_matured(entries, env.block.time.seconds())?;
     if matured.is_zero() {
         return Err(ContractError::NothingToClaim {
             address: info.sender.to_string(),

@@ -8,7 +8,7 @@
 //! the read side.
 
 pub mod auditors;
-pub mod bond;
+pub mod bond_math;
 pub mod bonding;
 pub mod contract;
 pub mod error;

@@ -9,7 +9,7 @@ use tessera_api::registry::{
     SignedAttributesResponse, UnbondingResponse,
 };
 
-use crate::bond;
+use crate::bond_math;
 use crate::error::ContractError;
 use crate::msg::validate_addr;
 use crate::state::{
@@ -172,7 +172,7 @@ fn provider_response(
     let entries = load_unbonding(storage, &addr)?;
     Ok(ProviderResponse {
         signed: signed_by_current(storage, auditors, &addr)?,
-        unbonding: bond::total(&entries)?,
+        unbonding: bond_math::total(&entries)?,
         active: provider.is_active(params, &standing),
         bond: Coin::new(provider.bond, &params.bond_denom),
         address: addr.into_string(),

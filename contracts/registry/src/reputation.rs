@@ -7,7 +7,7 @@ use tessera_api::registry::ProviderEvent;
 use tessera_api::validation::{check_text, MAX_TEXT_LEN};
 use tessera_api::ValidationError;
 
-use crate::bond;
+use crate::bond_math;
 use crate::error::{allowed, ContractError};
 use crate::msg::validate_addr;
 use crate::state::{
@@ -84,7 +84,7 @@ pub fn execute_slash(
         });
     }
     let bonded = record.as_ref().map_or(Uint128::zero(), |r| r.bond);
-    let outcome = bond::slash(bonded, &entries, fraction_bps)?;
+    let outcome = bond_math::slash(bonded, &entries, fraction_bps)?;
     let total = outcome.total()?;
 
     let registered = record.is_some();

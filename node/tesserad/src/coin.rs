@@ -146,15 +146,10 @@ pub fn parse_amount(s: &str) -> Option<u128> {
     s.parse().ok()
 }
 
-/// The SDK's default denom rule: `[a-zA-Z][a-zA-Z0-9/:._-]{2,127}`.
+/// The SDK's default denom rule ([`tessera_vm::bank::valid_denom`], one rule for the node,
+/// the VM and the contracts).
 pub fn validate_denom(denom: &str) -> Result<(), String> {
-    let bytes = denom.as_bytes();
-    let ok = (3..=128).contains(&bytes.len())
-        && bytes[0].is_ascii_alphabetic()
-        && bytes[1..]
-            .iter()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'/' | b':' | b'.' | b'_' | b'-'));
-    if ok {
+    if tessera_vm::bank::valid_denom(denom) {
         Ok(())
     } else {
         Err(format!("invalid denom: {denom}"))

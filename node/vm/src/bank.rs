@@ -88,13 +88,7 @@ pub trait Bank: Send + Sync {
     }
 }
 
-/// The SDK's denom rule: `[a-zA-Z][a-zA-Z0-9/:._-]{2,127}`.
-pub fn valid_denom(denom: &str) -> bool {
-    let mut chars = denom.chars();
-    (3..=128).contains(&denom.len())
-        && chars.next().is_some_and(|c| c.is_ascii_alphabetic())
-        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '/' | ':' | '.' | '_' | '-'))
-}
+pub use tessera_api::denom::is_valid_denom as valid_denom;
 
 /// Coins as the SDK's `Coins.Add` leaves them: merged by denom, zero amounts dropped, sorted by
 /// denom. wasmd converts contract coins this way before any bank call.
