@@ -31,6 +31,7 @@ pub mod codes {
     pub const TOO_MANY_SIGNATURES: u32 = 14;
     pub const NO_SIGNATURES: u32 = 15;
     pub const INVALID_REQUEST: u32 = 18;
+    pub const KEY_NOT_FOUND: u32 = 22;
     pub const TX_TOO_LARGE: u32 = 21;
     pub const TX_TIMEOUT_HEIGHT: u32 = 30;
     pub const UNKNOWN_EXTENSION_OPTIONS: u32 = 31;

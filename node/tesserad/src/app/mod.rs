@@ -400,7 +400,11 @@ impl App {
                 ..self.ctx(block.height, Mode::Deliver)
             };
             let outcome = run_tx(overlay, tx, &ctx, &mut executor);
-            if outcome.codespace == "undefined" && outcome.code == 1 {
+            // A node fault (storage, corrupt state), not the tx's: another node would not see
+            // it, so it stops the block instead of becoming a tx result.
+            if outcome.codespace == crate::error::UNDEFINED_CODESPACE
+                && outcome.code == crate::error::codes::INTERNAL
+            {
                 return Err(AppError::Internal {
                     index,
                     log: outcome.log,
