@@ -9,8 +9,8 @@ use serde::de::DeserializeOwned;
 use tessera_api::attributes::Attribute;
 use tessera_api::gpu::GpuSpec;
 use tessera_api::registry::{
-    ExecuteMsg, InstantiateMsg, ProviderInfo, ProviderResponse, QueryMsg, RegistryParams,
-    Reputation, UnbondingResponse,
+    ExecuteMsg, InstantiateMsg, ProviderEvent, ProviderInfo, ProviderResponse, QueryMsg,
+    RegistryParams, Reputation, UnbondingResponse,
 };
 use tessera_registry::contract::{execute, instantiate, migrate, query};
 use tessera_registry::ContractError;
@@ -243,4 +243,44 @@ pub fn wasm_attr(res: &AppResponse, key: &str) -> Option<String> {
         .flat_map(|e| e.attributes.iter())
         .find(|a| a.key == key)
         .map(|a| a.value.clone())
+}
+
+// Messages the tests send often.
+
+pub type TestResult = cosmwasm_std::StdResult<()>;
+
+pub fn record(provider: &cosmwasm_std::Addr, event: ProviderEvent) -> ExecuteMsg {
+    ExecuteMsg::Record {
+        provider: provider.to_string(),
+        event,
+        paid: cosmwasm_std::Uint128::zero(),
+    }
+}
+
+pub fn slash(provider: &cosmwasm_std::Addr, fraction_bps: u16, reason: &str) -> ExecuteMsg {
+    ExecuteMsg::Slash {
+        provider: provider.to_string(),
+        fraction_bps,
+        reason: reason.into(),
+    }
+}
+
+pub fn sign(provider: &cosmwasm_std::Addr, attributes: Vec<tessera_api::Attribute>) -> ExecuteMsg {
+    ExecuteMsg::SignAttributes {
+        provider: provider.to_string(),
+        attributes,
+    }
+}
+
+pub fn revoke(provider: &cosmwasm_std::Addr, keys: &[&str]) -> ExecuteMsg {
+    ExecuteMsg::RevokeAttributes {
+        provider: provider.to_string(),
+        keys: keys.iter().map(|k| k.to_string()).collect(),
+    }
+}
+
+pub fn unbond(amount: u128) -> ExecuteMsg {
+    ExecuteMsg::Unbond {
+        amount: Uint128::new(amount),
+    }
 }
