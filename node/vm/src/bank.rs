@@ -4,49 +4,10 @@
 
 use cosmwasm_std::{Coin, Event, Uint256};
 use tessera_store::{StateRead, StateWrite};
-use thiserror::Error;
 
 use crate::error::WasmError;
 
-/// A refusal from the bank, with the ABCI codespace/code the app's bank module reports (for
-/// example `sdk`/5 for insufficient funds).
-#[derive(Debug, Clone, Error, PartialEq, Eq)]
-#[error("{message}")]
-pub struct BankError {
-    pub codespace: String,
-    pub code: u32,
-    pub message: String,
-}
-
-impl BankError {
-    pub fn new(codespace: impl Into<String>, code: u32, message: impl Into<String>) -> Self {
-        Self {
-            codespace: codespace.into(),
-            code,
-            message: message.into(),
-        }
-    }
-
-    /// SDK `ErrInsufficientFunds` (sdk/5), worded as the SDK's bank does.
-    pub fn insufficient_funds(detail: impl std::fmt::Display) -> Self {
-        Self::new("sdk", 5, format!("{detail}: insufficient funds"))
-    }
-
-    /// SDK `ErrInvalidCoins` (sdk/10).
-    pub fn invalid_coins(detail: impl std::fmt::Display) -> Self {
-        Self::new("sdk", 10, format!("{detail}: invalid coins"))
-    }
-
-    /// SDK `ErrInvalidAddress` (sdk/7).
-    pub fn invalid_address(detail: impl std::fmt::Display) -> Self {
-        Self::new("sdk", 7, format!("{detail}: invalid address"))
-    }
-
-    /// SDK `ErrUnauthorized` (sdk/4), e.g. a send to a blocked module account.
-    pub fn unauthorized(detail: impl std::fmt::Display) -> Self {
-        Self::new("sdk", 4, format!("{detail}: unauthorized"))
-    }
-}
+pub use crate::error::BankError;
 
 /// What the wasm module asks of the bank. Addresses are bech32 strings; coin lists are
 /// normalized (sorted by denom, no duplicates, no zero amounts) before they get here.

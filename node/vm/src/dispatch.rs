@@ -14,24 +14,18 @@ use cosmwasm_std::{
     SubMsgResult, WasmMsg,
 };
 
+use crate::address_gen::AddressGen;
 use crate::bank::normalize_coins;
+use crate::dispatched::Dispatched;
 use crate::error::WasmError;
 use crate::events::{
     custom_event, event_costs, sort_attributes, wasm_event, without_message_events,
 };
 use crate::exec::{ContractRef, Exec};
 use crate::gas::GasMeter;
-use crate::keeper::AddressGen;
 use crate::pinning::PinRequest;
 use crate::proto;
 use crate::types::msg_response;
-
-/// The events and data of a contract call, including everything it dispatched.
-#[derive(Debug, Default)]
-pub(crate) struct Dispatched {
-    pub data: Option<Binary>,
-    pub events: Vec<Event>,
-}
 
 /// The result of one dispatched message, as the SDK's msg service returns it.
 struct MsgOutcome {

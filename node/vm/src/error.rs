@@ -10,8 +10,6 @@ use cosmwasm_vm::VmError;
 use tessera_store::StoreError;
 use thiserror::Error;
 
-use crate::bank::BankError;
-
 /// Codespace of the wasm module's own errors.
 pub const CODESPACE_WASM: &str = "wasm";
 /// Codespace of the Cosmos SDK's generic errors (unauthorized, out of gas, …).
@@ -197,6 +195,46 @@ impl WasmError {
 impl From<BankError> for WasmError {
     fn from(e: BankError) -> Self {
         WasmError::Bank(e)
+    }
+}
+
+/// A refusal from the bank, with the ABCI codespace/code the app's bank module reports (for
+/// example `sdk`/5 for insufficient funds).
+#[derive(Debug, Clone, Error, PartialEq, Eq)]
+#[error("{message}")]
+pub struct BankError {
+    pub codespace: String,
+    pub code: u32,
+    pub message: String,
+}
+
+impl BankError {
+    pub fn new(codespace: impl Into<String>, code: u32, message: impl Into<String>) -> Self {
+        Self {
+            codespace: codespace.into(),
+            code,
+            message: message.into(),
+        }
+    }
+
+    /// SDK `ErrInsufficientFunds` (sdk/5), worded as the SDK's bank does.
+    pub fn insufficient_funds(detail: impl std::fmt::Display) -> Self {
+        Self::new("sdk", 5, format!("{detail}: insufficient funds"))
+    }
+
+    /// SDK `ErrInvalidCoins` (sdk/10).
+    pub fn invalid_coins(detail: impl std::fmt::Display) -> Self {
+        Self::new("sdk", 10, format!("{detail}: invalid coins"))
+    }
+
+    /// SDK `ErrInvalidAddress` (sdk/7).
+    pub fn invalid_address(detail: impl std::fmt::Display) -> Self {
+        Self::new("sdk", 7, format!("{detail}: invalid address"))
+    }
+
+    /// SDK `ErrUnauthorized` (sdk/4), e.g. a send to a blocked module account.
+    pub fn unauthorized(detail: impl std::fmt::Display) -> Self {
+        Self::new("sdk", 4, format!("{detail}: unauthorized"))
     }
 }
 

@@ -17,10 +17,10 @@ use crate::address;
 use crate::config::GasCosts;
 use crate::error::WasmError;
 use crate::gas::{GasMeter, Metered};
-use crate::host::HostInner;
 use crate::keys;
 use crate::querier::ContractQuerier;
 use crate::records;
+use crate::runtime::HostInner;
 use crate::storage::ContractStorage;
 use crate::types::{
     lock_state, BlockEnv, CallEnv, CodeInfo, ContractInfo, SeenCodes, SharedState, TxEnv,

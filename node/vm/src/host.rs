@@ -4,111 +4,28 @@
 //! Every state-changing entry point runs in its own overlay layer: on error nothing it wrote
 //! remains (not even the funds it moved), on success its writes join the caller's layer.
 
-use std::collections::HashSet;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
 
 use cosmwasm_std::{Binary, Checksum};
 use cosmwasm_vm::{capabilities_from_csv, AnalysisReport, Cache, CacheOptions, Size};
 use tessera_store::StateRead;
 
 use crate::address::{self, Bech32Api};
+use crate::address_gen::AddressGen;
 use crate::bank::{check_tx_funds, Bank};
 use crate::config::{VmConfig, CAPABILITIES};
 use crate::error::WasmError;
 use crate::exec::Exec;
 use crate::gas::GasMeter;
-use crate::keeper::AddressGen;
 use crate::keys;
-use crate::querier::ContractQuerier;
 use crate::records;
-use crate::storage::ContractStorage;
+use crate::runtime::HostInner;
 use crate::types::{
     lock_state, BlockEnv, CallEnv, CodeInfo, ContractInfo, ExecuteResponse, InstantiateResponse,
     KvPage, MsgClearAdmin, MsgExecuteContract, MsgInstantiateContract, MsgInstantiateContract2,
     MsgMigrateContract, MsgStoreCode, MsgUpdateAdmin, Page, PageRequest, SeenCodes, SharedState,
     StoreCodeResponse, TxMsgResult, WasmTxMsg,
 };
-
-pub(crate) type VmCache = Cache<Bech32Api, ContractStorage, ContractQuerier>;
-
-pub(crate) struct HostInner {
-    pub cache: VmCache,
-    pub config: VmConfig,
-    pub api: Bech32Api,
-    pub bank: Arc<dyn Bank>,
-    /// Checksums known to be in the VM directory in this process.
-    on_disk: Mutex<HashSet<Checksum>>,
-}
-
-impl HostInner {
-    pub fn mark_on_disk(&self, checksum: Checksum) {
-        self.on_disk
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .insert(checksum);
-    }
-
-    /// Makes sure the VM directory has the blob of `checksum`, restoring it from state when a
-    /// node's directory lacks it (fresh home, state sync, deleted cache).
-    pub fn ensure_on_disk(
-        &self,
-        state: &SharedState,
-        checksum: &Checksum,
-    ) -> Result<(), WasmError> {
-        let known = self
-            .on_disk
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .contains(checksum);
-        if known {
-            return Ok(());
-        }
-        if self.cache.load_wasm(checksum).is_err() {
-            let wasm = lock_state(state)
-                .get(&keys::code_bytes(checksum.as_slice()))?
-                .ok_or_else(|| {
-                    WasmError::Internal(format!("wasm {checksum} is neither on disk nor in state"))
-                })?;
-            // Checked when it was first stored; a restore only compiles.
-            self.cache
-                .store_code(&wasm, false, true)
-                .map_err(WasmError::Vm)?;
-        }
-        self.mark_on_disk(*checksum);
-        Ok(())
-    }
-
-    /// [`Self::ensure_on_disk`] for a simulation, which must not write to disk: a code that is
-    /// not compiled on disk yet (one stored within the simulation itself) cannot run in it.
-    pub fn ensure_on_disk_for_simulation(&self, checksum: &Checksum) -> Result<(), WasmError> {
-        let known = self
-            .on_disk
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .contains(checksum);
-        if known || self.cache.load_wasm(checksum).is_ok() {
-            return Ok(());
-        }
-        Err(WasmError::Invalid(format!(
-            "code {checksum} is not stored on this node yet; a simulation cannot run a code \
-             stored in the same simulation"
-        )))
-    }
-
-    /// The `contract_migrate_version` a code declares, if any.
-    pub fn migrate_version(
-        &self,
-        state: &SharedState,
-        checksum: &Checksum,
-    ) -> Result<Option<u64>, WasmError> {
-        self.ensure_on_disk(state, checksum)?;
-        Ok(self
-            .cache
-            .analyze(checksum)
-            .map_err(WasmError::Vm)?
-            .contract_migrate_version)
-    }
-}
 
 /// The CosmWasm host. Cheap to clone and safe to share between threads.
 ///
@@ -141,13 +58,7 @@ impl WasmHost {
             config.gas.canonicalize_cost.saturating_mul(mult),
         );
         Ok(Self {
-            inner: Arc::new(HostInner {
-                cache,
-                config,
-                api,
-                bank,
-                on_disk: Mutex::new(HashSet::new()),
-            }),
+            inner: Arc::new(HostInner::new(cache, config, api, bank)),
         })
     }
 

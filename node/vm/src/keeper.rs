@@ -7,8 +7,9 @@ use std::io::Read;
 use cosmwasm_std::{Addr, Coin, ContractResult, Event, MessageInfo, MigrateInfo, Reply, Response};
 
 use crate::address::{self, classic_address, predictable_address};
+use crate::address_gen::AddressGen;
 use crate::bank::normalize_coins;
-use crate::dispatch::Dispatched;
+use crate::dispatched::Dispatched;
 use crate::error::WasmError;
 use crate::events::{attr, host_event, without_message_events, CONTRACT_ADDRESS_KEY};
 use crate::exec::{check_json, parse_result, ContractRef, Entry, Exec};
@@ -26,14 +27,6 @@ const MAX_SALT_LEN: usize = 64;
 /// Most addresses in an `AnyOfAddresses` permission (wasmd `MaxAddressCount`).
 const MAX_PERMISSION_ADDRESSES: usize = 50;
 const GZIP_MAGIC: [u8; 3] = [0x1f, 0x8b, 0x08];
-
-/// How a new contract's address is chosen.
-pub(crate) enum AddressGen<'a> {
-    /// From the code id and the global instance sequence.
-    Classic,
-    /// From checksum, creator and salt (and the init message when `fix_msg`).
-    Predictable { salt: &'a [u8], fix_msg: bool },
-}
 
 impl Exec {
     fn position(&self) -> AbsoluteTxPosition {

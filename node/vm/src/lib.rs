@@ -14,11 +14,25 @@
 //!
 //! Balances belong to the app: it implements [`Bank`].
 //!
-//! Modules: [`config`] (limits, gas schedule, capabilities), [`error`], [`gas`] (meter and
-//! metered state), [`bank`], [`testing`] (a bank in state for tests and benches), [`address`] (bech32 and address derivation), [`keys`] (state
-//! layout), [`types`], and the internals: `exec` (running one entry point), `keeper` (the
-//! operations), `dispatch` (responses, submessages, replies), `querier`, `storage`, `events`,
-//! `records`, `proto`, `host`.
+//! Which file holds what, from the bottom up (each uses only files above it, except the one
+//! loop noted below):
+//!
+//! | file | holds |
+//! |---|---|
+//! | `keys`, `proto`, `config`, `address` | the state layout, the few protobufs the module writes, limits and gas schedule, bech32 and address derivation |
+//! | `error` | [`WasmError`] with wasmd's codespace/code, and [`BankError`] |
+//! | `gas`, `types`, `records`, `events` | the SDK gas meter and metered state, the messages and envelopes, reading and writing code/contract records, wasmd's event shapes |
+//! | `bank`, `testing` | the [`Bank`] the app implements; a bank in state for tests and benches |
+//! | `address_gen`, `dispatched` | how a new contract's address is chosen; what a handled response leaves (events, data) |
+//! | `storage`, `querier` | the VM's view of a contract's storage, and of the chain (bank, wasm and custom queries) |
+//! | `runtime` | what every call shares: the module cache, config, address API, bank, codes on disk |
+//! | `exec` | `Exec`: running one entry point of one contract under a gas meter |
+//! | `keeper`, `dispatch`, `pinning` | the operations (store, instantiate, execute, migrate, sudo, admin); a response's messages, submessages and replies; governance's pin and unpin |
+//! | `host` | [`WasmHost`], the app's entry points |
+//!
+//! The loop: a contract's query can run another contract (a smart query), so the querier calls
+//! back into `exec` while `exec` hands every instance a querier (and the runtime's cache is
+//! typed by it). wasmd has the same recursion through its keeper.
 
 pub mod address;
 pub mod bank;
@@ -30,7 +44,9 @@ pub mod pinning;
 pub mod testing;
 pub mod types;
 
+mod address_gen;
 mod dispatch;
+mod dispatched;
 mod events;
 mod exec;
 mod host;
@@ -38,6 +54,7 @@ mod keeper;
 mod proto;
 mod querier;
 mod records;
+mod runtime;
 mod storage;
 
 pub use bank::{Bank, BankError};
