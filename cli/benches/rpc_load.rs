@@ -12,8 +12,7 @@ mod support;
 
 use std::time::Duration;
 
-use support::{dev_account, DevChain};
-use tessera_loadgen::signing::ChainParams;
+use support::DevChain;
 use tessera_loadgen::LoadConfig;
 
 fn env_or(name: &str, default: u64) -> u64 {
@@ -29,26 +28,16 @@ fn env_or(name: &str, default: u64) -> u64 {
 fn main() {
     let chain = DevChain::start();
     let config = LoadConfig {
-        rpc: chain.rpc.clone(),
-        chain: ChainParams {
-            chain_id: "tessera-dev-1".parse().unwrap(),
-            prefix: "tessera".into(),
-            denom: "utsr".parse().unwrap(),
-            gas_price: 0.025,
-        },
-        funder_mnemonic: dev_account("alice")["mnemonic"]
-            .as_str()
-            .unwrap()
-            .to_string(),
-        senders: env_or("LOADGEN_SENDERS", 32) as usize,
-        txs_per_sender: env_or("LOADGEN_TXS_PER_SENDER", 500),
-        gas: None,
-        comet_metrics: Some(chain.comet_metrics.clone()),
         timeout: Duration::from_secs(120),
         window: env_or("LOADGEN_WINDOW", 100) as usize,
         rate: std::env::var("LOADGEN_RATE")
             .ok()
             .map(|r| r.parse().expect("LOADGEN_RATE: a number of tx/s")),
+        ..chain.load_config(
+            "alice",
+            env_or("LOADGEN_SENDERS", 32) as usize,
+            env_or("LOADGEN_TXS_PER_SENDER", 500),
+        )
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

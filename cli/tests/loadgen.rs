@@ -3,29 +3,13 @@
 
 mod support;
 
-use std::time::Duration;
-
-use support::{dev_account, DevChain};
-use tessera_loadgen::signing::ChainParams;
+use support::DevChain;
 use tessera_loadgen::LoadConfig;
 
 fn config(chain: &DevChain, senders: usize, txs_per_sender: u64) -> LoadConfig {
     LoadConfig {
-        rpc: chain.rpc.clone(),
-        chain: ChainParams {
-            chain_id: "tessera-dev-1".parse().unwrap(),
-            prefix: "tessera".into(),
-            denom: "utsr".parse().unwrap(),
-            gas_price: 0.025,
-        },
-        funder_mnemonic: dev_account("bob")["mnemonic"].as_str().unwrap().to_string(),
-        senders,
-        txs_per_sender,
-        gas: None,
-        comet_metrics: Some(chain.comet_metrics.clone()),
-        timeout: Duration::from_secs(60),
         window: 5,
-        rate: None,
+        ..chain.load_config("bob", senders, txs_per_sender)
     }
 }
 

@@ -98,6 +98,36 @@ impl DevChain {
         chain
     }
 
+    /// A `tessera-loadgen` run on this chain: bank sends from `senders` accounts funded by the
+    /// dev account `funder`, FinalizeBlock time read from CometBFT's metrics.
+    pub fn load_config(
+        &self,
+        funder: &str,
+        senders: usize,
+        txs_per_sender: u64,
+    ) -> tessera_loadgen::LoadConfig {
+        tessera_loadgen::LoadConfig {
+            rpc: self.rpc.clone(),
+            chain: tessera_loadgen::signing::ChainParams {
+                chain_id: "tessera-dev-1".parse().expect("a chain id"),
+                prefix: "tessera".into(),
+                denom: "utsr".parse().expect("a denom"),
+                gas_price: 0.025,
+            },
+            funder_mnemonic: dev_account(funder)["mnemonic"]
+                .as_str()
+                .expect("a mnemonic")
+                .to_string(),
+            senders,
+            txs_per_sender,
+            gas: None,
+            comet_metrics: Some(self.comet_metrics.clone()),
+            timeout: std::time::Duration::from_secs(60),
+            window: 100,
+            rate: None,
+        }
+    }
+
     pub fn wait_for_height(&self, height: u64) {
         let deadline = Instant::now() + Duration::from_secs(90);
         loop {
