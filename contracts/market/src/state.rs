@@ -124,13 +124,39 @@ impl Order {
         }
     }
 
-    /// The order without its auction fields: what its record holds.
-    fn record(&self) -> Order {
-        Order {
-            window_ends_at: None,
-            open_bids: 0,
-            ..self.clone()
-        }
+    /// Whether the two have the same record (every field but the auction's, which are not
+    /// serialized). The destructuring names every field, so a new one cannot be forgotten here.
+    fn same_record(&self, other: &Order) -> bool {
+        let Order {
+            uid,
+            owner,
+            dseq,
+            gseq,
+            oseq,
+            state,
+            spec,
+            denom,
+            created_at,
+            window_ends_at: _,
+            bid_window_secs,
+            open_bids: _,
+        } = self;
+        (uid, owner, dseq, gseq, oseq, state)
+            == (
+                &other.uid,
+                &other.owner,
+                &other.dseq,
+                &other.gseq,
+                &other.oseq,
+                &other.state,
+            )
+            && (spec, denom, created_at, bid_window_secs)
+                == (
+                    &other.spec,
+                    &other.denom,
+                    &other.created_at,
+                    &other.bid_window_secs,
+                )
     }
 
     pub fn id(&self) -> OrderId {
@@ -314,26 +340,21 @@ pub fn load_order_by_uid(storage: &dyn Storage, uid: u64) -> StdResult<Order> {
 
 /// Saves a new order.
 pub fn create_order(storage: &mut dyn Storage, order: &Order) -> StdResult<()> {
-    orders().save(storage, order.uid, &order.record())?;
-    let initial = order.initial_auction();
-    let as_created = Order {
-        state: OrderState::Open,
-        window_ends_at: initial.window_ends_at,
-        open_bids: initial.open_bids,
-        ..order.clone()
-    };
-    save_auction(storage, order, &as_created)
+    // The auction fields are not serialized: this writes the record alone.
+    orders().save(storage, order.uid, order)?;
+    if order.state == OrderState::Open && order.auction() != order.initial_auction() {
+        ORDER_AUCTIONS.save(storage, order.uid, &order.auction())?;
+    }
+    Ok(())
 }
 
 /// Saves what changed in `order` since it was loaded as `loaded`: its auction fields, its record,
 /// and the state index only when the state changed (the old entry is known, so nothing is read).
 pub fn save_order(storage: &mut dyn Storage, order: &Order, loaded: &Order) -> StdResult<()> {
-    let record = order.record();
-    let loaded_record = loaded.record();
-    if record.state != loaded_record.state {
-        orders().replace(storage, order.uid, Some(&record), Some(&loaded_record))?;
-    } else if record != loaded_record {
-        ORDER_RECORDS.save(storage, order.uid, &record)?;
+    if order.state != loaded.state {
+        orders().replace(storage, order.uid, Some(order), Some(loaded))?;
+    } else if !order.same_record(loaded) {
+        ORDER_RECORDS.save(storage, order.uid, order)?;
     }
     save_auction(storage, order, loaded)
 }

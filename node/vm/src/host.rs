@@ -322,10 +322,6 @@ impl WasmHost {
         Ok(())
     }
 
-    pub fn authority(&self, state: &dyn StateRead) -> Result<Option<String>, WasmError> {
-        records::load_authority(state)
-    }
-
     /// At startup: restores missing blobs and pins every code the state marks as pinned.
     pub fn sync_pinned(&self, state: &SharedState) -> Result<(), WasmError> {
         let pinned = self.pinned_codes(&*lock_state(state))?;

@@ -98,15 +98,6 @@ impl PinRequest {
     }
 }
 
-/// The bytes of a pin (`pin = true`) or unpin message: what a contract puts in `AnyMsg.value`.
-pub fn encode(authority: &str, code_ids: &[u64]) -> Vec<u8> {
-    MsgCodes {
-        authority: authority.to_string(),
-        code_ids: code_ids.to_vec(),
-    }
-    .encode_to_vec()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -114,6 +105,15 @@ mod tests {
     use cosmwasm_std::Checksum;
     use tessera_store::state::MemState;
     use tessera_store::StateRead;
+
+    /// A pin or unpin message's bytes, as a contract puts them in `AnyMsg.value`.
+    fn encode(authority: &str, code_ids: &[u64]) -> Vec<u8> {
+        MsgCodes {
+            authority: authority.to_string(),
+            code_ids: code_ids.to_vec(),
+        }
+        .encode_to_vec()
+    }
 
     fn state_with_code(code_id: u64, authority: Option<&str>) -> MemState {
         let mut state = MemState::default();

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use anyhow::{anyhow, bail, Context, Result};
-use cosmrs::bip32::{Language, Mnemonic, XPrv};
+use cosmrs::bip32::{Language, Mnemonic, Seed, XPrv};
 use cosmrs::crypto::secp256k1::SigningKey;
 use cosmrs::AccountId;
 use tessera_client::node::Node;
@@ -22,7 +22,8 @@ const FUNDED_GAS_PER_TX: u64 = 200_000;
 pub struct Funder {
     pub key: SigningKey,
     pub address: AccountId,
-    mnemonic: Mnemonic,
+    /// The mnemonic's seed (2,048 rounds of PBKDF2 to compute), kept to derive the senders.
+    seed: Seed,
 }
 
 /// A sender with what it needs to sign: its account number and next sequence on chain.
@@ -33,12 +34,11 @@ pub struct Sender {
     pub sequence: u64,
 }
 
-fn derive(mnemonic: &Mnemonic, index: u32) -> Result<SigningKey> {
+fn derive(seed: &Seed, index: u32) -> Result<SigningKey> {
     let path = format!("m/44'/118'/0'/0/{index}")
         .parse()
         .map_err(|e| anyhow!("HD path: {e}"))?;
-    let xprv = XPrv::derive_from_path(mnemonic.to_seed(""), &path)
-        .map_err(|e| anyhow!("HD derivation: {e}"))?;
+    let xprv = XPrv::derive_from_path(seed, &path).map_err(|e| anyhow!("HD derivation: {e}"))?;
     SigningKey::from_slice(&xprv.private_key().to_bytes()).map_err(|e| anyhow!("key: {e}"))
 }
 
@@ -52,13 +52,10 @@ impl Funder {
     pub fn from_mnemonic(phrase: &str, prefix: &str) -> Result<Self> {
         let mnemonic = Mnemonic::new(phrase.trim(), Language::English)
             .map_err(|e| anyhow!("funder mnemonic: {e}"))?;
-        let key = derive(&mnemonic, 0)?;
+        let seed = mnemonic.to_seed("");
+        let key = derive(&seed, 0)?;
         let address = address(&key, prefix)?;
-        Ok(Self {
-            key,
-            address,
-            mnemonic,
-        })
+        Ok(Self { key, address, seed })
     }
 }
 
@@ -75,7 +72,7 @@ pub async fn fund_senders(
     let each = u128::from(config.txs_per_sender) * (fee + 1) + 1_000;
     let count = u32::try_from(config.senders).context("--senders")?;
     let keys = (1..=count)
-        .map(|i| derive(&funder.mnemonic, i))
+        .map(|i| derive(&funder.seed, i))
         .collect::<Result<Vec<_>>>()?;
     let msgs = keys
         .iter()

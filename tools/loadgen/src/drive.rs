@@ -29,6 +29,9 @@ struct LedgerState {
     /// Txs CheckTx accepted, with when their broadcast began.
     accepted: HashMap<String, Instant>,
     committed: HashMap<String, Commit>,
+    /// Txs in both maps, counted as they arrive so that the follower's check after every block
+    /// does not walk all of them.
+    accepted_and_committed: usize,
 }
 
 /// A tx the follower saw in a block.
@@ -49,11 +52,22 @@ impl Ledger {
     }
 
     pub fn accepted(&self, hash: &str, broadcast_at: Instant) {
-        self.state().accepted.insert(hash.to_string(), broadcast_at);
+        let mut state = self.state();
+        let new = state
+            .accepted
+            .insert(hash.to_string(), broadcast_at)
+            .is_none();
+        if new && state.committed.contains_key(hash) {
+            state.accepted_and_committed += 1;
+        }
     }
 
     pub fn committed(&self, hash: String, commit: Commit) {
-        self.state().committed.insert(hash, commit);
+        let mut state = self.state();
+        let counts = state.accepted.contains_key(&hash);
+        if state.committed.insert(hash, commit).is_none() && counts {
+            state.accepted_and_committed += 1;
+        }
     }
 
     pub fn broadcasting_done(&self) {
@@ -70,10 +84,7 @@ impl Ledger {
             return false;
         }
         let state = self.state();
-        state
-            .accepted
-            .keys()
-            .all(|hash| state.committed.contains_key(hash))
+        state.accepted_and_committed == state.accepted.len()
     }
 
     /// Up to `n` accepted txs not seen committed yet.
@@ -243,4 +254,34 @@ pub async fn broadcast_in_order(
         }
     }
     tally
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn commit() -> Commit {
+        Commit {
+            seen_at: Instant::now(),
+            height: 1,
+            ok: true,
+        }
+    }
+
+    #[test]
+    fn settled_once_every_accepted_tx_is_seen_whichever_comes_first() {
+        let ledger = Ledger::default();
+        ledger.accepted("a", Instant::now());
+        // Seen in a block before its CheckTx answer arrived.
+        ledger.committed("b".into(), commit());
+        ledger.accepted("b", Instant::now());
+        // Someone else's tx in the same block.
+        ledger.committed("other".into(), commit());
+        ledger.broadcasting_done();
+        assert!(!ledger.is_settled());
+        ledger.committed("a".into(), commit());
+        ledger.committed("a".into(), commit());
+        assert!(ledger.is_settled());
+        assert_eq!(ledger.committed_counts(), (2, 0));
+    }
 }
