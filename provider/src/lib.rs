@@ -1,11 +1,12 @@
 //! The provider daemon's parts; `main.rs` is the `tessera-provider` command.
 //!
 //! `watcher` follows the chain and drives `bidder` (screening in `screening`, prices in
-//! `pricing`, capacity in `capacity`) and `leases` (upkeep: attestations, withdrawals) whose work
-//! runs in `work`; `api` serves the provider gRPC API; `txqueue` is the one way to the chain,
+//! `pricing`, capacity in `capacity`) and `leases` (upkeep: withdrawals, releases) whose work
+//! runs in `work` and is attested by `attestation`; `api` serves the provider gRPC API; `txqueue` is the one way to the chain,
 //! `store` what survives a crash, `metrics` what an operator watches, `config` the settings.
 
 pub mod api;
+pub mod attestation;
 pub mod bidder;
 pub mod capacity;
 pub mod config;

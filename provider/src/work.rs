@@ -207,10 +207,7 @@ async fn run(daemon: &Shared, id: &LeaseId, cancel: Arc<AtomicBool>) -> Result<(
             bail!("unit {unit} finished but the store has {stored} units");
         }
         daemon.metrics.units_run.inc();
-        daemon
-            .metrics
-            .work_seconds
-            .set(daemon.metrics.work_seconds.get() + seconds);
+        daemon.metrics.work_seconds.add(seconds);
         if record.phase == WorkPhase::Done {
             tracing::info!(lease = %id, units = record.units_total, leaves = record.leaf_count(), "work done");
         }
@@ -219,7 +216,7 @@ async fn run(daemon: &Shared, id: &LeaseId, cancel: Arc<AtomicBool>) -> Result<(
     compute.await??;
     // Done: the final root is attested right away rather than at the next interval.
     if let Ok(lease) = daemon.chain.lease(id).await {
-        crate::leases::attest_if_due(daemon, &lease).await?;
+        crate::attestation::attest_if_due(daemon, &lease).await?;
     }
     Ok(())
 }

@@ -11,8 +11,8 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
+use super::key::{validate_key_name, Key, KeyError, KeyInfo, Secret, ADDRESS_PREFIX};
 use super::sealed::{self, Sealed};
-use super::{validate_key_name, Key, KeyError, Secret};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Backend {
@@ -50,18 +50,6 @@ impl FromStr for Backend {
             )),
         }
     }
-}
-
-/// What a keyring tells about a key without unlocking it.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
-pub struct KeyInfo {
-    pub name: String,
-    pub address: String,
-    /// Compressed secp256k1 public key, hex.
-    pub pubkey: String,
-    /// The HD path, for keys made from a mnemonic.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub hd_path: Option<String>,
 }
 
 /// Why a password is asked for: a new one is typed twice by interactive sources.
@@ -196,7 +184,7 @@ impl Keyring {
 
     /// A key's public facts; accepts a name or one of the keyring's addresses.
     pub fn show(&self, name_or_address: &str) -> Result<KeyInfo, KeyError> {
-        if self.backend == Backend::Memory || !name_or_address.starts_with(super::ADDRESS_PREFIX) {
+        if self.backend == Backend::Memory || !name_or_address.starts_with(ADDRESS_PREFIX) {
             if let Ok(record) = self.record(name_or_address) {
                 return Ok(record);
             }
@@ -415,7 +403,7 @@ fn restrict(_dir: &Path, _mode: u32) {}
 
 #[cfg(test)]
 mod tests {
-    use super::super::{tests::dev_address, DEFAULT_HD_PATH};
+    use super::super::key::{tests::dev_address, DEFAULT_HD_PATH};
     use super::*;
 
     const ALICE: &str = "fiscal switch exercise hire license hint hood zone secret drink grass choice design thunder grocery alarm kid dial face proof tide deny right fatigue";

@@ -7,6 +7,7 @@
 
 pub mod attributes;
 pub mod denom;
+pub mod error;
 pub mod governance;
 pub mod gpu;
 pub mod ids;
@@ -18,6 +19,7 @@ pub mod registry_storage;
 pub mod validation;
 
 pub use attributes::{Attribute, PlacementRequirements, SignedBy};
+pub use error::CommonError;
 pub use gpu::{GpuModel, GpuOffer, GpuRequirement, GpuSpec, Resources};
 pub use ids::{BidId, DeploymentId, LeaseId, OrderId};
 pub use validation::ValidationError;

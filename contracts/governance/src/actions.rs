@@ -9,6 +9,7 @@ use tessera_api::market::{
 use tessera_api::registry::{
     ExecuteMsg as RegistryExecuteMsg, QueryMsg as RegistryQueryMsg, RegistryParams,
 };
+use tessera_api::CommonError;
 
 use crate::error::ContractError;
 use crate::params;
@@ -288,9 +289,7 @@ pub fn to_messages(
 }
 
 fn to_uint128(coin: &Coin) -> Result<Uint128, ContractError> {
-    Uint128::try_from(coin.amount).map_err(|_| ContractError::Overflow {
-        what: "coin amount".into(),
-    })
+    Uint128::try_from(coin.amount).map_err(|_| CommonError::overflow("coin amount").into())
 }
 
 /// The community pool in `denom`: the contract's balance less what it holds for stakers,

@@ -1,29 +1,12 @@
-use cosmwasm_std::{StdError, Uint128};
-use cw_utils::PaymentError;
-use tessera_api::ValidationError;
+use cosmwasm_std::Uint128;
+use tessera_api::CommonError;
 use thiserror::Error;
 
 #[derive(Error, Debug, PartialEq)]
 pub enum ContractError {
-    /// Storage and serialization failures (`StdError` is not `PartialEq`, so it is kept as
-    /// its message).
-    #[error("{0}")]
-    Std(String),
-
-    #[error("{0}")]
-    Validation(#[from] ValidationError),
-
-    #[error("{0}")]
-    Payment(#[from] PaymentError),
-
-    #[error("unauthorized: {action} may only be done by {allowed}")]
-    Unauthorized { action: String, allowed: String },
-
-    #[error("invalid params: {reason}")]
-    InvalidParams { reason: String },
-
-    #[error("expected funds in {expected}, got {got}")]
-    WrongDenom { expected: String, got: String },
+    /// Storage, validation, funds, sender and params failures, worded as in every contract.
+    #[error(transparent)]
+    Common(#[from] CommonError),
 
     #[error("amount must be positive")]
     ZeroAmount {},
@@ -64,22 +47,6 @@ pub enum ContractError {
         requested: Uint128,
         denom: String,
     },
-
-    #[error("arithmetic overflow in {what}")]
-    Overflow { what: String },
 }
 
-impl From<StdError> for ContractError {
-    fn from(error: StdError) -> Self {
-        Self::Std(error.to_string())
-    }
-}
-
-impl ContractError {
-    pub fn unauthorized(action: impl Into<String>, allowed: impl Into<String>) -> Self {
-        Self::Unauthorized {
-            action: action.into(),
-            allowed: allowed.into(),
-        }
-    }
-}
+tessera_api::impl_from_common_error!(ContractError);

@@ -3,13 +3,12 @@
 use cosmwasm_std::{Api, Decimal};
 use tessera_api::governance::{GovernanceParams, GovernanceParamsUpdate};
 use tessera_api::market::validate_denom;
+use tessera_api::CommonError;
 
 use crate::error::ContractError;
 
 fn invalid(reason: impl Into<String>) -> ContractError {
-    ContractError::InvalidParams {
-        reason: reason.into(),
-    }
+    CommonError::invalid_params(reason).into()
 }
 
 pub fn validate(api: &dyn Api, mut p: GovernanceParams) -> Result<GovernanceParams, ContractError> {

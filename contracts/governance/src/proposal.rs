@@ -8,6 +8,7 @@ use cosmwasm_std::{
 use tessera_api::governance::{
     validate_proposal_text, ExecuteMsg, ProposalAction, ProposalStatus, VoteOption,
 };
+use tessera_api::CommonError;
 
 use crate::actions;
 use crate::error::ContractError;
@@ -161,9 +162,7 @@ pub fn execute_execute(
         });
     }
     let deposit =
-        Uint128::try_from(proposal.deposit.amount).map_err(|_| ContractError::Overflow {
-            what: "deposit".into(),
-        })?;
+        Uint128::try_from(proposal.deposit.amount).map_err(|_| CommonError::overflow("deposit"))?;
     DEPOSITS_HELD.update(deps.storage, |d| -> Result<_, ContractError> {
         Ok(d.saturating_sub(deposit))
     })?;
@@ -224,10 +223,11 @@ pub fn execute_run_actions(
     proposal_id: u64,
 ) -> Result<Response, ContractError> {
     if !actions::is_self(&env, &info.sender) {
-        return Err(ContractError::unauthorized(
+        return Err(CommonError::unauthorized(
             "running proposal actions",
             "the governance contract itself",
-        ));
+        )
+        .into());
     }
     let params = PARAMS.load(deps.storage)?;
     let proposal = load(deps.storage, proposal_id)?;
@@ -246,10 +246,7 @@ pub fn execute_run_actions(
 /// A passed proposal's actions failed: nothing of them applied; record why.
 pub fn reply(deps: DepsMut, msg: Reply) -> Result<Response, ContractError> {
     if msg.id != REPLY_RUN_ACTIONS {
-        return Err(ContractError::Std(format!(
-            "unexpected reply id {}",
-            msg.id
-        )));
+        return Err(CommonError::Std(format!("unexpected reply id {}", msg.id)).into());
     }
     let proposal_id: u64 = from_json(&msg.payload)?;
     let error = match msg.result.into_result() {

@@ -2,6 +2,7 @@
 
 use cosmwasm_std::{Addr, BankMsg, Coin, DepsMut, Env, MessageInfo, Response, Storage, Uint128};
 use tessera_api::governance::UnstakingEntry;
+use tessera_api::CommonError;
 
 use crate::error::ContractError;
 use crate::state::{PARAMS, STAKES, TOTAL_STAKED, TOTAL_UNSTAKING, UNSTAKING};
@@ -10,14 +11,13 @@ use crate::state::{PARAMS, STAKES, TOTAL_STAKED, TOTAL_UNSTAKING, UNSTAKING};
 pub fn paid_in(info: &MessageInfo, denom: &str) -> Result<Uint128, ContractError> {
     let coin = cw_utils::one_coin(info)?;
     if coin.denom != denom {
-        return Err(ContractError::WrongDenom {
+        return Err(CommonError::WrongDenom {
             expected: denom.to_string(),
             got: coin.denom,
-        });
+        }
+        .into());
     }
-    Uint128::try_from(coin.amount).map_err(|_| ContractError::Overflow {
-        what: "coin amount".into(),
-    })
+    Uint128::try_from(coin.amount).map_err(|_| CommonError::overflow("coin amount").into())
 }
 
 fn change_stake(

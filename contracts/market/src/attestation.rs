@@ -4,7 +4,7 @@
 
 use cosmwasm_std::{DepsMut, Env, MessageInfo, Response};
 use tessera_api::market::{validate_attestation_digests, LeaseState};
-use tessera_api::LeaseId;
+use tessera_api::{CommonError, LeaseId};
 
 use crate::error::ContractError;
 use crate::lease::{load_lease, move_queue_entry};
@@ -28,10 +28,11 @@ pub fn execute_submit_attestation(
     let now = env.block.time.seconds();
     let mut lease = load_lease(deps.storage, deps.api, &id)?;
     if info.sender != lease.provider {
-        return Err(ContractError::unauthorized(
+        return Err(CommonError::unauthorized(
             "attesting usage of a lease",
             "the lease's provider",
-        ));
+        )
+        .into());
     }
     if lease.state == LeaseState::Closed {
         return Err(ContractError::LeaseClosed { id: id.to_string() });

@@ -7,9 +7,10 @@ use cosmwasm_std::{
 use tessera_api::attributes::AuditorAttributes;
 use tessera_api::market::{BidOffer, BidState, LeaseState, MarketParams, OrderState};
 use tessera_api::registry::ProviderEvent;
-use tessera_api::{BidId, OrderId};
+use tessera_api::{BidId, CommonError, OrderId};
 
-use crate::deployment::{load_deployment, paid_in, save_deployment, to_uint128};
+use crate::deployment::{paid_in, to_uint128};
+use crate::deployment_store::{load_deployment, save_deployment};
 use crate::effects::Effects;
 use crate::error::ContractError;
 use crate::lease::{move_queue_entry, reschedule};
@@ -243,10 +244,7 @@ pub fn execute_accept_bid(
     let now = env.block.time.seconds();
     let mut order = load_order(deps.storage, deps.api, &bid_id.order())?;
     if info.sender != order.owner {
-        return Err(ContractError::unauthorized(
-            "accepting a bid",
-            "the deployment's owner",
-        ));
+        return Err(CommonError::unauthorized("accepting a bid", "the deployment's owner").into());
     }
     ensure_open(&order)?;
     let provider = deps.api.addr_validate(&bid_id.provider)?;
@@ -383,7 +381,7 @@ pub fn award(
         .escrow
         .drawing_rate
         .checked_add(won.price)
-        .map_err(|_| ContractError::overflow("escrow drawing rate"))?;
+        .map_err(|_| CommonError::overflow("escrow drawing rate"))?;
     let mut lease = Lease {
         uid: order.uid,
         owner: order.owner.clone(),

@@ -2,6 +2,7 @@
 
 use cosmwasm_std::{to_json_binary, Binary, Deps, DepsMut, Env, MessageInfo, Reply, Response};
 use tessera_api::market::{ExecuteMsg, InstantiateMsg, MigrateMsg, QueryMsg, SudoMsg};
+use tessera_api::CommonError;
 
 use crate::effects::REPLY_REGISTRY_REPORT;
 use crate::error::ContractError;
@@ -117,7 +118,7 @@ pub fn sudo(deps: DepsMut, env: Env, msg: SudoMsg) -> Result<Response, ContractE
 pub fn reply(_deps: DepsMut, _env: Env, msg: Reply) -> Result<Response, ContractError> {
     let error = match (msg.id, msg.result.into_result()) {
         (REPLY_REGISTRY_REPORT, Err(error)) => error,
-        (id, _) => return Err(ContractError::Std(format!("unexpected reply id {id}"))),
+        (id, _) => return Err(CommonError::Std(format!("unexpected reply id {id}")).into()),
     };
     Ok(Response::new()
         .add_attribute("action", "registry_report_failed")

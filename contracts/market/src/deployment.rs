@@ -3,13 +3,14 @@
 
 use std::collections::BTreeSet;
 
-use cosmwasm_std::{Addr, Coin, DepsMut, Env, MessageInfo, Response, Storage, Uint128};
+use cosmwasm_std::{Coin, DepsMut, Env, MessageInfo, Response, Storage, Uint128};
 use tessera_api::market::{
     close_reason, validate_manifest_hash, BidState, DeploymentState, GroupSpec, LeaseState,
     MarketParams, OrderState,
 };
-use tessera_api::DeploymentId;
+use tessera_api::{CommonError, DeploymentId};
 
+use crate::deployment_store::{finish_order, load_deployment, refund_escrow, save_deployment};
 use crate::effects::Effects;
 use crate::error::ContractError;
 use crate::lease::{self, move_queue_entry, Closer};
@@ -17,26 +18,6 @@ use crate::state::{
     create_order, leases, load_order_by_uid, next_order_uid, save_lease, save_order, Deployment,
     Escrow, Order, AUCTION_QUEUE, BIDS, DEPLOYMENTS, ORDER_UIDS, PARAMS,
 };
-
-pub fn load_deployment(
-    storage: &dyn Storage,
-    owner: &Addr,
-    dseq: u64,
-) -> Result<Deployment, ContractError> {
-    DEPLOYMENTS
-        .may_load(storage, (owner, dseq))?
-        .ok_or_else(|| ContractError::DeploymentNotFound {
-            id: DeploymentId::new(owner.as_str(), dseq).to_string(),
-        })
-}
-
-pub fn save_deployment(
-    storage: &mut dyn Storage,
-    deployment: &Deployment,
-) -> Result<(), ContractError> {
-    DEPLOYMENTS.save(storage, (&deployment.owner, deployment.dseq), deployment)?;
-    Ok(())
-}
 
 fn ensure_active(deployment: &Deployment) -> Result<(), ContractError> {
     if deployment.state == DeploymentState::Closed {
@@ -51,16 +32,17 @@ fn ensure_active(deployment: &Deployment) -> Result<(), ContractError> {
 pub fn paid_in(info: &MessageInfo, denom: &str) -> Result<Uint128, ContractError> {
     let coin = cw_utils::one_coin(info)?;
     if coin.denom != denom {
-        return Err(ContractError::WrongDenom {
+        return Err(CommonError::WrongDenom {
             expected: denom.to_string(),
             got: coin.denom,
-        });
+        }
+        .into());
     }
     to_uint128(&coin)
 }
 
 pub fn to_uint128(coin: &Coin) -> Result<Uint128, ContractError> {
-    Uint128::try_from(coin.amount).map_err(|_| ContractError::overflow("coin amount"))
+    Uint128::try_from(coin.amount).map_err(|_| CommonError::overflow("coin amount").into())
 }
 
 fn validate_groups(groups: &[GroupSpec], params: &MarketParams) -> Result<(), ContractError> {
@@ -142,7 +124,7 @@ pub fn execute_create_deployment(
     let mut order_uids = Vec::with_capacity(groups.len());
     for (i, spec) in groups.into_iter().enumerate() {
         let uid = next_order_uid(deps.storage)?;
-        let gseq = u32::try_from(i + 1).map_err(|_| ContractError::overflow("gseq"))?;
+        let gseq = u32::try_from(i + 1).map_err(|_| CommonError::overflow("gseq"))?;
         let order = Order {
             uid,
             owner: owner.clone(),
@@ -163,7 +145,7 @@ pub fn execute_create_deployment(
         order_uids.push(uid);
     }
     let live_orders =
-        u32::try_from(order_uids.len()).map_err(|_| ContractError::overflow("orders"))?;
+        u32::try_from(order_uids.len()).map_err(|_| CommonError::overflow("orders"))?;
     let deployment = Deployment {
         owner: owner.clone(),
         dseq,
@@ -349,22 +331,4 @@ pub fn refund_open_bids(
         BIDS.save(storage, (order_uid, &provider), &bid)?;
     }
     Ok(())
-}
-
-/// One more of the deployment's orders has closed; the last one closes the deployment, so
-/// that leftover escrow returns to its owner without anyone having to ask.
-pub fn finish_order(deployment: &mut Deployment, now: u64, fx: &mut Effects) {
-    deployment.live_orders = deployment.live_orders.saturating_sub(1);
-    if deployment.live_orders == 0 && deployment.state == DeploymentState::Active {
-        refund_escrow(deployment, now, fx);
-    }
-}
-
-fn refund_escrow(deployment: &mut Deployment, now: u64, fx: &mut Effects) {
-    let balance = std::mem::take(&mut deployment.escrow.balance);
-    deployment.escrow.refunded += balance;
-    fx.transfers
-        .send(&deployment.owner, balance, &deployment.denom);
-    deployment.state = DeploymentState::Closed;
-    deployment.closed_at = Some(now);
 }

@@ -13,7 +13,7 @@ use tessera_api::market::{close_reason, LeaseState, MarketParams, OrderState};
 use tessera_api::registry::ProviderEvent;
 
 use crate::auction::{award, drop_open_bids, ranked_bidders, still_active};
-use crate::deployment::{load_deployment, save_deployment};
+use crate::deployment_store::{load_deployment, save_deployment};
 use crate::effects::Effects;
 use crate::error::ContractError;
 use crate::item_tx::ItemTx;

@@ -1,26 +1,12 @@
-use cosmwasm_std::{StdError, Uint128};
-use cw_utils::PaymentError;
-use tessera_api::ValidationError;
+use cosmwasm_std::Uint128;
+use tessera_api::CommonError;
 use thiserror::Error;
 
 #[derive(Error, Debug, PartialEq)]
 pub enum ContractError {
-    /// Storage and serialization failures (`StdError` is not `PartialEq`, so it is kept as
-    /// its message).
-    #[error("{0}")]
-    Std(String),
-
-    #[error("{0}")]
-    Validation(#[from] ValidationError),
-
-    #[error("{0}")]
-    Payment(#[from] PaymentError),
-
-    #[error("unauthorized: {action} may only be done by {allowed}")]
-    Unauthorized { action: String, allowed: String },
-
-    #[error("invalid params: {reason}")]
-    InvalidParams { reason: String },
+    /// Storage, validation, funds, sender and params failures, worded as in every contract.
+    #[error(transparent)]
+    Common(#[from] CommonError),
 
     #[error("denom {denom} is not accepted for deployments; accepted: {accepted}")]
     DenomNotAccepted { denom: String, accepted: String },
@@ -31,9 +17,6 @@ pub enum ContractError {
         min: Uint128,
         denom: String,
     },
-
-    #[error("expected funds in {expected}, got {got}")]
-    WrongDenom { expected: String, got: String },
 
     #[error("a deployment needs 1 to {max} groups, got {got}")]
     GroupCount { got: usize, max: u32 },
@@ -139,26 +122,6 @@ pub enum ContractError {
 
     #[error("attestation claims {claimed} GPU-seconds, at most {max} fit in the period with {gpus} GPUs")]
     AttestationGpuSecondsExceeded { claimed: u64, max: u64, gpus: u64 },
-
-    #[error("arithmetic overflow in {what}")]
-    Overflow { what: String },
 }
 
-impl From<StdError> for ContractError {
-    fn from(error: StdError) -> Self {
-        Self::Std(error.to_string())
-    }
-}
-
-impl ContractError {
-    pub fn unauthorized(action: impl Into<String>, allowed: impl Into<String>) -> Self {
-        Self::Unauthorized {
-            action: action.into(),
-            allowed: allowed.into(),
-        }
-    }
-
-    pub fn overflow(what: impl Into<String>) -> Self {
-        Self::Overflow { what: what.into() }
-    }
-}
+tessera_api::impl_from_common_error!(ContractError);

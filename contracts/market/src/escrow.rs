@@ -3,6 +3,7 @@
 
 use cosmwasm_std::{Uint128, Uint256};
 use tessera_api::market::{BPS_DENOMINATOR, SECONDS_PER_HOUR};
+use tessera_api::CommonError;
 
 use crate::error::ContractError;
 
@@ -24,10 +25,10 @@ pub fn accrue(
     let numerator = Uint256::from(price_per_hour)
         .checked_mul(Uint256::from(elapsed))
         .and_then(|n| n.checked_add(Uint256::from(carried)))
-        .map_err(|_| ContractError::overflow("escrow accrual"))?;
+        .map_err(|_| CommonError::overflow("escrow accrual"))?;
     let hour = Uint256::from(SECONDS_PER_HOUR);
-    let owed = Uint128::try_from(numerator / hour)
-        .map_err(|_| ContractError::overflow("escrow accrual"))?;
+    let owed =
+        Uint128::try_from(numerator / hour).map_err(|_| CommonError::overflow("escrow accrual"))?;
     let remainder = u64::try_from(
         Uint128::try_from(numerator % hour)
             .unwrap_or_default()
@@ -139,7 +140,7 @@ mod tests {
         assert_eq!(accrue(Uint128::MAX, 3600, 0).unwrap().owed, Uint128::MAX);
         assert_eq!(
             accrue(Uint128::MAX, 3601, 0).unwrap_err(),
-            ContractError::overflow("escrow accrual")
+            ContractError::from(CommonError::overflow("escrow accrual"))
         );
         // 7 × 1000 + 3599 = 10599 = 2 × 3600 + 3399.
         let a = accrue(Uint128::new(7), 1000, 3599).unwrap();

@@ -8,9 +8,9 @@
 use cosmwasm_std::{Addr, Api, DepsMut, Env, MessageInfo, Response, Storage, Uint128};
 use tessera_api::market::{close_reason, BidState, LeaseState, MarketParams, OrderState};
 use tessera_api::registry::ProviderEvent;
-use tessera_api::LeaseId;
+use tessera_api::{CommonError, LeaseId};
 
-use crate::deployment::{finish_order, load_deployment, save_deployment};
+use crate::deployment_store::{finish_order, load_deployment, save_deployment};
 use crate::effects::Effects;
 use crate::error::ContractError;
 use crate::escrow::{accrue, funds_last_until, split_payout};
@@ -37,7 +37,7 @@ pub fn settle(
     let due = lease
         .debt
         .checked_add(accrual.owed)
-        .map_err(|_| ContractError::overflow("lease debt"))?;
+        .map_err(|_| CommonError::overflow("lease debt"))?;
     let escrow = &mut deployment.escrow;
     let paid = due.min(escrow.balance);
     escrow.balance -= paid;
@@ -223,8 +223,7 @@ pub fn close(
     bid.state = BidState::Closed;
     fx.transfers.send(
         &lease.provider,
-        Uint128::try_from(bid.deposit.amount)
-            .map_err(|_| ContractError::overflow("bid deposit"))?,
+        Uint128::try_from(bid.deposit.amount).map_err(|_| CommonError::overflow("bid deposit"))?,
         &bid.deposit.denom,
     );
     BIDS.save(storage, bid_key, &bid)?;
@@ -279,10 +278,9 @@ pub fn execute_close_lease(
     } else if info.sender == lease.provider {
         Closer::Provider
     } else {
-        return Err(ContractError::unauthorized(
-            "closing a lease",
-            "its tenant or its provider",
-        ));
+        return Err(
+            CommonError::unauthorized("closing a lease", "its tenant or its provider").into(),
+        );
     };
     if closer == Closer::Provider && reason == close_reason::PROVIDER_MANIFEST_TIMEOUT {
         // Releasing for a missing manifest is penalty-free, so it must be true: the timeout has
@@ -333,10 +331,11 @@ pub fn execute_withdraw_lease(
     let now = env.block.time.seconds();
     let mut lease = load_lease(deps.storage, deps.api, &id)?;
     if info.sender != lease.provider && info.sender != lease.owner {
-        return Err(ContractError::unauthorized(
+        return Err(CommonError::unauthorized(
             "withdrawing from a lease",
             "its tenant or its provider",
-        ));
+        )
+        .into());
     }
     if lease.state == LeaseState::Closed {
         return Err(ContractError::LeaseClosed { id: id.to_string() });

@@ -3,12 +3,14 @@
 //!
 //! Module roles: `contract` dispatches, `state` holds storage, `error` the errors; each of
 //! `deployment`, `auction`, `lease`, `attestation`, `end_block` and `params` handles one
-//! part of the market, `escrow` is the pure money arithmetic, `query` the read side.
+//! part of the market, `deployment_store` loads and saves deployments (shared by those parts),
+//! `escrow` is the pure money arithmetic, `query` the read side.
 
 pub mod attestation;
 pub mod auction;
 pub mod contract;
 pub mod deployment;
+pub mod deployment_store;
 pub mod effects;
 pub mod end_block;
 pub mod error;

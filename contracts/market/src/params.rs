@@ -7,6 +7,7 @@ use cosmwasm_std::{Api, DepsMut, MessageInfo, Response};
 use tessera_api::market::{
     validate_denom, MarketParams, MarketParamsUpdate, BPS_DENOMINATOR, MAX_GROUPS_LIMIT,
 };
+use tessera_api::CommonError;
 
 use crate::error::ContractError;
 use crate::state::PARAMS;
@@ -16,9 +17,7 @@ use crate::state::PARAMS;
 pub const MIN_END_BLOCK_GAS_BUDGET: u64 = 1_000_000;
 
 fn invalid(reason: impl Into<String>) -> ContractError {
-    ContractError::InvalidParams {
-        reason: reason.into(),
-    }
+    CommonError::invalid_params(reason).into()
 }
 
 /// Checks every field and normalizes the addresses; the result is what gets stored.
@@ -131,10 +130,9 @@ pub fn execute_update_params(
     cw_utils::nonpayable(&info)?;
     let current = PARAMS.load(deps.storage)?;
     if info.sender.as_str() != current.authority {
-        return Err(ContractError::unauthorized(
-            "changing market params",
-            "the params authority",
-        ));
+        return Err(
+            CommonError::unauthorized("changing market params", "the params authority").into(),
+        );
     }
     let params = validate(deps.api, apply(current, update))?;
     PARAMS.save(deps.storage, &params)?;

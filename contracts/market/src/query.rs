@@ -12,7 +12,7 @@ use tessera_api::pagination::page_size;
 use tessera_api::{BidId, DeploymentId, LeaseId, OrderId};
 
 use crate::auction::load_order;
-use crate::deployment::load_deployment;
+use crate::deployment_store::load_deployment;
 use crate::error::ContractError;
 use crate::escrow::{accrue, funds_last_until};
 use crate::lease::load_lease;

@@ -9,7 +9,7 @@ use sha2::{Digest, Sha256};
 use tessera_api::market::{manifest_receipt_digest, LeaseState};
 use tessera_api::LeaseId;
 
-use crate::deployment::load_deployment;
+use crate::deployment_store::load_deployment;
 use crate::error::ContractError;
 use crate::lease::load_lease;
 use crate::state::save_lease;

@@ -12,7 +12,7 @@ use tessera_api::market::{
     close_reason, BidState, DeploymentState, ExecuteMsg, LeaseFilter, LeaseState, LeasesResponse,
     MarketParamsUpdate, OrderState, QueryMsg,
 };
-use tessera_api::{BidId, DeploymentId, OrderId};
+use tessera_api::{BidId, CommonError, DeploymentId, OrderId};
 use tessera_market::ContractError;
 
 fn not_found(owner: &cosmwasm_std::Addr, dseq: u64) -> ContractError {
@@ -105,10 +105,10 @@ fn another_tenant_cannot_accept_a_bid_on_an_order_it_does_not_own() {
                 bid: order.bid(provider.as_str()),
             },
             &[],
-            ContractError::Unauthorized {
+            ContractError::Common(CommonError::Unauthorized {
                 action: "accepting a bid".into(),
                 allowed: "the deployment's owner".into(),
-            },
+            }),
         );
     }
     assert_eq!(s.order(&order).state, OrderState::Open);
@@ -140,10 +140,10 @@ fn a_stranger_cannot_close_or_withdraw_a_lease() {
                 reason: close_reason::TENANT_CLOSED,
             },
             &[],
-            ContractError::Unauthorized {
+            ContractError::Common(CommonError::Unauthorized {
                 action: "closing a lease".into(),
                 allowed: "its tenant or its provider".into(),
-            },
+            }),
         );
         s.expect_error(
             sender,
@@ -151,10 +151,10 @@ fn a_stranger_cannot_close_or_withdraw_a_lease() {
                 lease: lease.clone(),
             },
             &[],
-            ContractError::Unauthorized {
+            ContractError::Common(CommonError::Unauthorized {
                 action: "withdrawing from a lease".into(),
                 allowed: "its tenant or its provider".into(),
-            },
+            }),
         );
     }
     // Naming itself as the lease's provider finds no lease.
@@ -320,7 +320,7 @@ fn funds_sent_with_non_payable_messages_are_refused() {
             &sender,
             msg,
             &funds,
-            ContractError::Payment(PaymentError::NonPayable {}),
+            ContractError::from(PaymentError::NonPayable {}),
         );
         assert_eq!(s.balance(&sender), before, "the funds went back");
     }
@@ -349,7 +349,7 @@ fn deposits_and_bids_refuse_missing_or_mixed_funds() {
         &tenant,
         &create,
         &[],
-        ContractError::Payment(PaymentError::NoFunds {}),
+        ContractError::from(PaymentError::NoFunds {}),
     );
     s.expect_error(
         &tenant,
@@ -358,7 +358,7 @@ fn deposits_and_bids_refuse_missing_or_mixed_funds() {
             cosmwasm_std::coin(MIN_DEPOSIT, DENOM),
             cosmwasm_std::coin(1, "uatom"),
         ],
-        ContractError::Payment(PaymentError::MultipleDenoms {}),
+        ContractError::from(PaymentError::MultipleDenoms {}),
     );
     s.create_deployment(&tenant, 1, vec![gpu_group("train", 1, TSR)], MIN_DEPOSIT)
         .unwrap();
@@ -370,7 +370,7 @@ fn deposits_and_bids_refuse_missing_or_mixed_funds() {
             offer: offer(1),
         },
         &[],
-        ContractError::Payment(PaymentError::NoFunds {}),
+        ContractError::from(PaymentError::NoFunds {}),
     );
     s.assert_conserved();
 }

@@ -5,7 +5,7 @@ mod common;
 
 use common::*;
 use tessera_api::market::{close_reason, AttestationsResponse, ExecuteMsg, LeaseState, QueryMsg};
-use tessera_api::{LeaseId, ValidationError};
+use tessera_api::{CommonError, LeaseId, ValidationError};
 use tessera_market::ContractError;
 
 fn attest(lease: &LeaseId, start: u64, end: u64, gpu_seconds: u64) -> ExecuteMsg {
@@ -223,9 +223,11 @@ fn only_the_leases_provider_may_attest() {
     let other = s.provider("other", 8);
     let start = s.lease(&lease).attested_to;
     s.advance(100);
-    let unauthorized = || ContractError::Unauthorized {
-        action: "attesting usage of a lease".into(),
-        allowed: "the lease's provider".into(),
+    let unauthorized = || {
+        ContractError::Common(CommonError::Unauthorized {
+            action: "attesting usage of a lease".into(),
+            allowed: "the lease's provider".into(),
+        })
     };
 
     s.expect_error(
@@ -291,7 +293,7 @@ fn attestation_digests_must_be_sha256_hex() {
     let start = s.lease(&lease).attested_to;
     s.advance(100);
     let not_a_digest = |what: &str, value: &str| {
-        ContractError::Validation(ValidationError::new(
+        ContractError::from(ValidationError::new(
             what,
             format!("{value:?} is not a sha256 digest (64 lowercase hex characters)"),
         ))

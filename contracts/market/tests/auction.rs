@@ -9,7 +9,7 @@ use tessera_api::market::{
     close_reason, BidState, BidsResponse, ExecuteMsg, GroupSpec, LeaseState, OrderState, QueryMsg,
 };
 use tessera_api::registry::ExecuteMsg as RegExecuteMsg;
-use tessera_api::{Attribute, BidId, OrderId, PlacementRequirements, SignedBy};
+use tessera_api::{Attribute, BidId, CommonError, OrderId, PlacementRequirements, SignedBy};
 use tessera_market::ContractError;
 
 /// A tenant with deployment `dseq` of one group needing one H100 for at most 1 TSR/hour.
@@ -695,16 +695,16 @@ fn bids_outside_the_price_and_deposit_rules_are_refused() {
         &provider,
         &place_bid(&order, 500_000, vec![h100(1)]),
         &coins(BID_DEPOSIT, "uatom"),
-        ContractError::WrongDenom {
+        ContractError::Common(CommonError::WrongDenom {
             expected: DENOM.into(),
             got: "uatom".into(),
-        },
+        }),
     );
     s.expect_error(
         &provider,
         &place_bid(&order, 500_000, vec![h100(1)]),
         &[],
-        ContractError::Payment(PaymentError::NoFunds {}),
+        ContractError::from(PaymentError::NoFunds {}),
     );
     // Exactly the max price, with more than the minimum deposit, is fine; the whole deposit
     // is held and comes back with the lost bid.
@@ -790,7 +790,7 @@ fn a_price_breakdown_must_add_up_to_the_bid_price() {
         &provider,
         &bid(600_000),
         &bid_deposit(),
-        ContractError::Validation(tessera_api::ValidationError::new(
+        ContractError::from(tessera_api::ValidationError::new(
             "offer resource_prices",
             "sum to 500000, but the bid price is 600000",
         )),

@@ -6,6 +6,7 @@ mod common;
 use common::*;
 use cosmwasm_std::{coin, coins, Uint128};
 use tessera_api::market::{close_reason, DeploymentState, ExecuteMsg, LeaseState};
+use tessera_api::CommonError;
 use tessera_market::ContractError;
 
 /// 3.6 TSR/hour (1000 utsr a second) with a deposit that lasts 100 seconds, on a market whose
@@ -342,10 +343,10 @@ fn the_provider_may_withdraw_at_any_time_and_so_may_the_tenant_but_not_a_strange
         &stranger,
         &withdraw,
         &[],
-        ContractError::Unauthorized {
+        ContractError::Common(CommonError::Unauthorized {
             action: "withdrawing from a lease".into(),
             allowed: "its tenant or its provider".into(),
-        },
+        }),
     );
     assert_eq!(s.lease(&lease).total_paid.u128(), 8_000);
 
@@ -376,22 +377,22 @@ fn deposits_in_another_denom_or_to_a_missing_or_closed_deployment_are_refused() 
         &friend,
         &deposit,
         &coins(TSR, "uatom"),
-        ContractError::WrongDenom {
+        ContractError::Common(CommonError::WrongDenom {
             expected: DENOM.into(),
             got: "uatom".into(),
-        },
+        }),
     );
     s.expect_error(
         &friend,
         &deposit,
         &[],
-        ContractError::Payment(cw_utils::PaymentError::NoFunds {}),
+        ContractError::from(cw_utils::PaymentError::NoFunds {}),
     );
     s.expect_error(
         &friend,
         &deposit,
         &[coin(TSR, DENOM), coin(TSR, "uatom")],
-        ContractError::Payment(cw_utils::PaymentError::MultipleDenoms {}),
+        ContractError::from(cw_utils::PaymentError::MultipleDenoms {}),
     );
     s.expect_error(
         &friend,

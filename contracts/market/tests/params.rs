@@ -7,13 +7,13 @@ use common::*;
 use cosmwasm_std::{coin, coins, Uint128};
 use cw_multi_test::Executor;
 use tessera_api::market::{ExecuteMsg, InstantiateMsg, MarketParams, MarketParamsUpdate};
-use tessera_api::ValidationError;
+use tessera_api::{CommonError, ValidationError};
 use tessera_market::ContractError;
 
 fn invalid(reason: &str) -> ContractError {
-    ContractError::InvalidParams {
+    ContractError::Common(CommonError::InvalidParams {
         reason: reason.into(),
-    }
+    })
 }
 
 /// Sends `update` from the authority, expecting `expected`, and checks nothing changed.
@@ -104,10 +104,10 @@ fn only_the_authority_may_update_params() {
                 ..Default::default()
             }),
             &[],
-            ContractError::Unauthorized {
+            ContractError::Common(CommonError::Unauthorized {
                 action: "changing market params".into(),
                 allowed: "the params authority".into(),
-            },
+            }),
         );
     }
     assert_eq!(s.params(), before);
@@ -132,10 +132,10 @@ fn the_authority_can_hand_over_to_a_new_authority() {
             ..Default::default()
         }),
         &[],
-        ContractError::Unauthorized {
+        ContractError::Common(CommonError::Unauthorized {
             action: "changing market params".into(),
             allowed: "the params authority".into(),
-        },
+        }),
     );
     s.execute(
         &successor,
@@ -242,7 +242,7 @@ fn invalid_updates_are_refused_with_their_reason() {
                 min_deposit: Some(vec![coin(5, "1bad")]),
                 ..Default::default()
             },
-            ContractError::Validation(ValidationError::new(
+            ContractError::from(ValidationError::new(
                 "denom",
                 "\"1bad\" is not a valid denom",
             )),
@@ -252,7 +252,7 @@ fn invalid_updates_are_refused_with_their_reason() {
                 bid_min_deposit: Some(coin(5, "x")),
                 ..Default::default()
             },
-            ContractError::Validation(ValidationError::new("denom", "\"x\" is not a valid denom")),
+            ContractError::from(ValidationError::new("denom", "\"x\" is not a valid denom")),
         ),
         (
             MarketParamsUpdate {
@@ -474,7 +474,7 @@ fn instantiating_with_invalid_params_fails() {
         .unwrap_err();
     assert_error(
         err,
-        ContractError::Payment(cw_utils::PaymentError::NonPayable {}),
+        ContractError::from(cw_utils::PaymentError::NonPayable {}),
     );
 }
 

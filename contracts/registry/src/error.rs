@@ -1,22 +1,18 @@
-use cosmwasm_std::{MessageInfo, OverflowError, StdError, Uint128, Uint256};
-use cw_utils::PaymentError;
-use tessera_api::ValidationError;
+use cosmwasm_std::{MessageInfo, OverflowError, Uint128, Uint256};
+use tessera_api::CommonError;
 use thiserror::Error;
 
 /// Everything the registry refuses, with the ids and limits involved in the message.
-#[derive(Error, Debug)]
+#[derive(Error, Debug, PartialEq)]
 pub enum ContractError {
-    #[error("{0}")]
-    Std(#[from] StdError),
+    /// Storage, validation and funds failures, worded as in every contract. The registry does
+    /// not build `CommonError::Unauthorized`: its own [`ContractError::Unauthorized`] also names
+    /// the sender.
+    #[error(transparent)]
+    Common(#[from] CommonError),
 
     #[error("{0}")]
     Overflow(#[from] OverflowError),
-
-    #[error("{0}")]
-    Validation(#[from] ValidationError),
-
-    #[error("{0}")]
-    Payment(#[from] PaymentError),
 
     #[error("{sender} may not {action}: only {allowed} may")]
     Unauthorized {
@@ -113,27 +109,12 @@ impl ContractError {
     }
 }
 
-/// `StdError` in cosmwasm-std 3 carries a backtrace and a boxed source and so has no
-/// `PartialEq`, which rules out a derive. Errors compare by variant and message instead; every
-/// variant's message names all of its fields, so this is as strict as a derive would be for
-/// them, and two `Std` errors are equal when their kind and message are.
-impl PartialEq for ContractError {
-    fn eq(&self, other: &Self) -> bool {
-        match (self, other) {
-            (Self::Std(a), Self::Std(b)) => a.kind() == b.kind() && a.to_string() == b.to_string(),
-            (Self::Overflow(a), Self::Overflow(b)) => a == b,
-            (Self::Validation(a), Self::Validation(b)) => a == b,
-            (Self::Payment(a), Self::Payment(b)) => a == b,
-            _ => {
-                std::mem::discriminant(self) == std::mem::discriminant(other)
-                    && self.to_string() == other.to_string()
-            }
-        }
-    }
-}
+tessera_api::impl_from_common_error!(ContractError);
 
 #[cfg(test)]
 mod tests {
+    use cosmwasm_std::StdError;
+
     use super::*;
 
     #[test]

@@ -232,7 +232,7 @@ impl Exec {
                 self.costs().kv,
                 mult,
             ),
-            querier: ContractQuerier::new(self.clone()),
+            querier: ContractQuerier::new(Box::new(self.clone()), self.gas.clone(), mult),
         };
         let mut instance = self
             .host

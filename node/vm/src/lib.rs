@@ -14,8 +14,8 @@
 //!
 //! Balances belong to the app: it implements [`Bank`].
 //!
-//! Which file holds what, from the bottom up (each uses only files above it, except the one
-//! loop noted below):
+//! Which file holds what, from the bottom up (each uses only files above it;
+//! `scripts/check-module-graph.sh node/vm/src` checks that no two use each other):
 //!
 //! | file | holds |
 //! |---|---|
@@ -24,15 +24,19 @@
 //! | `gas`, `types`, `records`, `events` | the SDK gas meter and metered state, the messages and envelopes, reading and writing code/contract records, wasmd's event shapes |
 //! | `bank`, `testing` | the [`Bank`] the app implements; a bank in state for tests and benches |
 //! | `address_gen`, `dispatched` | how a new contract's address is chosen; what a handled response leaves (events, data) |
-//! | `storage`, `querier` | the VM's view of a contract's storage, and of the chain (bank, wasm and custom queries) |
+//! | `storage`, `querier` | the VM's view of a contract's storage, and its querier: each query metered, then handed to a `QueryHandler` |
 //! | `runtime` | what every call shares: the module cache, config, address API, bank, codes on disk |
 //! | `exec` | `Exec`: running one entry point of one contract under a gas meter |
+//! | `query_handler` | the answers to a contract's queries (bank, wasm smart/raw/range/info): `Exec` as the `QueryHandler` |
 //! | `keeper`, `dispatch`, `pinning` | the operations (store, instantiate, execute, migrate, sudo, admin); a response's messages, submessages and replies; governance's pin and unpin |
 //! | `host` | [`WasmHost`], the app's entry points |
 //!
-//! The loop: a contract's query can run another contract (a smart query), so the querier calls
-//! back into `exec` while `exec` hands every instance a querier (and the runtime's cache is
-//! typed by it). wasmd has the same recursion through its keeper.
+//! The recursion of nested queries without an import loop: a contract's query can run another
+//! contract (a smart query), while `exec` hands every instance a querier (and the runtime's
+//! cache is typed by it). So `querier` defines the `QueryHandler` trait and holds a boxed one;
+//! `query_handler`, above `exec`, implements it for `Exec`, and `exec` boxes itself into each
+//! instance's querier without naming the file that answers. wasmd has the same recursion
+//! through its keeper.
 
 pub mod address;
 pub mod bank;
@@ -53,6 +57,7 @@ mod host;
 mod keeper;
 mod proto;
 mod querier;
+mod query_handler;
 mod records;
 mod runtime;
 mod storage;

@@ -9,7 +9,7 @@ use cosmrs::crypto::secp256k1::SigningKey;
 use cosmrs::AccountId;
 use tessera_client::node::Node;
 
-use crate::signing::{self, ChainParams};
+use crate::signing::{self, ChainParams, SignedTx};
 use crate::LoadConfig;
 
 /// Gas for each message of the funding tx (a send to a new account) and for the tx itself.
@@ -116,4 +116,47 @@ pub async fn fund_senders(
         });
     }
     Ok(senders)
+}
+
+impl Sender {
+    /// One unit of the denom from this sender to `to`, at `sequence`.
+    pub fn bank_send(
+        &self,
+        chain: &ChainParams,
+        sequence: u64,
+        to: &AccountId,
+        gas: u64,
+    ) -> Result<SignedTx> {
+        let msg = signing::send_msg(&self.address, to, chain.coin(1))?;
+        signing::sign(
+            chain,
+            &self.key,
+            self.account_number,
+            sequence,
+            vec![msg],
+            gas,
+        )
+    }
+}
+
+impl Funder {
+    /// The gas of one bank send on this chain (a simulation of the funder sending to itself),
+    /// with 30 % added as clients do.
+    pub async fn simulated_send_gas(&self, node: &Node, chain: &ChainParams) -> Result<u64> {
+        let account = node
+            .account(self.address.as_ref())
+            .await?
+            .with_context(|| format!("the funder {} has no account on chain", self.address))?;
+        let msg = signing::send_msg(&self.address, &self.address, chain.coin(1))?;
+        let tx = signing::sign(
+            chain,
+            &self.key,
+            account.account_number,
+            account.sequence,
+            vec![msg],
+            1_000_000,
+        )?;
+        let used = node.simulate(tx.bytes).await?.gas_used;
+        Ok(used + used * 3 / 10)
+    }
 }

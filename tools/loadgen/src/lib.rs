@@ -91,7 +91,7 @@ pub async fn run(config: &LoadConfig) -> Result<Report> {
     // senders' will be after their first tx (setting it costs extra gas once).
     let gas = match config.gas {
         Some(gas) => gas,
-        None => signing::simulated_send_gas(&node, &config.chain, &funder).await?,
+        None => funder.simulated_send_gas(&node, &config.chain).await?,
     };
     eprintln!(
         "loadgen: {} senders × {} bank sends, gas limit {gas} each, {}",
@@ -112,7 +112,7 @@ pub async fn run(config: &LoadConfig) -> Result<Report> {
         .iter()
         .map(|sender| {
             (0..config.txs_per_sender)
-                .map(|i| signing::bank_send(&config.chain, sender, sender.sequence + i, &to, gas))
+                .map(|i| sender.bank_send(&config.chain, sender.sequence + i, &to, gas))
                 .collect::<Result<Vec<_>>>()
         })
         .collect::<Result<Vec<_>>>()?;

@@ -1,15 +1,12 @@
 //! Bank sends signed in advance (SIGN_MODE_DIRECT), for any chain id, address prefix and denom.
 
-use anyhow::{anyhow, Context, Result};
+use anyhow::{anyhow, Result};
 use cosmrs::bank::MsgSend;
 use cosmrs::crypto::secp256k1::SigningKey;
 use cosmrs::tendermint::chain;
 use cosmrs::tx::{Body, Fee, Msg, SignDoc, SignerInfo};
 use cosmrs::{AccountId, Any, Coin, Denom};
 use sha2::{Digest, Sha256};
-use tessera_client::node::Node;
-
-use crate::accounts::{Funder, Sender};
 
 /// What a tx must carry to be valid on the chain under load.
 #[derive(Clone, Debug)]
@@ -78,43 +75,4 @@ pub fn send_msg(from: &AccountId, to: &AccountId, coin: Coin) -> Result<Any> {
     }
     .to_any()
     .map_err(|e| anyhow!("MsgSend: {e}"))
-}
-
-/// One unit of the denom from `sender` to `to`, at `sequence`.
-pub fn bank_send(
-    chain: &ChainParams,
-    sender: &Sender,
-    sequence: u64,
-    to: &AccountId,
-    gas: u64,
-) -> Result<SignedTx> {
-    let msg = send_msg(&sender.address, to, chain.coin(1))?;
-    sign(
-        chain,
-        &sender.key,
-        sender.account_number,
-        sequence,
-        vec![msg],
-        gas,
-    )
-}
-
-/// The gas of one bank send on this chain (a simulation of the funder sending to itself), with
-/// 30 % added as clients do.
-pub async fn simulated_send_gas(node: &Node, chain: &ChainParams, funder: &Funder) -> Result<u64> {
-    let account = node
-        .account(funder.address.as_ref())
-        .await?
-        .with_context(|| format!("the funder {} has no account on chain", funder.address))?;
-    let msg = send_msg(&funder.address, &funder.address, chain.coin(1))?;
-    let tx = sign(
-        chain,
-        &funder.key,
-        account.account_number,
-        account.sequence,
-        vec![msg],
-        1_000_000,
-    )?;
-    let used = node.simulate(tx.bytes).await?.gas_used;
-    Ok(used + used * 3 / 10)
 }

@@ -6,6 +6,18 @@
 
 use sha2::{Digest, Sha256};
 
+/// A snapshot as CometBFT lists and offers it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SnapshotInfo {
+    pub height: u64,
+    pub format: u32,
+    pub chunks: u32,
+    /// sha256 of `metadata`.
+    pub hash: Vec<u8>,
+    /// The chunks' sha256 hashes, concatenated ([`Metadata`]).
+    pub metadata: Vec<u8>,
+}
+
 /// The only format this node writes and reads.
 pub const FORMAT: u32 = 1;
 

@@ -2,7 +2,8 @@
 //! and the restore of one offered by a peer (CometBFT's `ListSnapshots`, `LoadSnapshotChunk`,
 //! `OfferSnapshot` and `ApplySnapshotChunk`).
 //!
-//! - [`format`]: how a state becomes chunks and a snapshot's metadata (format 1).
+//! - [`format`]: how a state becomes chunks and a snapshot's metadata (format 1), and a
+//!   snapshot as CometBFT lists it ([`SnapshotInfo`]).
 //! - [`snapshots`]: taking one every `snapshot_interval` blocks, keeping a few, serving chunks.
 //! - [`restore`]: checking offered chunks against the metadata, then the whole state against
 //!   the app hash the light client trusts, before anything is written.
@@ -11,17 +12,6 @@ pub mod format;
 pub mod restore;
 pub mod snapshots;
 
+pub use format::SnapshotInfo;
 pub use restore::{ApplyOutcome, ApplyResult, OfferResult, Restore};
 pub use snapshots::{SnapshotSettings, Snapshots};
-
-/// A snapshot as CometBFT lists and offers it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct SnapshotInfo {
-    pub height: u64,
-    pub format: u32,
-    pub chunks: u32,
-    /// sha256 of `metadata`.
-    pub hash: Vec<u8>,
-    /// The chunks' sha256 hashes, concatenated ([`format::Metadata`]).
-    pub metadata: Vec<u8>,
-}

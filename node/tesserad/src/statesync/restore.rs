@@ -6,8 +6,7 @@
 
 use std::collections::BTreeMap;
 
-use super::format::{self, Metadata, FORMAT};
-use super::SnapshotInfo;
+use super::format::{self, Metadata, SnapshotInfo, FORMAT};
 
 /// CometBFT's `ResponseOfferSnapshot.Result`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -15,8 +15,7 @@ use std::sync::Arc;
 
 use tessera_store::{Snapshot, StateRead};
 
-use super::format::{self, ChunkWriter, Metadata, FORMAT};
-use super::SnapshotInfo;
+use super::format::{self, ChunkWriter, Metadata, SnapshotInfo, FORMAT};
 
 /// `[state_sync]` of app.toml, as the snapshot taker needs it.
 #[derive(Clone, Debug, PartialEq, Eq)]
