@@ -128,7 +128,30 @@ impl Error {
             _ => None,
         }
     }
+
+    /// Whether a query was answered "there is no such thing" (an account never funded, a
+    /// contract or code that does not exist), read from its code: over CometBFT's RPC the SDK's
+    /// `ErrKeyNotFound` (22 in codespace `sdk`); over gRPC the status `NotFound`, which
+    /// `transport/grpc.rs` keeps as the code with an empty codespace, where an ABCI answer
+    /// always names one.
+    pub fn is_not_found(&self) -> bool {
+        match self {
+            Error::Query {
+                code, codespace, ..
+            } => match codespace.as_str() {
+                SDK_CODESPACE => *code == SDK_KEY_NOT_FOUND,
+                "" => *code == tonic::Code::NotFound as u32,
+                _ => false,
+            },
+            _ => false,
+        }
+    }
 }
+
+/// The Cosmos SDK's own codespace, and its `ErrKeyNotFound`: what an `abci_query` on a gRPC
+/// path answers when the SDK's query handler says `NotFound` (tesserad answers the same).
+const SDK_CODESPACE: &str = "sdk";
+const SDK_KEY_NOT_FOUND: u32 = 22;
 
 fn describe_code(code: u32, codespace: &str, log: &str) -> String {
     let space = if codespace.is_empty() {
@@ -137,4 +160,32 @@ fn describe_code(code: u32, codespace: &str, log: &str) -> String {
         format!(" ({codespace})")
     };
     format!("code {code}{space}: {log}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn query_error(code: u32, codespace: &str) -> Error {
+        Error::Query {
+            path: "/cosmos.auth.v1beta1.Query/Account".into(),
+            code,
+            codespace: codespace.into(),
+            log: "rpc error: code = NotFound desc = account x not found".into(),
+        }
+    }
+
+    #[test]
+    fn not_found_is_read_from_the_code_whichever_transport_answered() {
+        // abci_query: the SDK's ErrKeyNotFound.
+        assert!(query_error(22, "sdk").is_not_found());
+        // gRPC: the status NotFound, no codespace.
+        assert!(query_error(5, "").is_not_found());
+        // The same numbers elsewhere mean something else, whatever the log says:
+        // sdk 5 is insufficient funds, gRPC 22 does not exist, a contract's codes are its own.
+        assert!(!query_error(5, "sdk").is_not_found());
+        assert!(!query_error(22, "").is_not_found());
+        assert!(!query_error(22, "wasm").is_not_found());
+        assert!(!Error::invalid("tx hash", "not found").is_not_found());
+    }
 }

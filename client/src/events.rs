@@ -9,8 +9,9 @@ use cosmrs::rpc::Client;
 use cosmrs::tendermint::block::Height;
 use serde::Serialize;
 
+use crate::chain_types::{unix_seconds, TxEvent};
 use crate::error::{Error, Result};
-use crate::node::{unix_seconds, Node, TxEvent};
+use crate::node::Node;
 
 /// The events of one committed block.
 #[derive(Clone, Debug, Serialize)]
@@ -86,13 +87,15 @@ impl BlockFollower {
         let at = Height::try_from(height).map_err(|e| Error::invalid("height", e))?;
         let rpc = self.node.rpc();
         let block = rpc
+            .client()
             .block(at)
             .await
-            .map_err(|e| self.node.rpc_error("block", e))?;
+            .map_err(|e| rpc.error("block", e))?;
         let results = rpc
+            .client()
             .block_results(at)
             .await
-            .map_err(|e| self.node.rpc_error("block_results", e))?;
+            .map_err(|e| rpc.error("block_results", e))?;
         let tx_results = results.txs_results.unwrap_or_default();
         let txs = block
             .block

@@ -2,7 +2,9 @@
 //! talk to a chain.
 //!
 //! - [`keys`]: BIP-39 mnemonics, keys on the Cosmos HD path, `file` / `test` / `memory` keyrings
-//! - [`node::Node`]: status, queries over `abci_query`, simulate, broadcast, wait for a tx
+//! - [`node::Node`]: status, queries, simulate, broadcast, wait for a tx, over CometBFT's RPC
+//!   or the node's Cosmos gRPC (`transport/`: one `Transport` trait, one file per transport);
+//!   what it answers in [`chain_types`] (also re-exported from [`node`])
 //! - [`tx`]: messages, `--gas auto` through Simulate, fees, SIGN_MODE_DIRECT signing
 //! - [`contracts`]: the market, registry and governance contracts as typed calls and queries
 //! - [`provider_api`]: a provider's gRPC API, requests signed by the lease owner
@@ -22,16 +24,17 @@
 //! # Ok(()) }
 //! ```
 
+pub mod chain_types;
 pub mod coin;
 pub mod contracts;
 pub mod error;
 pub mod events;
-pub mod grpc;
 pub mod keys;
 pub mod node;
 pub mod outputs;
 pub mod provider_api;
 pub mod provider_auth;
+mod transport;
 pub mod transport_identity;
 pub mod tx;
 

@@ -1,6 +1,9 @@
-//! One node, spoken to over CometBFT's JSON-RPC: status, `abci_query` on the Cosmos gRPC paths
-//! (accounts, balances, simulation, contract queries), broadcast, and waiting for a tx.
+//! One node, as the CLI, the provider and CI tools see it: status, accounts and balances,
+//! simulation, broadcast, waiting for a tx, contract queries. Asked over CometBFT's RPC, or over
+//! the node's Cosmos gRPC after [`Node::with_grpc`]; what differs between the two lives in
+//! `transport/`, everything here is written once on top of one `Transport` trait.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use cosmrs::proto::cosmos::auth::v1beta1::{
@@ -15,194 +18,71 @@ use cosmrs::proto::cosmwasm::wasm::v1::{
     QueryContractsByCodeResponse, QuerySmartContractStateRequest, QuerySmartContractStateResponse,
 };
 use cosmrs::proto::prost::Message;
-use cosmrs::rpc::client::CompatMode;
-use cosmrs::rpc::{Client, HttpClient};
-use cosmrs::tendermint::{self, abci, Hash};
+use cosmrs::tendermint::{self, Hash};
 use cosmwasm_std::{Coin, Uint128};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
+// The shared answer types, at the paths callers have always named them by.
+pub use crate::chain_types::{wasm_events, NodeStatus, SimulatedGas, TxEvent, TxOutcome};
 use crate::error::{Error, Result};
-use crate::grpc::GrpcNode;
+use crate::transport::grpc::GrpcTransport;
+use crate::transport::rpc::RpcTransport;
+use crate::transport::Transport;
 
-/// What the node says about itself and the chain.
-#[derive(Clone, Debug, Serialize)]
-pub struct NodeStatus {
-    pub chain_id: String,
-    pub height: u64,
-    /// Unix seconds of the latest block.
-    pub time: u64,
-    pub version: String,
-    pub catching_up: bool,
-}
-
-/// A committed tx: where it landed, what it cost, what it emitted.
-#[derive(Clone, Debug, Serialize)]
-pub struct TxOutcome {
-    pub hash: String,
-    pub height: u64,
-    pub gas_wanted: u64,
-    pub gas_used: u64,
-    pub events: Vec<TxEvent>,
-}
-
-/// An ABCI event with its attributes decoded to text.
-#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
-pub struct TxEvent {
-    #[serde(rename = "type")]
-    pub kind: String,
-    pub attributes: Vec<(String, String)>,
-}
-
-impl TxEvent {
-    pub fn attribute(&self, key: &str) -> Option<&str> {
-        self.attributes
-            .iter()
-            .find(|(k, _)| k == key)
-            .map(|(_, v)| v.as_str())
-    }
-
-    pub(crate) fn from_abci(event: &abci::Event) -> Self {
-        Self {
-            kind: event.kind.clone(),
-            attributes: event
-                .attributes
-                .iter()
-                .map(|a| {
-                    (
-                        String::from_utf8_lossy(a.key_bytes()).into_owned(),
-                        String::from_utf8_lossy(a.value_bytes()).into_owned(),
-                    )
-                })
-                .collect(),
-        }
-    }
-}
-
-impl TxOutcome {
-    /// The value of `key` in the first `wasm` event `contract` emitted (wasmd's event shape).
-    pub fn wasm_attribute<'a>(&'a self, contract: &'a str, key: &str) -> Option<&'a str> {
-        wasm_events(&self.events, contract).find_map(|e| e.attribute(key))
-    }
-}
-
-/// The `wasm` events (and `wasm-*` custom events) emitted by `contract`.
-pub fn wasm_events<'a>(
-    events: &'a [TxEvent],
-    contract: &'a str,
-) -> impl Iterator<Item = &'a TxEvent> + 'a {
-    events.iter().filter(move |e| {
-        (e.kind == "wasm" || e.kind.starts_with("wasm-"))
-            && e.attribute("_contract_address") == Some(contract)
-    })
-}
-
-/// Gas a simulated tx used.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct SimulatedGas {
-    pub gas_used: u64,
-}
+/// How long [`Node::wait_for_tx`] waits between two lookups of a tx not yet in a block.
+const TX_POLL: Duration = Duration::from_millis(300);
 
 #[derive(Clone, Debug)]
 pub struct Node {
-    url: String,
-    rpc: HttpClient,
-    /// When set, queries, simulation, broadcast and tx lookup go over gRPC.
-    grpc: Option<GrpcNode>,
+    /// CometBFT's RPC, which also follows blocks (`events.rs`) whichever transport is chosen.
+    rpc: RpcTransport,
+    /// Where status, queries, simulation, broadcast and tx lookup go: `rpc`, or gRPC.
+    transport: Arc<dyn Transport>,
 }
 
 impl Node {
     /// A client of the node's CometBFT RPC at `url` (`http://127.0.0.1:26657`); no I/O yet.
     pub fn connect(url: &str) -> Result<Self> {
-        let parsed = url.parse().map_err(|e| {
-            Error::invalid(
-                "node URL",
-                format!("{url:?}: {e}; use e.g. http://127.0.0.1:26657"),
-            )
-        })?;
-        let rpc = HttpClient::builder(parsed)
-            .compat_mode(CompatMode::V0_38)
-            .build()
-            .map_err(|e| Error::invalid("node URL", format!("{url:?}: {e}")))?;
+        let rpc = RpcTransport::connect(url)?;
         Ok(Self {
-            url: url.to_string(),
+            transport: Arc::new(rpc.clone()),
             rpc,
-            grpc: None,
         })
     }
 
     /// Sends queries, simulations, broadcasts and tx lookups to the node's Cosmos gRPC
     /// endpoint instead of CometBFT's RPC (following blocks still uses the RPC).
     pub fn with_grpc(mut self, endpoint: &str) -> Result<Self> {
-        self.grpc = Some(GrpcNode::connect(endpoint)?);
+        self.transport = Arc::new(GrpcTransport::connect(endpoint)?);
         Ok(self)
     }
 
     pub fn url(&self) -> &str {
-        &self.url
+        self.rpc.url()
     }
 
-    pub(crate) fn rpc(&self) -> &HttpClient {
+    pub(crate) fn rpc(&self) -> &RpcTransport {
         &self.rpc
     }
 
-    /// An RPC failure in one line: tendermint-rpc's errors display as eyre reports, with their
-    /// causes on separate lines and, whenever RUST_BACKTRACE is set, a location and a stack
-    /// trace that mean nothing to a user.
-    pub(crate) fn rpc_error(&self, method: &'static str, e: cosmrs::rpc::Error) -> Error {
-        Error::Rpc {
-            url: self.url.clone(),
-            method,
-            message: one_line(&e.to_string()),
-        }
-    }
-
     pub async fn status(&self) -> Result<NodeStatus> {
-        if let Some(grpc) = &self.grpc {
-            return grpc.status().await;
-        }
-        let status = self
-            .rpc
-            .status()
-            .await
-            .map_err(|e| self.rpc_error("status", e))?;
-        Ok(NodeStatus {
-            chain_id: status.node_info.network.to_string(),
-            height: status.sync_info.latest_block_height.value(),
-            time: unix_seconds(status.sync_info.latest_block_time),
-            version: status.node_info.version.to_string(),
-            catching_up: status.sync_info.catching_up,
-        })
+        self.transport.status().await
     }
 
-    /// Raw `abci_query` at the latest height; an answer with a non-zero code is an error.
+    /// Raw `abci_query` over CometBFT's RPC at the latest height; an answer with a non-zero
+    /// code is an error.
     pub async fn abci_query(&self, path: &str, data: Vec<u8>) -> Result<Vec<u8>> {
-        let res = self
-            .rpc
-            .abci_query(Some(path.to_string()), data, None, false)
-            .await
-            .map_err(|e| self.rpc_error("abci_query", e))?;
-        if res.code.is_err() {
-            return Err(Error::Query {
-                path: path.to_string(),
-                code: res.code.value(),
-                codespace: res.codespace,
-                log: res.log,
-            });
-        }
-        Ok(res.value)
+        self.rpc.abci_query(path, data).await
     }
 
-    /// A protobuf query on a Cosmos gRPC path, answered through `abci_query`.
+    /// A protobuf query on a Cosmos gRPC path, through `abci_query` or over gRPC.
     pub async fn query<Req, Res>(&self, path: &str, request: Req) -> Result<Res>
     where
         Req: Message + Send + Sync + 'static,
         Res: Message + Default + Send + Sync + 'static,
     {
-        if let Some(grpc) = &self.grpc {
-            return grpc.query(path, request).await;
-        }
-        let bytes = self.abci_query(path, request.encode_to_vec()).await?;
+        let bytes = self.transport.query(path, request.encode_to_vec()).await?;
         Res::decode(bytes.as_slice()).map_err(|e| Error::decode(path, e))
     }
 
@@ -221,7 +101,7 @@ impl Node {
                     .map(Some)
                     .map_err(|e| Error::decode(path, e))
             }
-            Err(Error::Query { log, .. }) if log.contains("NotFound") => Ok(None),
+            Err(e) if e.is_not_found() => Ok(None),
             Err(e) => Err(e),
         }
     }
@@ -289,86 +169,30 @@ impl Node {
 
     /// Hands signed tx bytes to the mempool (CheckTx) and returns the tx hash.
     pub async fn broadcast(&self, tx_bytes: Vec<u8>) -> Result<String> {
-        if let Some(grpc) = &self.grpc {
-            return grpc.broadcast(tx_bytes).await;
-        }
-        let res = self
-            .rpc
-            .broadcast_tx_sync(tx_bytes)
-            .await
-            .map_err(|e| self.rpc_error("broadcast_tx_sync", e))?;
-        let hash = res.hash.to_string();
-        if res.code.is_err() {
-            return Err(Error::Refused {
-                hash,
-                code: res.code.value(),
-                codespace: res.codespace,
-                log: res.log,
-            });
-        }
-        Ok(hash)
+        self.transport.broadcast(tx_bytes).await
     }
 
     /// Waits until the tx with `hash` is committed; a tx that failed on chain is an error that
     /// carries its code, codespace and log.
     pub async fn wait_for_tx(&self, hash: &str, timeout: Duration) -> Result<TxOutcome> {
-        let parsed = Hash::from_hex_upper(tendermint::hash::Algorithm::Sha256, hash)
+        Hash::from_hex_upper(tendermint::hash::Algorithm::Sha256, hash)
             .map_err(|e| Error::invalid("tx hash", format!("{hash:?}: {e}")))?;
         let started = Instant::now();
-        if let Some(grpc) = &self.grpc {
-            loop {
-                if let Some(found) = grpc.find_tx(hash).await? {
-                    return found;
-                }
-                if started.elapsed() >= timeout {
-                    return Err(Error::NotCommitted {
-                        hash: hash.to_string(),
-                        waited_secs: timeout.as_secs(),
-                    });
-                }
-                tokio::time::sleep(Duration::from_millis(300)).await;
-            }
-        }
         loop {
-            match self.rpc.tx(parsed, false).await {
-                Ok(found) => {
-                    let result = found.tx_result;
-                    let gas_wanted = u64::try_from(result.gas_wanted).unwrap_or(0);
-                    let gas_used = u64::try_from(result.gas_used).unwrap_or(0);
-                    if result.code.is_err() {
-                        return Err(Error::Failed {
-                            hash: hash.to_string(),
-                            height: found.height.value(),
-                            code: result.code.value(),
-                            codespace: result.codespace,
-                            log: result.log,
-                            gas_wanted,
-                            gas_used,
-                        });
-                    }
-                    return Ok(TxOutcome {
-                        hash: hash.to_string(),
-                        height: found.height.value(),
-                        gas_wanted,
-                        gas_used,
-                        events: result.events.iter().map(TxEvent::from_abci).collect(),
-                    });
-                }
-                // "not found" until the tx is indexed; anything else is retried too, since a
-                // node busy with a block answers slowly, but only until the deadline.
-                Err(e) => {
-                    if started.elapsed() >= timeout {
-                        if e.to_string().contains("not found") {
-                            return Err(Error::NotCommitted {
-                                hash: hash.to_string(),
-                                waited_secs: timeout.as_secs(),
-                            });
-                        }
-                        return Err(self.rpc_error("tx", e));
-                    }
-                    tokio::time::sleep(Duration::from_millis(300)).await;
-                }
+            // Not found until the tx is indexed. A failure to ask is retried too, since a node
+            // busy with a block answers slowly, but only until the deadline.
+            let failure = match self.transport.find_tx(hash).await {
+                Ok(Some(committed)) => return committed.into_outcome(),
+                Ok(None) => None,
+                Err(e) => Some(e),
+            };
+            if started.elapsed() >= timeout {
+                return Err(failure.unwrap_or_else(|| Error::NotCommitted {
+                    hash: hash.to_string(),
+                    waited_secs: timeout.as_secs(),
+                }));
             }
+            tokio::time::sleep(TX_POLL).await;
         }
     }
 
@@ -432,33 +256,12 @@ impl Node {
     }
 }
 
-/// `msg\n\nCaused by:\n    0: a\n    1: b\n\nLocation: …` → `msg: a: b`.
-fn one_line(report: &str) -> String {
-    let head = report
-        .split("\n\nLocation:")
-        .next()
-        .unwrap_or(report)
-        .split("\n\nStack backtrace:")
-        .next()
-        .unwrap_or(report);
-    head.lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty() && *l != "Caused by:")
-        .map(|l| match l.split_once(": ") {
-            Some((n, rest)) if n.chars().all(|c| c.is_ascii_digit()) => rest,
-            _ => l,
-        })
-        .collect::<Vec<_>>()
-        .join(": ")
-}
-
-pub(crate) fn unix_seconds(time: tendermint::Time) -> u64 {
-    time.unix_timestamp().try_into().unwrap_or(0)
-}
-
 #[cfg(test)]
 mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
     use super::*;
+    use crate::chain_types::CommittedTx;
 
     #[tokio::test]
     async fn an_unreachable_node_is_one_readable_line_even_with_backtraces_on() {
@@ -472,14 +275,131 @@ mod tests {
         assert!(!err.contains("backtrace") && !err.contains('\n'), "{err}");
     }
 
-    #[test]
-    fn eyre_reports_become_one_line() {
-        let report = "HTTP error\n\nCaused by:\n    0: error sending request\n    1: Connection refused (os error 111)\n\nLocation:\n    src/x.rs:1:1\n\nStack backtrace:\n   0: f";
-        assert_eq!(
-            one_line(report),
-            "HTTP error: error sending request: Connection refused (os error 111)"
+    /// A transport whose tx lookups answer from a script, by call number.
+    #[derive(Debug)]
+    struct Scripted {
+        lookups: AtomicUsize,
+        answer: fn(usize) -> Result<Option<CommittedTx>>,
+    }
+
+    #[async_trait::async_trait]
+    impl Transport for Scripted {
+        async fn status(&self) -> Result<NodeStatus> {
+            unimplemented!("only tx lookups are scripted")
+        }
+        async fn query(&self, _: &str, _: Vec<u8>) -> Result<Vec<u8>> {
+            unimplemented!("only tx lookups are scripted")
+        }
+        async fn broadcast(&self, _: Vec<u8>) -> Result<String> {
+            unimplemented!("only tx lookups are scripted")
+        }
+        async fn find_tx(&self, _: &str) -> Result<Option<CommittedTx>> {
+            (self.answer)(self.lookups.fetch_add(1, Ordering::SeqCst))
+        }
+    }
+
+    fn scripted(answer: fn(usize) -> Result<Option<CommittedTx>>) -> (Node, Arc<Scripted>) {
+        let transport = Arc::new(Scripted {
+            lookups: AtomicUsize::new(0),
+            answer,
+        });
+        let mut node = Node::connect("http://127.0.0.1:9").unwrap();
+        node.transport = transport.clone();
+        (node, transport)
+    }
+
+    const HASH: &str = "0A1B2C3D4E5F60718293A4B5C6D7E8F90A1B2C3D4E5F60718293A4B5C6D7E8F9";
+
+    fn in_block(code: u32) -> Result<Option<CommittedTx>> {
+        Ok(Some(CommittedTx {
+            outcome: TxOutcome {
+                hash: HASH.into(),
+                height: 7,
+                gas_wanted: 200_000,
+                gas_used: 81_000,
+                events: vec![],
+            },
+            code,
+            codespace: if code == 0 { "" } else { "wasm" }.into(),
+            log: if code == 0 { "" } else { "order 3 is closed" }.into(),
+        }))
+    }
+
+    fn unreachable_node() -> Error {
+        Error::Rpc {
+            url: "http://127.0.0.1:9".into(),
+            method: "tx_search",
+            message: "connection refused".into(),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_tx_is_asked_for_until_it_is_in_a_block_through_failures_to_ask() -> Result<(), Error>
+    {
+        let (node, transport) = scripted(|n| match n {
+            0 => Ok(None),
+            1 => Err(unreachable_node()),
+            _ => in_block(0),
+        });
+        let outcome = node.wait_for_tx(HASH, Duration::from_secs(30)).await?;
+        assert_eq!((outcome.height, outcome.gas_used), (7, 81_000));
+        assert_eq!(transport.lookups.load(Ordering::SeqCst), 3);
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn a_tx_that_failed_in_its_block_is_an_error_with_its_code_and_log() {
+        let (node, _) = scripted(|_| in_block(5));
+        let err = node.wait_for_tx(HASH, Duration::from_secs(30)).await;
+        match err {
+            Err(Error::Failed {
+                height: 7,
+                code: 5,
+                codespace,
+                log,
+                gas_used: 81_000,
+                ..
+            }) => assert_eq!(
+                (codespace.as_str(), log.as_str()),
+                ("wasm", "order 3 is closed")
+            ),
+            other => panic!("expected the tx's failure, got {other:?}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_tx_never_found_by_the_deadline_is_not_committed() {
+        let (node, transport) = scripted(|_| Ok(None));
+        let err = node.wait_for_tx(HASH, Duration::ZERO).await;
+        assert!(
+            matches!(&err, Err(Error::NotCommitted { hash, waited_secs: 0 }) if hash == HASH),
+            "{err:?}"
         );
-        assert_eq!(one_line("plain"), "plain");
+        assert_eq!(transport.lookups.load(Ordering::SeqCst), 1);
+    }
+
+    #[tokio::test]
+    async fn a_failure_to_ask_at_the_deadline_is_reported_as_itself() {
+        let (node, _) = scripted(|_| Err(unreachable_node()));
+        let err = node.wait_for_tx(HASH, Duration::ZERO).await;
+        assert!(
+            matches!(
+                err,
+                Err(Error::Rpc {
+                    method: "tx_search",
+                    ..
+                })
+            ),
+            "{err:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_malformed_tx_hash_is_refused_without_asking() {
+        let (node, transport) = scripted(|_| Ok(None));
+        let err = node.wait_for_tx("0xnot-a-hash", Duration::ZERO).await;
+        assert!(matches!(err, Err(Error::Invalid { .. })), "{err:?}");
+        assert_eq!(transport.lookups.load(Ordering::SeqCst), 0);
     }
 
     #[test]
