@@ -181,7 +181,7 @@ pub async fn follow_bids(daemon: &Shared) -> Result<()> {
                 BidState::Lost | BidState::Closed => {
                     tracing::info!(order = %record.order, state = ?bid.state, "bid ended; capacity released");
                     daemon.metrics.bids_lost.inc();
-                    daemon.metrics.reservation_seconds.add(held_for);
+                    daemon.metrics.reservation_seconds.inc_by(held_for);
                     daemon.store.remove_bid(&record.order)?;
                 }
             },
@@ -219,7 +219,7 @@ async fn withdraw(daemon: &Shared, record: &BidRecord) -> Result<()> {
             daemon
                 .metrics
                 .reservation_seconds
-                .add(now().saturating_sub(record.placed_at));
+                .inc_by(now().saturating_sub(record.placed_at));
             daemon.store.remove_bid(&record.order)?;
         }
         // It may have won or lost meanwhile: the next pass sees its new state.

@@ -23,7 +23,7 @@ use tokio::sync::{watch, Mutex, RwLock};
 
 use crate::capacity::{Capacity, Free};
 use crate::config::Config;
-use crate::metrics::{Metrics, Registry};
+use crate::metrics::{Metrics, ProviderMetrics};
 use crate::store::Store;
 use crate::txqueue::TxQueue;
 
@@ -99,7 +99,7 @@ impl Daemon {
         })?;
         let market_params = chain.market_params().await?;
         let signer = Signer::new(node, key, Some(status.chain_id.clone())).await?;
-        let metrics: Metrics = Arc::new(Registry::default());
+        let metrics: Metrics = Arc::new(ProviderMetrics::default());
         let options = TxOptions {
             gas: Gas::default(),
             gas_price: config.chain.gas_prices.parse()?,

@@ -1,65 +1,35 @@
 //! The app's Prometheus metrics, served as text on `/metrics` next to CometBFT's own (which
 //! cover consensus, mempool and p2p): block execution time, txs, gas, queries, VM cache.
 //!
-//! Counters are atomics updated by the ABCI connections; the exposition is rendered on each
-//! scrape. A tiny HTTP/1.1 responder is enough for a scrape endpoint and keeps a web stack out
-//! of the node.
+//! The metrics live in a `prometheus::Registry` of their own rather than the crate's global one,
+//! so that tests running several nodes in one process keep them apart. The ABCI connections
+//! update them; the VM cache keeps its own counters, read on each scrape by a collector.
 
-use std::io::{BufRead, BufReader, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
+
+use axum::http::{header, StatusCode};
+use axum::routing::get;
+use axum::Router;
+use prometheus::core::{Collector, Desc};
+use prometheus::proto::{self, MetricFamily, MetricType};
+use prometheus::{Histogram, HistogramOpts, IntCounter, IntGauge, Opts, Registry, TextEncoder};
 
 /// Upper bounds (seconds) of the duration histograms' buckets.
 const BUCKETS: [f64; 10] = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5];
 
-/// A Prometheus histogram of durations.
-#[derive(Default)]
-pub struct Histogram {
-    buckets: [AtomicU64; BUCKETS.len()],
-    count: AtomicU64,
-    sum_micros: AtomicU64,
-}
-
-impl Histogram {
-    pub fn observe(&self, d: Duration) {
-        let secs = d.as_secs_f64();
-        for (bound, bucket) in BUCKETS.iter().zip(&self.buckets) {
-            if secs <= *bound {
-                bucket.fetch_add(1, Ordering::Relaxed);
-            }
-        }
-        self.count.fetch_add(1, Ordering::Relaxed);
-        let micros = u64::try_from(d.as_micros()).unwrap_or(u64::MAX);
-        self.sum_micros.fetch_add(micros, Ordering::Relaxed);
-    }
-
-    fn render(&self, out: &mut String, name: &str, help: &str) {
-        out.push_str(&format!("# HELP {name} {help}\n# TYPE {name} histogram\n"));
-        for (bound, bucket) in BUCKETS.iter().zip(&self.buckets) {
-            let n = bucket.load(Ordering::Relaxed);
-            out.push_str(&format!("{name}_bucket{{le=\"{bound}\"}} {n}\n"));
-        }
-        let count = self.count.load(Ordering::Relaxed);
-        let sum = self.sum_micros.load(Ordering::Relaxed) as f64 / 1e6;
-        out.push_str(&format!(
-            "{name}_bucket{{le=\"+Inf\"}} {count}\n{name}_sum {sum}\n{name}_count {count}\n"
-        ));
-    }
-}
-
-#[derive(Default)]
 pub struct Metrics {
-    pub block_execution: Histogram,
-    pub query_duration: Histogram,
-    blocks: AtomicU64,
-    txs: AtomicU64,
-    gas_used: AtomicU64,
-    check_tx_accepted: AtomicU64,
-    check_tx_rejected: AtomicU64,
-    queries_failed: AtomicU64,
-    height: AtomicU64,
+    registry: Registry,
+    block_execution: Histogram,
+    query_duration: Histogram,
+    blocks: IntCounter,
+    txs: IntCounter,
+    gas_used: IntCounter,
+    check_tx_accepted: IntCounter,
+    check_tx_rejected: IntCounter,
+    queries_failed: IntCounter,
+    height: IntGauge,
 }
 
 /// Counters read at scrape time from elsewhere (the VM cache keeps its own).
@@ -70,16 +40,86 @@ pub struct Gauges {
     pub vm_cache_misses: u64,
 }
 
+/// Registers `metric` with `registry`. Names and help texts are constants of this file, so a
+/// failure (an invalid or duplicate name) is a bug here, caught by the tests.
+fn registered<M: Collector + Clone + 'static>(registry: &Registry, metric: M) -> M {
+    registry
+        .register(Box::new(metric.clone()))
+        .expect("metric names are valid and unique");
+    metric
+}
+
+fn counter(registry: &Registry, name: &str, help: &str) -> IntCounter {
+    let counter = IntCounter::with_opts(Opts::new(name, help)).expect("valid counter");
+    registered(registry, counter)
+}
+
+fn histogram(registry: &Registry, name: &str, help: &str) -> Histogram {
+    let opts = HistogramOpts::new(name, help).buckets(BUCKETS.to_vec());
+    registered(
+        registry,
+        Histogram::with_opts(opts).expect("valid histogram"),
+    )
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        let r = Registry::new();
+        let height =
+            IntGauge::new("tesserad_height", "Last committed height.").expect("valid gauge");
+        Self {
+            block_execution: histogram(
+                &r,
+                "tesserad_block_execution_seconds",
+                "Time to execute a block (finalize_block: txs, end-block hooks, app hash).",
+            ),
+            query_duration: histogram(
+                &r,
+                "tesserad_abci_query_seconds",
+                "Time to answer an abci_query.",
+            ),
+            blocks: counter(&r, "tesserad_blocks_total", "Blocks finalized."),
+            txs: counter(
+                &r,
+                "tesserad_txs_total",
+                "Transactions executed in blocks (any result).",
+            ),
+            gas_used: counter(
+                &r,
+                "tesserad_gas_used_total",
+                "Gas used by the transactions of finalized blocks.",
+            ),
+            check_tx_accepted: counter(
+                &r,
+                "tesserad_check_tx_accepted_total",
+                "Transactions admitted to the mempool by check_tx.",
+            ),
+            check_tx_rejected: counter(
+                &r,
+                "tesserad_check_tx_rejected_total",
+                "Transactions refused by check_tx.",
+            ),
+            queries_failed: counter(
+                &r,
+                "tesserad_abci_queries_failed_total",
+                "abci_query answers with a non-zero code.",
+            ),
+            height: registered(&r, height),
+            registry: r,
+        }
+    }
+}
+
 impl Metrics {
     pub fn observe_block(&self, took: Duration, txs: usize, gas: u64) {
-        self.block_execution.observe(took);
-        self.blocks.fetch_add(1, Ordering::Relaxed);
-        self.txs.fetch_add(txs as u64, Ordering::Relaxed);
-        self.gas_used.fetch_add(gas, Ordering::Relaxed);
+        self.block_execution.observe(took.as_secs_f64());
+        self.blocks.inc();
+        self.txs.inc_by(txs as u64);
+        self.gas_used.inc_by(gas);
     }
 
     pub fn set_height(&self, height: u64) {
-        self.height.store(height, Ordering::Relaxed);
+        self.height.set(i64::try_from(height).unwrap_or(i64::MAX));
     }
 
     pub fn observe_check_tx(&self, accepted: bool) {
@@ -88,91 +128,96 @@ impl Metrics {
         } else {
             &self.check_tx_rejected
         };
-        counter.fetch_add(1, Ordering::Relaxed);
+        counter.inc();
     }
 
     pub fn observe_query(&self, took: Duration, ok: bool) {
-        self.query_duration.observe(took);
+        self.query_duration.observe(took.as_secs_f64());
         if !ok {
-            self.queries_failed.fetch_add(1, Ordering::Relaxed);
+            self.queries_failed.inc();
         }
     }
 
+    /// Adds the VM cache's counters, read from `read` on each scrape; once per `Metrics`.
+    pub fn register_vm_cache(
+        &self,
+        read: impl Fn() -> Gauges + Send + Sync + 'static,
+    ) -> prometheus::Result<()> {
+        self.registry.register(Box::new(VmCache::new(read)))
+    }
+
     /// The Prometheus text exposition.
-    pub fn render(&self, gauges: &Gauges) -> String {
-        let mut out = String::new();
-        self.block_execution.render(
-            &mut out,
-            "tesserad_block_execution_seconds",
-            "Time to execute a block (finalize_block: txs, end-block hooks, app hash).",
-        );
-        self.query_duration.render(
-            &mut out,
-            "tesserad_abci_query_seconds",
-            "Time to answer an abci_query.",
-        );
-        let counters: [(&str, &str, u64); 10] = [
-            (
-                "tesserad_blocks_total",
-                "Blocks finalized.",
-                self.blocks.load(Ordering::Relaxed),
-            ),
-            (
-                "tesserad_txs_total",
-                "Transactions executed in blocks (any result).",
-                self.txs.load(Ordering::Relaxed),
-            ),
-            (
-                "tesserad_gas_used_total",
-                "Gas used by the transactions of finalized blocks.",
-                self.gas_used.load(Ordering::Relaxed),
-            ),
-            (
-                "tesserad_check_tx_accepted_total",
-                "Transactions admitted to the mempool by check_tx.",
-                self.check_tx_accepted.load(Ordering::Relaxed),
-            ),
-            (
-                "tesserad_check_tx_rejected_total",
-                "Transactions refused by check_tx.",
-                self.check_tx_rejected.load(Ordering::Relaxed),
-            ),
-            (
-                "tesserad_abci_queries_failed_total",
-                "abci_query answers with a non-zero code.",
-                self.queries_failed.load(Ordering::Relaxed),
-            ),
-            (
-                "tesserad_vm_cache_hits_pinned_total",
-                "Contract instances from the pinned in-memory module cache.",
-                gauges.vm_cache_hits_pinned,
-            ),
-            (
-                "tesserad_vm_cache_hits_memory_total",
-                "Contract instances from the in-memory module cache.",
-                gauges.vm_cache_hits_memory,
-            ),
-            (
-                "tesserad_vm_cache_hits_disk_total",
-                "Contract instances loaded from compiled modules on disk.",
-                gauges.vm_cache_hits_disk,
-            ),
-            (
-                "tesserad_vm_cache_misses_total",
-                "Contract instances that needed a compile.",
-                gauges.vm_cache_misses,
-            ),
+    pub fn render(&self) -> String {
+        TextEncoder::new()
+            .encode_to_string(&self.registry.gather())
+            .unwrap_or_else(|err| format!("# encoding the metrics failed: {err}\n"))
+    }
+}
+
+/// The VM cache's own counters, exposed as Prometheus counters without copying them.
+struct VmCache<F> {
+    read: F,
+    descs: [Desc; 4],
+}
+
+const VM_CACHE: [(&str, &str); 4] = [
+    (
+        "tesserad_vm_cache_hits_pinned_total",
+        "Contract instances from the pinned in-memory module cache.",
+    ),
+    (
+        "tesserad_vm_cache_hits_memory_total",
+        "Contract instances from the in-memory module cache.",
+    ),
+    (
+        "tesserad_vm_cache_hits_disk_total",
+        "Contract instances loaded from compiled modules on disk.",
+    ),
+    (
+        "tesserad_vm_cache_misses_total",
+        "Contract instances that needed a compile.",
+    ),
+];
+
+impl<F: Fn() -> Gauges + Send + Sync> VmCache<F> {
+    fn new(read: F) -> Self {
+        let descs = VM_CACHE.map(|(name, help)| {
+            Desc::new(name.into(), help.into(), Vec::new(), Default::default())
+                .expect("valid metric name")
+        });
+        Self { read, descs }
+    }
+}
+
+impl<F: Fn() -> Gauges + Send + Sync> Collector for VmCache<F> {
+    fn desc(&self) -> Vec<&Desc> {
+        self.descs.iter().collect()
+    }
+
+    fn collect(&self) -> Vec<MetricFamily> {
+        let g = (self.read)();
+        let values = [
+            g.vm_cache_hits_pinned,
+            g.vm_cache_hits_memory,
+            g.vm_cache_hits_disk,
+            g.vm_cache_misses,
         ];
-        for (name, help, value) in counters {
-            out.push_str(&format!(
-                "# HELP {name} {help}\n# TYPE {name} counter\n{name} {value}\n"
-            ));
-        }
-        let height = self.height.load(Ordering::Relaxed);
-        out.push_str(&format!(
-            "# HELP tesserad_height Last committed height.\n# TYPE tesserad_height gauge\ntesserad_height {height}\n"
-        ));
-        out
+        self.descs
+            .iter()
+            .zip(values)
+            .map(|(desc, value)| {
+                let mut counter = proto::Counter::default();
+                counter.set_value(value as f64);
+                let mut metric = proto::Metric::default();
+                metric.set_counter(counter);
+                let mut family = MetricFamily::default();
+                family.set_name(desc.fq_name.clone());
+                family.set_help(desc.help.clone());
+                family.set_field_type(MetricType::COUNTER);
+                family.set_metric(vec![metric]);
+                family
+            })
+            .collect()
     }
 }
 
@@ -180,50 +225,48 @@ impl Metrics {
 pub fn serve(
     addr: SocketAddr,
     metrics: Arc<Metrics>,
-    gauges: impl Fn() -> Gauges + Send + 'static,
+    gauges: impl Fn() -> Gauges + Send + Sync + 'static,
 ) -> std::io::Result<SocketAddr> {
-    let listener = TcpListener::bind(addr)?;
+    metrics
+        .register_vm_cache(gauges)
+        .map_err(std::io::Error::other)?;
+    // Bound here so that a taken port is an error of `tesserad start`, not of a thread.
+    let listener = std::net::TcpListener::bind(addr)?;
+    listener.set_nonblocking(true)?;
     let bound = listener.local_addr()?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let app = Router::new()
+        .route(
+            "/metrics",
+            get(move || async move {
+                (
+                    [(header::CONTENT_TYPE, prometheus::TEXT_FORMAT)],
+                    metrics.render(),
+                )
+            }),
+        )
+        .fallback(|| async {
+            (
+                StatusCode::NOT_FOUND,
+                "not found; metrics are at /metrics\n",
+            )
+        });
     std::thread::Builder::new()
         .name("metrics".into())
         .spawn(move || {
-            for stream in listener.incoming().flatten() {
-                let body = metrics.render(&gauges());
-                if let Err(err) = respond(stream, &body) {
-                    tracing::debug!(%err, "metrics scrape");
+            runtime.block_on(async move {
+                let served = match tokio::net::TcpListener::from_std(listener) {
+                    Ok(listener) => axum::serve(listener, app).await,
+                    Err(err) => Err(err),
+                };
+                if let Err(err) = served {
+                    tracing::error!(%err, "metrics server stopped");
                 }
-            }
+            })
         })?;
     Ok(bound)
-}
-
-fn respond(stream: TcpStream, body: &str) -> std::io::Result<()> {
-    stream.set_read_timeout(Some(Duration::from_secs(5)))?;
-    let mut reader = BufReader::new(stream);
-    let mut request_line = String::new();
-    reader.read_line(&mut request_line)?;
-    // Drain the headers; the body of a GET is empty.
-    let mut line = String::new();
-    while reader.read_line(&mut line)? > 2 {
-        line.clear();
-    }
-    let mut stream = reader.into_inner();
-    let path = request_line.split_whitespace().nth(1).unwrap_or("");
-    let (status, content_type, body) = if path == "/metrics" || path.starts_with("/metrics?") {
-        ("200 OK", "text/plain; version=0.0.4", body)
-    } else {
-        (
-            "404 Not Found",
-            "text/plain",
-            "not found; metrics are at /metrics\n",
-        )
-    };
-    write!(
-        stream,
-        "HTTP/1.1 {status}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    )?;
-    stream.flush()
 }
 
 #[cfg(test)]
@@ -232,17 +275,122 @@ mod tests {
 
     #[test]
     fn histograms_count_each_observation_in_every_bucket_above_it() {
-        let h = Histogram::default();
-        h.observe(Duration::from_millis(3));
-        h.observe(Duration::from_millis(300));
-        let mut out = String::new();
-        h.render(&mut out, "x", "help");
-        assert!(out.contains("x_bucket{le=\"0.001\"} 0\n"), "{out}");
-        assert!(out.contains("x_bucket{le=\"0.005\"} 1\n"), "{out}");
-        assert!(out.contains("x_bucket{le=\"0.5\"} 2\n"), "{out}");
+        let m = Metrics::default();
+        m.observe_block(Duration::from_millis(3), 2, 100);
+        m.observe_block(Duration::from_millis(300), 1, 50);
+        let out = m.render();
+        let x = "tesserad_block_execution_seconds";
         assert!(
-            out.contains("x_bucket{le=\"+Inf\"} 2\nx_sum 0.303\nx_count 2\n"),
+            out.contains(&format!("{x}_bucket{{le=\"0.001\"}} 0\n")),
             "{out}"
         );
+        assert!(
+            out.contains(&format!("{x}_bucket{{le=\"0.005\"}} 1\n")),
+            "{out}"
+        );
+        assert!(
+            out.contains(&format!("{x}_bucket{{le=\"0.5\"}} 2\n")),
+            "{out}"
+        );
+        assert!(
+            out.contains(&format!("{x}_bucket{{le=\"1\"}} 2\n")),
+            "{out}"
+        );
+        assert!(
+            out.contains(&format!("{x}_bucket{{le=\"+Inf\"}} 2\n")),
+            "{out}"
+        );
+        assert!(out.contains(&format!("{x}_sum 0.303")), "{out}");
+        assert!(out.contains(&format!("{x}_count 2\n")), "{out}");
+        assert!(out.contains("tesserad_txs_total 3\n"), "{out}");
+        assert!(out.contains("tesserad_gas_used_total 150\n"), "{out}");
+    }
+
+    #[test]
+    fn the_exposition_names_every_metric_with_its_type_and_help() {
+        let m = Metrics::default();
+        m.set_height(7);
+        m.register_vm_cache(|| Gauges {
+            vm_cache_hits_pinned: 1,
+            vm_cache_hits_memory: 2,
+            vm_cache_hits_disk: 3,
+            vm_cache_misses: 4,
+        })
+        .expect("registered once");
+        let out = m.render();
+        for (name, kind) in [
+            ("tesserad_block_execution_seconds", "histogram"),
+            ("tesserad_abci_query_seconds", "histogram"),
+            ("tesserad_blocks_total", "counter"),
+            ("tesserad_txs_total", "counter"),
+            ("tesserad_gas_used_total", "counter"),
+            ("tesserad_check_tx_accepted_total", "counter"),
+            ("tesserad_check_tx_rejected_total", "counter"),
+            ("tesserad_abci_queries_failed_total", "counter"),
+            ("tesserad_vm_cache_hits_pinned_total", "counter"),
+            ("tesserad_vm_cache_hits_memory_total", "counter"),
+            ("tesserad_vm_cache_hits_disk_total", "counter"),
+            ("tesserad_vm_cache_misses_total", "counter"),
+            ("tesserad_height", "gauge"),
+        ] {
+            assert!(out.contains(&format!("# HELP {name} ")), "{name}: {out}");
+            assert!(
+                out.contains(&format!("# TYPE {name} {kind}\n")),
+                "{name}: {out}"
+            );
+        }
+        assert!(out.contains("tesserad_height 7\n"), "{out}");
+        assert!(
+            out.contains("tesserad_vm_cache_hits_disk_total 3\n"),
+            "{out}"
+        );
+        assert!(out.contains("tesserad_vm_cache_misses_total 4\n"), "{out}");
+    }
+
+    #[test]
+    fn two_nodes_in_one_process_keep_their_metrics_apart() {
+        let (a, b) = (Metrics::default(), Metrics::default());
+        a.observe_check_tx(true);
+        assert!(a.render().contains("tesserad_check_tx_accepted_total 1\n"));
+        assert!(b.render().contains("tesserad_check_tx_accepted_total 0\n"));
+    }
+
+    #[test]
+    fn the_server_answers_metrics_and_refuses_other_paths() -> std::io::Result<()> {
+        use std::io::{Read, Write};
+        let metrics = Arc::new(Metrics::default());
+        metrics.set_height(42);
+        let bound = serve("127.0.0.1:0".parse().expect("address"), metrics, || {
+            Gauges {
+                vm_cache_hits_pinned: 0,
+                vm_cache_hits_memory: 0,
+                vm_cache_hits_disk: 0,
+                vm_cache_misses: 5,
+            }
+        })?;
+        let get = |path: &str| -> std::io::Result<String> {
+            let mut conn = std::net::TcpStream::connect(bound)?;
+            write!(conn, "GET {path} HTTP/1.1\r\nconnection: close\r\n\r\n")?;
+            let mut response = String::new();
+            conn.read_to_string(&mut response)?;
+            Ok(response)
+        };
+        let ok = get("/metrics")?;
+        assert!(ok.starts_with("HTTP/1.1 200 OK\r\n"), "{ok}");
+        assert!(
+            ok.contains("content-type: text/plain; version=0.0.4"),
+            "{ok}"
+        );
+        assert!(ok.contains("\r\n\r\n# HELP "), "{ok}");
+        assert!(ok.contains("tesserad_height 42\n"), "{ok}");
+        assert!(ok.contains("tesserad_vm_cache_misses_total 5\n"), "{ok}");
+        assert!(get("/metrics?x=1")?.starts_with("HTTP/1.1 200 OK\r\n"));
+        let missing = get("/")?;
+        assert!(
+            missing.starts_with("HTTP/1.1 404 Not Found\r\n"),
+            "{missing}"
+        );
+        assert!(missing.ends_with("metrics are at /metrics\n"), "{missing}");
+        Ok(())
     }
 }

@@ -5,13 +5,13 @@
 use std::net::IpAddr;
 use std::path::Path;
 
-use base64::Engine as _;
 use serde_json::Value;
+use tendermint::block::Height;
 
 use super::cometbft::{self, StateSyncTrust};
 use super::config::{Config, Home};
 use super::testnet::NodePorts;
-use crate::server::comet_rpc::CometRpc;
+use crate::server::comet_client::CometClient;
 
 pub struct JoinOptions {
     pub home: Home,
@@ -39,13 +39,13 @@ struct Source {
     private_network: bool,
 }
 
-fn rpc_client(url: &str) -> Result<CometRpc, String> {
+fn rpc_client(url: &str) -> Result<CometClient, String> {
     if !url.starts_with("http://") && !url.starts_with("tcp://") {
         return Err(format!(
             "--rpc {url}: give http://HOST:PORT (an https endpoint is not supported here)"
         ));
     }
-    Ok(CometRpc::new(url.trim_end_matches('/')))
+    CometClient::new(url)
 }
 
 fn host_of(url: &str) -> &str {
@@ -63,24 +63,11 @@ fn is_private(host: &str) -> bool {
     }
 }
 
-fn source(rpc: &CometRpc, url: &str) -> Result<Source, String> {
-    let status = rpc.call("status", &[]).map_err(|e| format!("{url}: {e}"))?;
-    let info = &status["node_info"];
-    let (Some(chain_id), Some(id), Some(listen)) = (
-        info["network"].as_str(),
-        info["id"].as_str(),
-        info["listen_addr"].as_str(),
-    ) else {
-        return Err(format!(
-            "{url}: /status has no node_info network, id or listen_addr"
-        ));
-    };
-    let latest_height = status["sync_info"]["latest_block_height"]
-        .as_str()
-        .and_then(|h| h.parse().ok())
-        .ok_or_else(|| format!("{url}: /status has no latest_block_height"))?;
+async fn source(rpc: &CometClient, url: &str) -> Result<Source, String> {
+    let status = rpc.status().await.map_err(|e| format!("{url}: {e}"))?;
+    let info = status.node_info;
     // A node listening on every interface is reached at the host its RPC was given by.
-    let listen = listen.trim_start_matches("tcp://");
+    let listen = info.listen_addr.as_str().trim_start_matches("tcp://");
     let (listen_host, port) = listen
         .rsplit_once(':')
         .ok_or_else(|| format!("{url}: listen_addr {listen:?} has no port"))?;
@@ -90,36 +77,25 @@ fn source(rpc: &CometRpc, url: &str) -> Result<Source, String> {
         listen_host
     };
     Ok(Source {
-        chain_id: chain_id.to_string(),
-        peer: format!("{id}@{host}:{port}"),
-        latest_height,
+        chain_id: info.network.to_string(),
+        peer: format!("{}@{host}:{port}", info.id),
+        latest_height: status.sync_info.latest_block_height.value(),
         private_network: is_private(host),
     })
 }
 
 /// The genesis in chunks (`genesis_chunked`), as CometBFT serves a genesis of any size.
-fn fetch_genesis(rpc: &CometRpc, url: &str) -> Result<Value, String> {
+async fn fetch_genesis(rpc: &CometClient, url: &str) -> Result<Value, String> {
     let mut bytes = Vec::new();
     let mut chunk = 0u64;
     loop {
         let reply = rpc
-            .call("genesis_chunked", &[("chunk", chunk.to_string())])
-            .map_err(|e| format!("{url}: genesis_chunked: {e}"))?;
-        let data = reply["data"]
-            .as_str()
-            .ok_or_else(|| format!("{url}: genesis chunk {chunk} has no data"))?;
-        bytes.extend(
-            base64::engine::general_purpose::STANDARD
-                .decode(data)
-                .map_err(|e| format!("{url}: genesis chunk {chunk}: {e}"))?,
-        );
-        let total: u64 = reply["total"]
-            .as_str()
-            .and_then(|t| t.parse().ok())
-            .or_else(|| reply["total"].as_u64())
-            .ok_or_else(|| format!("{url}: genesis chunk {chunk} has no total"))?;
+            .genesis_chunk(chunk)
+            .await
+            .map_err(|e| format!("{url}: genesis chunk {chunk}: {e}"))?;
+        bytes.extend(reply.data);
         chunk += 1;
-        if chunk >= total {
+        if chunk >= reply.total {
             break;
         }
     }
@@ -127,15 +103,17 @@ fn fetch_genesis(rpc: &CometRpc, url: &str) -> Result<Value, String> {
 }
 
 /// The block a state-syncing node trusts: the latest one the RPC node has committed.
-fn trusted_block(rpc: &CometRpc, url: &str, height: u64) -> Result<String, String> {
+async fn trusted_block(rpc: &CometClient, url: &str, height: u64) -> Result<String, String> {
+    let at = Height::try_from(height).map_err(|e| format!("height {height}: {e}"))?;
     let commit = rpc
-        .call("commit", &[("height", height.to_string())])
+        .commit(at)
+        .await
         .map_err(|e| format!("{url}: commit at {height}: {e}"))?;
-    commit["signed_header"]["commit"]["block_id"]["hash"]
-        .as_str()
-        .filter(|h| h.len() == 64)
-        .map(str::to_string)
-        .ok_or_else(|| format!("{url}: the commit at {height} has no block hash"))
+    match commit.signed_header.commit.block_id.hash {
+        // Upper-case hex, as CometBFT's config takes `trust_hash`.
+        hash @ tendermint::Hash::Sha256(_) => Ok(hash.to_string()),
+        tendermint::Hash::None => Err(format!("{url}: the commit at {height} has no block hash")),
+    }
 }
 
 /// Writes the home and prints what it will do; nothing is started.
@@ -151,8 +129,14 @@ pub fn join(options: &JoinOptions) -> Result<(), String> {
         return Err("--rpc: name at least one running node".into());
     };
     let rpc = rpc_client(url)?;
-    let source = source(&rpc, url)?;
-    let genesis = fetch_genesis(&rpc, url)?;
+    // tendermint-rpc's client is async; `join` is a one-shot command, so a small runtime of
+    // its own runs the few calls it makes.
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("the RPC client's runtime: {e}"))?;
+    let source = runtime.block_on(source(&rpc, url))?;
+    let genesis = runtime.block_on(fetch_genesis(&rpc, url))?;
     if genesis["chain_id"].as_str() != Some(source.chain_id.as_str()) {
         return Err(format!(
             "{url}: its genesis is for {:?} but it runs {}",
@@ -173,7 +157,7 @@ pub fn join(options: &JoinOptions) -> Result<(), String> {
         Some(StateSyncTrust {
             rpc_servers: options.rpc.clone(),
             trust_height,
-            trust_hash: trusted_block(&rpc, url, trust_height)?,
+            trust_hash: runtime.block_on(trusted_block(&rpc, url, trust_height))?,
             trust_period: "168h0m0s".into(),
             discovery_time: "5s".into(),
         })

@@ -13,7 +13,7 @@ use super::dev;
 use crate::app::{genesis, App, AppConfig};
 use crate::metrics::{self, Gauges, Metrics};
 use crate::server::abci::AbciApp;
-use crate::server::comet_rpc::CometRpc;
+use crate::server::comet_client::CometClient;
 use crate::server::{grpc, socket};
 use crate::statesync::{format, SnapshotSettings, Snapshots};
 
@@ -145,8 +145,8 @@ pub fn start(options: StartOptions) -> Result<(), String> {
         println!("  metrics        http://{bound}/metrics");
     }
     if config.grpc.enabled {
-        let rpc = CometRpc::new(&config.cometbft.rpc_address);
-        grpc::spawn(config.grpc.address, grpc::Backend::new(app.clone(), rpc))?;
+        let comet = CometClient::new(&config.cometbft.rpc_address)?;
+        grpc::spawn(config.grpc.address, grpc::Backend::new(app.clone(), comet))?;
         let reflection = if grpc::has_reflection() {
             "with reflection"
         } else {

@@ -7,7 +7,8 @@
 //! (protobuf in and out), so each service here forwards the raw request bytes by method path
 //! instead of re-declaring every method: one forwarding service per gRPC service name. The
 //! methods that need CometBFT (node info, blocks, broadcast, tx lookup) are answered from its
-//! RPC by [`grpc_answers`](super::grpc_answers). The height of an answer travels in the
+//! RPC by [`chain_answers`](super::chain_answers), awaited on the gRPC runtime; only the app's
+//! own queries, which block, go to `spawn_blocking`. The height of an answer travels in the
 //! `x-cosmos-block-height` metadata both ways, as in the SDK.
 //!
 //! Server reflection (v1 and v1alpha, for grpcurl and friends) describes these services from
@@ -31,8 +32,8 @@ use tonic::metadata::MetadataValue;
 use tonic::server::{Grpc, NamedService, UnaryService};
 use tonic::{Code, Request, Response, Status};
 
-use super::comet_rpc::CometRpc;
-use super::grpc_answers;
+use super::chain_answers;
+use super::comet_client::CometClient;
 use crate::app::abci::QueryRequest;
 use crate::app::App;
 
@@ -45,61 +46,52 @@ const HEIGHT_HEADER: &str = "x-cosmos-block-height";
 /// Answers gRPC methods by path.
 pub struct Backend {
     app: Arc<Mutex<App>>,
-    rpc: CometRpc,
+    comet: CometClient,
 }
 
 impl Backend {
-    pub fn new(app: Arc<Mutex<App>>, rpc: CometRpc) -> Self {
-        Self { app, rpc }
+    pub fn new(app: Arc<Mutex<App>>, comet: CometClient) -> Self {
+        Self { app, comet }
     }
 
-    /// Answers `path` with the encoded response and its height.
-    fn answer(&self, path: &str, body: &[u8], height: u64) -> Result<(Vec<u8>, u64), Status> {
-        let from_comet = |r: Result<Vec<u8>, grpc_answers::Failure>| {
-            r.map(|bytes| (bytes, 0))
-                .map_err(|(code, message)| Status::new(code, message))
-        };
-        let rpc = &self.rpc;
-        match path {
-            "/cosmos.base.tendermint.v1beta1.Service/GetNodeInfo" => {
-                from_comet(grpc_answers::node_info(rpc))
-            }
-            "/cosmos.base.tendermint.v1beta1.Service/GetSyncing" => {
-                from_comet(grpc_answers::syncing(rpc))
-            }
-            "/cosmos.base.tendermint.v1beta1.Service/GetLatestBlock" => {
-                from_comet(grpc_answers::block(rpc, None))
-            }
-            "/cosmos.base.tendermint.v1beta1.Service/GetBlockByHeight" => {
-                from_comet(grpc_answers::block_by_height(rpc, body))
-            }
-            "/cosmos.consensus.v1.Query/Params" => from_comet(grpc_answers::consensus_params(rpc)),
-            "/cosmos.tx.v1beta1.Service/BroadcastTx" => {
-                from_comet(grpc_answers::broadcast(rpc, body))
-            }
-            "/cosmos.tx.v1beta1.Service/GetTx" => from_comet(grpc_answers::get_tx(rpc, body)),
-            "/cosmos.tx.v1beta1.Service/GetTxsEvent" => {
-                from_comet(grpc_answers::txs_by_event(rpc, body))
-            }
-            _ => {
-                // Taken under the lock, run after releasing it (see `App::query_view`).
-                let view = self
-                    .app
-                    .lock()
-                    .unwrap_or_else(PoisonError::into_inner)
-                    .query_view();
-                let res = view.query(QueryRequest {
-                    path: path.to_string(),
-                    data: body.to_vec(),
-                    height,
-                    prove: false,
-                });
-                if res.code == 0 {
-                    Ok((res.value, res.height))
-                } else {
-                    Err(status_of(res.code, &res.log))
-                }
-            }
+    /// Answers `path` with the encoded response and its height (0: none to report).
+    async fn answer(
+        self: Arc<Self>,
+        path: String,
+        body: Vec<u8>,
+        height: u64,
+    ) -> Result<(Vec<u8>, u64), Status> {
+        if let Some(answer) = chain_answers::answer(&self.comet, &path, &body).await {
+            return answer.map(|bytes| (bytes, 0));
+        }
+        // The app's queries block (its lock, the VM): off the async workers.
+        tokio::task::spawn_blocking(move || self.query_app(path, body, height))
+            .await
+            .map_err(|e| Status::internal(e.to_string()))?
+    }
+
+    fn query_app(
+        &self,
+        path: String,
+        data: Vec<u8>,
+        height: u64,
+    ) -> Result<(Vec<u8>, u64), Status> {
+        // Taken under the lock, run after releasing it (see `App::query_view`).
+        let view = self
+            .app
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .query_view();
+        let res = view.query(QueryRequest {
+            path,
+            data,
+            height,
+            prove: false,
+        });
+        if res.code == 0 {
+            Ok((res.value, res.height))
+        } else {
+            Err(status_of(res.code, &res.log))
         }
     }
 }
@@ -186,11 +178,7 @@ impl UnaryService<Vec<u8>> for Method {
                     .ok_or_else(|| Status::invalid_argument(format!("bad {HEIGHT_HEADER}")))?,
             };
             let body = request.into_inner();
-            // The app and CometBFT's RPC are blocking: off the async workers.
-            let (bytes, answered_at) =
-                tokio::task::spawn_blocking(move || backend.answer(&path, &body, height))
-                    .await
-                    .map_err(|e| Status::internal(e.to_string()))??;
+            let (bytes, answered_at) = backend.answer(path, body, height).await?;
             let mut response = Response::new(bytes);
             if answered_at > 0 {
                 if let Ok(value) = MetadataValue::try_from(answered_at.to_string()) {

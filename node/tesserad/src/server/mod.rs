@@ -1,7 +1,7 @@
 //! Network front ends of the app: ABCI for CometBFT, gRPC for clients.
 
 pub mod abci;
-pub mod comet_rpc;
+mod chain_answers;
+pub mod comet_client;
 pub mod grpc;
-mod grpc_answers;
 pub mod socket;
