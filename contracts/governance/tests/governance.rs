@@ -14,6 +14,7 @@ use tessera_api::market::{ExecuteMsg as MarketExecuteMsg, MarketParamsUpdate};
 use tessera_api::registry::{
     AuditorsResponse, ExecuteMsg as RegExecuteMsg, QueryMsg as RegQueryMsg, RegistryParamsUpdate,
 };
+use tessera_api::CommonError;
 use tessera_governance::ContractError;
 
 fn lower_take_rate(bps: u16) -> Vec<ProposalAction> {
@@ -155,7 +156,10 @@ fn nobody_but_governance_changes_market_or_registry_params() {
         &stranger,
         &ExecuteMsg::RunActions { proposal_id: 1 },
         &[],
-        ContractError::unauthorized("running proposal actions", "the governance contract itself"),
+        ContractError::Common(CommonError::unauthorized(
+            "running proposal actions",
+            "the governance contract itself",
+        )),
     );
 }
 
@@ -278,7 +282,7 @@ fn the_community_pool_is_spent_only_by_a_passed_proposal_and_a_failed_spend_is_r
     let mut s = Suite::new();
     let voter = s.account("voter", 1_000 * TSR);
     let grantee = s.addr("grantee");
-    s.accounts.push(grantee.clone());
+    s.ledger.remember(&grantee);
     s.stake(&voter, 500 * TSR);
     s.advance(1);
     // Fees fill the pool: 10 minutes at 3.6 TSR/hour, 1 % of it to the pool.
@@ -417,10 +421,10 @@ fn staking_unstaking_and_claiming_move_tokens_only_after_the_unstaking_period() 
         &alice,
         &ExecuteMsg::Stake {},
         &coins(1, "uother"),
-        ContractError::WrongDenom {
+        ContractError::Common(CommonError::WrongDenom {
             expected: DENOM.into(),
             got: "uother".into(),
-        },
+        }),
     );
     s.assert_conserved();
 }

@@ -12,7 +12,7 @@ use k256::ecdsa::{Signature, SigningKey};
 use ripemd::Ripemd160;
 use sha2::{Digest, Sha256};
 use tessera_api::market::{close_reason, manifest_receipt_digest, ExecuteMsg, LeaseState};
-use tessera_api::registry::{ExecuteMsg as RegExecuteMsg, ProviderInfo};
+
 use tessera_api::{BidId, LeaseId};
 use tessera_market::ContractError;
 
@@ -58,13 +58,7 @@ fn keyed_lease(s: &mut Suite, provider: &KeyedProvider) -> (Addr, BidId) {
         .execute_contract(
             provider.addr.clone(),
             s.registry.clone(),
-            &RegExecuteMsg::Register {
-                host_uri: "https://keyed.example.com:8443".into(),
-                tls_fingerprint: None,
-                attributes: vec![],
-                gpus: vec![h100(8)],
-                info: ProviderInfo::default(),
-            },
+            &register_msg("keyed", vec![h100(8)], vec![]),
             &coins(MIN_BOND, DENOM),
         )
         .expect("register");

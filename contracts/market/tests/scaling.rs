@@ -7,10 +7,9 @@ use std::marker::PhantomData;
 
 use cosmwasm_std::testing::{message_info, mock_env, MockApi, MockQuerier, MockStorage};
 use cosmwasm_std::{
-    coin, coins, Addr, ContractResult, Env, OwnedDeps, Record, Storage, SystemResult, Uint128,
-    WasmQuery,
+    coins, Addr, ContractResult, Env, OwnedDeps, Record, Storage, SystemResult, Uint128, WasmQuery,
 };
-use tessera_api::market::{BidOffer, ExecuteMsg, GroupSpec, InstantiateMsg, MarketParams, SudoMsg};
+use tessera_api::market::{BidOffer, ExecuteMsg, GroupSpec, InstantiateMsg, SudoMsg};
 use tessera_api::registry::{ProviderInfo, RegistryParams};
 use tessera_api::registry_storage::{Provider, PARAMS, PROVIDERS};
 use tessera_api::{DeploymentId, GpuRequirement, Resources};
@@ -98,14 +97,11 @@ fn setup(api: &MockApi) -> Deps {
     PROVIDERS
         .save(&mut registry, &provider, &record)
         .expect("saves");
+    let gov = api.addr_make("gov").to_string();
     let params = RegistryParams {
-        authority: api.addr_make("gov").to_string(),
-        market: None,
-        community_pool: api.addr_make("gov").to_string(),
-        bond_denom: DENOM.into(),
         min_bond: Uint128::new(1_000_000),
         unbonding_period_secs: 60,
-        max_unbonding_entries: 7,
+        ..tessera_testing::registry_params(&gov, &gov)
     };
     PARAMS.save(&mut registry, &params).expect("saves");
     let mut querier = MockQuerier::new(&[]);
@@ -121,26 +117,11 @@ fn setup(api: &MockApi) -> Deps {
         querier,
         custom_query_type: PhantomData,
     };
-    let params = MarketParams {
-        authority: api.addr_make("gov").to_string(),
-        registry: api.addr_make("registry").to_string(),
-        community_pool: api.addr_make("pool").to_string(),
-        min_deposit: vec![coin(5_000_000, DENOM)],
-        bid_min_deposit: coin(500_000, DENOM),
-        take_rate_bps: 200,
-        burn_bps: 5000,
-        max_bids_per_order: 20,
-        bid_window_secs: 30,
-        min_bid_window_secs: 5,
-        max_bid_window_secs: 3600,
-        grace_period_secs: 600,
-        manifest_timeout_secs: 300,
-        attestation_interval_secs: 600,
-        settle_interval_secs: 60,
-        max_groups: 20,
-        max_end_block_items: 200,
-        end_block_gas_budget: tessera_api::market::DEFAULT_END_BLOCK_GAS_BUDGET,
-    };
+    let params = tessera_testing::market_params(
+        api.addr_make("gov").as_str(),
+        api.addr_make("registry").as_str(),
+        api.addr_make("pool").as_str(),
+    );
     let admin = api.addr_make("admin");
     contract::instantiate(
         deps.as_mut(),

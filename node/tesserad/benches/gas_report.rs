@@ -10,26 +10,21 @@
 //! time, before that block is made. Run without `--bench` (as `cargo test --benches` does) it
 //! prints the report and writes nothing.
 
-#[path = "../tests/support/chain.rs"]
-mod chain;
-#[path = "../tests/common/mod.rs"]
-mod common;
+use tessera_testing::node as common;
+use tessera_testing::node::chain;
 
 use std::fmt::Write as _;
 
-use chain::{assert_ok, sign, Chain, GAS};
+use chain::{assert_ok, h100_group, sign, Chain, CONTRACT_GAS};
 use common::Wallet;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 use tessera_store::Overlay;
+use tessera_testing::{INVENTORY, MANIFEST, MANIFEST_2, ROOT, TSR};
 use tessera_vm::{BlockEnv, Timestamp};
 use tesserad::app::abci::{CheckTxKind, FinalizeBlockResponse};
 use tesserad::app::wasm::{call_env, with_shared};
 use tesserad::app::{genesis, END_BLOCK_MSG};
-
-const TSR: u128 = 1_000_000;
-const HASH_1: &str = "0000000000000000000000000000000000000000000000000000000000000001";
-const HASH_2: &str = "0000000000000000000000000000000000000000000000000000000000000002";
 
 struct Row {
     section: &'static str,
@@ -152,8 +147,10 @@ impl Report {
              Contracts measured (sha256 of `artifacts/*.wasm`): {}.",
             ["registry", "market", "governance"]
                 .map(|name| {
-                    let wasm = std::fs::read(chain::root().join(format!("artifacts/{name}.wasm")))
-                        .expect("artifact");
+                    let wasm = std::fs::read(
+                        tessera_testing::workspace::root().join(format!("artifacts/{name}.wasm")),
+                    )
+                    .expect("artifact");
                     format!("{name} `{}`", &hex(&Sha256::digest(wasm))[..16])
                 })
                 .join(", ")
@@ -215,16 +212,6 @@ fn thousands(n: u64) -> String {
     out
 }
 
-fn group(name: &str) -> Value {
-    json!({
-        "name": name,
-        "resources": {"cpu_millis": 4000, "memory_mib": 16384,
-                      "gpu": {"units": 1, "models": [{"vendor": "nvidia", "model": "h100"}]}},
-        "count": 1,
-        "max_price": "3600000"
-    })
-}
-
 fn main() {
     let full = std::env::args().any(|a| a == "--bench");
     let [tenant, provider, provider2, auditor, voter, other] =
@@ -247,7 +234,7 @@ fn main() {
             from,
             r.chain.account(from),
             vec![common::send_msg(from, to, TSR)],
-            GAS,
+            CONTRACT_GAS,
         )
     };
     let tx = send(&r, &voter, &tenant);
@@ -394,17 +381,17 @@ fn main() {
         market,
         "`create_deployment` (1 group)",
         &tenant,
-        json!({"create_deployment": {"dseq": 1, "groups": [group("a")],
-                                     "manifest_hash": HASH_1}}),
+        json!({"create_deployment": {"dseq": 1, "groups": [h100_group("a")],
+                                     "manifest_hash": MANIFEST}}),
         50 * TSR,
     );
     let created = r.chain.time;
-    let groups5 = ["a", "b", "c", "d", "e"].map(group);
+    let groups5 = ["a", "b", "c", "d", "e"].map(h100_group);
     r.exec(
         market,
         "`create_deployment` (5 groups)",
         &tenant,
-        json!({"create_deployment": {"dseq": 2, "manifest_hash": HASH_1, "bid_window_secs": 3600,
+        json!({"create_deployment": {"dseq": 2, "manifest_hash": MANIFEST, "bid_window_secs": 3600,
             "groups": groups5}}),
         50 * TSR,
     );
@@ -412,7 +399,7 @@ fn main() {
         market,
         "`update_manifest`",
         &tenant,
-        json!({"update_manifest": {"dseq": 1, "manifest_hash": HASH_2}}),
+        json!({"update_manifest": {"dseq": 1, "manifest_hash": MANIFEST_2}}),
         0,
     );
     r.exec(
@@ -469,7 +456,7 @@ fn main() {
         &provider,
         json!({"submit_attestation": {"lease": lease(1, 1), "period_start": attested_to,
                "period_end": r.chain.time + 1, "gpu_seconds": 1, "work_units": 1,
-               "output_root": HASH_1, "inventory_hash": HASH_2}}),
+               "output_root": ROOT, "inventory_hash": INVENTORY}}),
         0,
     );
     let settle_at = started + 60 - r.chain.time;
@@ -537,7 +524,7 @@ fn main() {
     let md = r.markdown();
     print!("{md}");
     if full {
-        let path = chain::root().join("docs/gas.md");
+        let path = tessera_testing::workspace::root().join("docs/gas.md");
         std::fs::write(&path, &md).expect("write docs/gas.md");
         eprintln!("wrote docs/gas.md");
     }

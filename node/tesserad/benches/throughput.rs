@@ -19,40 +19,26 @@
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-#[path = "../tests/support/chain.rs"]
-mod chain;
-#[path = "../tests/common/mod.rs"]
-mod common;
+use tessera_testing::node as common;
+use tessera_testing::node::chain;
 
 use std::time::{Duration, Instant};
 
-use chain::{assert_ok, execute_any, sign, Chain, GAS};
+use chain::{assert_ok, execute_any, h100_group, sign, Chain, CONTRACT_GAS};
 use common::Wallet;
 use k256::ecdsa::signature::{Signer as _, Verifier as _};
 use k256::ecdsa::{Signature, SigningKey, VerifyingKey};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
+use tessera_testing::{BID_DEPOSIT, MANIFEST, MIN_BOND};
 use tesserad::app::abci::CheckTxKind;
 
 const GROUPS: usize = 20;
 const DEPLOYMENTS: usize = 50;
 const ORDERS: usize = GROUPS * DEPLOYMENTS;
-const MANIFEST: &str = "0000000000000000000000000000000000000000000000000000000000000001";
-const BOND: u128 = 100_000_000;
-const BID_DEPOSIT: u128 = 500_000;
 
 fn secret(what: &str, i: usize) -> [u8; 32] {
     Sha256::digest(format!("tessera-bench-{what}-{i}")).into()
-}
-
-fn group(k: usize) -> Value {
-    json!({
-        "name": format!("g{k}"),
-        "resources": {"cpu_millis": 4000, "memory_mib": 16384,
-                      "gpu": {"units": 1, "models": [{"vendor": "nvidia", "model": "h100"}]}},
-        "count": 1,
-        "max_price": "3600000"
-    })
 }
 
 /// Timings of the blocks of one size.
@@ -129,15 +115,15 @@ fn main() {
             sign(
                 w,
                 chain.account(w),
-                vec![execute_any(w, &registry, &msg, BOND)],
-                GAS,
+                vec![execute_any(w, &registry, &msg, MIN_BOND)],
+                CONTRACT_GAS,
             )
         })
         .collect::<Vec<_>>();
     commit_all(&mut chain, registers, "register");
 
     let (number, seq) = chain.account(&tenant);
-    let groups: Vec<Value> = (0..GROUPS).map(group).collect();
+    let groups: Vec<Value> = (0..GROUPS).map(|k| h100_group(&format!("g{k}"))).collect();
     let creates = (0..DEPLOYMENTS)
         .map(|d| {
             let msg = json!({"create_deployment": {"dseq": d + 1, "groups": groups,
@@ -181,7 +167,7 @@ fn main() {
                         w,
                         accounts[i],
                         vec![execute_any(w, &market, &msg, BID_DEPOSIT)],
-                        GAS,
+                        CONTRACT_GAS,
                     );
                     accounts[i].1 += 1;
                     tx

@@ -1,11 +1,10 @@
 //! The whole state machine driven by a mock consensus: signed transactions against the real
 //! compiled contracts in the real CosmWasm VM, blocks finalized and committed to disk.
 
-#[path = "support/chain.rs"]
-mod chain;
-mod common;
+use tessera_testing::node as common;
+use tessera_testing::node::chain;
 
-use chain::{assert_ok, Chain, FEE};
+use chain::{assert_ok, Chain, CONTRACT_FEE};
 use common::{alice, bob};
 use serde_json::json;
 use tesserad::app::{App, AppConfig};
@@ -25,7 +24,7 @@ fn a_provider_wins_a_lease_through_signed_transactions_and_the_end_block_hook() 
         json!({"register": {"host_uri": "https://bob.example.com", "gpus": [gpu]}}),
         100_000_000,
     );
-    let group = chain::h100_group();
+    let group = chain::h100_group("train");
     let create = chain.execute(
         &tenant,
         &market,
@@ -93,7 +92,7 @@ fn a_contract_error_fails_the_tx_with_the_wasmd_code_and_keeps_only_fee_and_sequ
         r.log
     );
     assert_eq!(chain.account(&tenant).1, seq + 1);
-    assert_eq!(chain.balance(&tenant.bech32()), before - FEE);
+    assert_eq!(chain.balance(&tenant.bech32()), before - CONTRACT_FEE);
 }
 
 #[test]
@@ -141,7 +140,7 @@ fn the_whole_market_lifecycle_adds_up_to_the_unit() {
             100_000_000,
         )
     };
-    let group = chain::h100_group();
+    let group = chain::h100_group("train");
     let txs = vec![
         register(&chain, &loser),
         register(&chain, &winner),
@@ -218,14 +217,17 @@ fn the_whole_market_lifecycle_adds_up_to_the_unit() {
     let burned = take / 2;
 
     // To the unit: every party's balance, the pool and the supply.
-    assert_eq!(chain.balance(&tenant.bech32()), start - paid - 2 * FEE);
+    assert_eq!(
+        chain.balance(&tenant.bech32()),
+        start - paid - 2 * CONTRACT_FEE
+    );
     assert_eq!(
         chain.balance(&winner.bech32()),
-        start - 100_000_000 - 3 * FEE + (paid - take)
+        start - 100_000_000 - 3 * CONTRACT_FEE + (paid - take)
     );
     assert_eq!(
         chain.balance(&loser.bech32()),
-        start - 100_000_000 - 2 * FEE
+        start - 100_000_000 - 2 * CONTRACT_FEE
     );
     assert_eq!(chain.balance(&gov), take - burned, "the community pool");
     assert_eq!(
@@ -299,7 +301,7 @@ fn a_genesis_that_pins_an_unknown_code_is_refused_by_name() {
         .init_chain(tesserad::app::abci::InitChainRequest {
             chain_id: common::CHAIN_ID.into(),
             time: tesserad::app::abci::BlockTime {
-                seconds: chain::GENESIS_TIME,
+                seconds: tessera_testing::GENESIS_TIME,
                 nanos: 0,
             },
             initial_height: 1,

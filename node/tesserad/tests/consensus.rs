@@ -2,9 +2,8 @@
 //! last commit and, replaying, reaches the same app hashes as a node that never stopped; and
 //! queries answer on the standard paths as a Cosmos SDK node does.
 
-#[path = "support/chain.rs"]
-mod chain;
-mod common;
+use tessera_testing::node as common;
+use tessera_testing::node::chain;
 
 use std::path::Path;
 
@@ -17,7 +16,7 @@ use tessera_store::{verify_proof, StateRead as _};
 use tesserad::app::abci::{BlockTime, FinalizeBlockRequest, InitChainRequest, QueryRequest};
 use tesserad::app::{App, AppConfig};
 
-const START: u64 = chain::GENESIS_TIME;
+const START: u64 = tessera_testing::GENESIS_TIME;
 const BLOCKS: u64 = 5;
 
 fn genesis_bytes() -> Vec<u8> {

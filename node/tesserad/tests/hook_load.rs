@@ -4,9 +4,8 @@
 //! `\`, which double in JSON). The hook must never fail, must stay under its gas limit in every
 //! block, and must award every order within a few blocks.
 
-#[path = "support/chain.rs"]
-mod chain;
-mod common;
+use tessera_testing::node as common;
+use tessera_testing::node::chain;
 
 use chain::{execute_any, sign, Chain};
 use common::Wallet;

@@ -2,9 +2,8 @@
 //! delivery and the mempool enforce; simulations have a gas cap, write nothing to the VM's
 //! disk cache, and run detached from the app so that they never hold up a block.
 
-#[path = "support/chain.rs"]
-mod chain;
-mod common;
+use tessera_testing::node as common;
+use tessera_testing::node::chain;
 
 use std::path::Path;
 
@@ -177,7 +176,8 @@ fn files(dir: &Path) -> Vec<(String, u64)> {
 
 /// A contract the chain has never seen: the registry's wasm under a new checksum.
 fn fresh_wasm() -> Vec<u8> {
-    let wasm = std::fs::read(chain::root().join("artifacts/registry.wasm")).expect("registry.wasm");
+    let wasm = std::fs::read(tessera_testing::workspace::root().join("artifacts/registry.wasm"))
+        .expect("registry.wasm");
     chain::with_custom_section(wasm, b"tessera-test", b"simulated only")
 }
 

@@ -2,9 +2,8 @@
 //! by a passed proposal; the flag in state decides the gas of every call, and the pinned list
 //! is what `/cosmwasm.wasm.v1.Query/PinnedCodes` answers.
 
-#[path = "support/chain.rs"]
-mod chain;
-mod common;
+use tessera_testing::node as common;
+use tessera_testing::node::chain;
 
 use chain::{assert_ok, sign, Chain};
 use common::{alice, bob};

@@ -1,6 +1,6 @@
 //! Properties: nothing a client sends can panic the node's transaction front.
 
-mod common;
+use tessera_testing::node as common;
 
 use common::*;
 use cosmrs::proto::cosmos::base::v1beta1::Coin as ProtoCoin;

@@ -2,11 +2,10 @@
 //! CheckTx first (their signatures cached) end at the same app hash as the same blocks
 //! executed cold, and a cached signature moved onto another tx is verified and refused.
 
-#[path = "support/chain.rs"]
-mod chain;
-mod common;
+use tessera_testing::node as common;
+use tessera_testing::node::chain;
 
-use chain::{assert_ok, sign, Chain, GAS};
+use chain::{assert_ok, sign, Chain, CONTRACT_GAS};
 use common::{alice, bob, send_msg};
 use cosmrs::proto::cosmos::tx::v1beta1::TxRaw;
 use cosmrs::proto::prost::Message as _;
@@ -27,13 +26,13 @@ fn blocks(chain: &Chain) -> Vec<Vec<Vec<u8>>> {
                             &a,
                             (a_number, a_seq + n),
                             vec![send_msg(&a, &b, 10 + n as u128)],
-                            GAS,
+                            CONTRACT_GAS,
                         ),
                         sign(
                             &b,
                             (b_number, b_seq + n),
                             vec![send_msg(&b, &a, 20 + n as u128)],
-                            GAS,
+                            CONTRACT_GAS,
                         ),
                     ]
                 })
@@ -70,12 +69,12 @@ fn a_cached_signature_moved_onto_another_tx_is_refused() {
     let mut chain = Chain::start();
     let (a, b) = (alice(), bob());
     let account = chain.account(&a);
-    let honest = sign(&a, account, vec![send_msg(&a, &b, 1)], GAS);
+    let honest = sign(&a, account, vec![send_msg(&a, &b, 1)], CONTRACT_GAS);
     assert_eq!(chain.app.check_tx(&honest, CheckTxKind::New).code, 0);
     assert!(!chain.app.signature_cache().is_empty());
 
     // Same signer, sequence and signature; a body that sends a thousand times more.
-    let greedy = sign(&a, account, vec![send_msg(&a, &b, 1_000)], GAS);
+    let greedy = sign(&a, account, vec![send_msg(&a, &b, 1_000)], CONTRACT_GAS);
     let mut forged = TxRaw::decode(greedy.as_slice()).unwrap();
     forged.signatures = TxRaw::decode(honest.as_slice()).unwrap().signatures;
     let forged = forged.encode_to_vec();

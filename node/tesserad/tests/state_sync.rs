@@ -3,14 +3,13 @@
 //! executes the next block exactly as the original does. Corrupt chunks and lying snapshots
 //! are refused without writing anything.
 
-#[path = "support/chain.rs"]
-mod chain;
-mod common;
+use tessera_testing::node as common;
+use tessera_testing::node::chain;
 
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
-use chain::{assert_ok, sign, Chain, GAS};
+use chain::{assert_ok, sign, Chain, CONTRACT_GAS};
 use common::{alice, bob, send_msg};
 use serde_json::json;
 use tendermint_proto::v0_38::abci as pb;
@@ -27,9 +26,14 @@ fn chain_with_snapshot() -> (Chain, Snapshots, tempfile::TempDir) {
     let mut chain = Chain::start();
     let market = chain.contract("market");
     let (a, b) = (alice(), bob());
-    let send = sign(&a, chain.account(&a), vec![send_msg(&a, &b, 1_234)], GAS);
+    let send = sign(
+        &a,
+        chain.account(&a),
+        vec![send_msg(&a, &b, 1_234)],
+        CONTRACT_GAS,
+    );
     assert_ok(&chain.block(vec![send]));
-    let group = chain::h100_group();
+    let group = chain::h100_group("train");
     let create = chain.execute(
         &a,
         &market,
@@ -179,7 +183,12 @@ fn a_restored_node_has_the_same_state_and_executes_the_next_block_the_same() {
     // The next block — a tx and the market's end-block hook in the VM — gives the same app hash
     // on both, so the restored node can follow the chain by block sync.
     let (a, bb) = (alice(), bob());
-    let send = sign(&a, chain.account(&a), vec![send_msg(&a, &bb, 5)], GAS);
+    let send = sign(
+        &a,
+        chain.account(&a),
+        vec![send_msg(&a, &bb, 5)],
+        CONTRACT_GAS,
+    );
     let request = chain.next_block(1, vec![send]);
     let original = chain.app.finalize_block(request.clone()).unwrap();
     chain.app.commit().unwrap();

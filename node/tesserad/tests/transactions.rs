@@ -1,7 +1,7 @@
 //! Transactions built and signed with cosmrs, run through the whole pipeline (`run_tx`) over an
 //! overlay, as the app will run them.
 
-mod common;
+use tessera_testing::node as common;
 
 use common::*;
 use cosmrs::proto::cosmos::base::abci::v1beta1::TxMsgData;
@@ -32,14 +32,14 @@ fn a_valid_send_moves_funds_charges_the_fee_increments_the_sequence_and_sets_the
     let outcome = deliver(&mut state, &tx);
 
     assert_eq!((outcome.code, outcome.log.as_str()), (0, ""));
-    assert_eq!(outcome.gas_wanted, GAS);
-    assert!(outcome.gas_used > 0 && outcome.gas_used <= GAS);
+    assert_eq!(outcome.gas_wanted, SEND_GAS);
+    assert!(outcome.gas_used > 0 && outcome.gas_used <= SEND_GAS);
     assert_eq!(
         balance(&state, &alice.address),
-        GENESIS_BALANCE - 1_000 - FEE
+        GENESIS_BALANCE - 1_000 - SEND_FEE
     );
     assert_eq!(balance(&state, &bob.address), GENESIS_BALANCE + 1_000);
-    assert_eq!(balance(&state, &fee_collector()), FEE);
+    assert_eq!(balance(&state, &fee_collector()), SEND_FEE);
     let account = auth::get_account(&state, &alice.address).unwrap().unwrap();
     assert_eq!(account.sequence, 1);
     assert_eq!(account.account_number, 0);
@@ -258,8 +258,8 @@ fn a_send_beyond_the_balance_fails_but_the_fee_and_sequence_are_spent() {
         GENESIS_BALANCE,
         "nothing moved"
     );
-    assert_eq!(balance(&state, &alice.address), GENESIS_BALANCE - FEE);
-    assert_eq!(balance(&state, &fee_collector()), FEE);
+    assert_eq!(balance(&state, &alice.address), GENESIS_BALANCE - SEND_FEE);
+    assert_eq!(balance(&state, &fee_collector()), SEND_FEE);
     let account = auth::get_account(&state, &alice.address).unwrap().unwrap();
     assert_eq!(account.sequence, 1, "the SDK keeps the ante's effects");
     assert!(outcome.events.iter().all(|e| e.get("msg_index").is_none()));
@@ -321,7 +321,7 @@ fn running_out_of_gas_in_the_message_keeps_the_fee_and_sequence() {
     );
     assert!(outcome.gas_used > spec.gas);
     assert_eq!(balance(&state, &bob.address), GENESIS_BALANCE);
-    assert_eq!(balance(&state, &alice.address), GENESIS_BALANCE - FEE);
+    assert_eq!(balance(&state, &alice.address), GENESIS_BALANCE - SEND_FEE);
     assert_eq!(
         auth::get_account(&state, &alice.address)
             .unwrap()
@@ -462,7 +462,10 @@ fn two_signers_each_sign_for_their_own_message_and_the_first_pays() {
 
     assert_eq!(outcome.code, 0, "{}", outcome.log);
     assert_eq!(balance(&state, &carol.address), 130);
-    assert_eq!(balance(&state, &alice.address), GENESIS_BALANCE - 10 - FEE);
+    assert_eq!(
+        balance(&state, &alice.address),
+        GENESIS_BALANCE - 10 - SEND_FEE
+    );
     assert_eq!(balance(&state, &bob.address), GENESIS_BALANCE - 20);
     for who in [&alice, &bob] {
         let account = auth::get_account(&state, &who.address).unwrap().unwrap();
@@ -676,7 +679,7 @@ fn check_mode_runs_only_the_ante_so_the_next_tx_needs_the_next_sequence() {
         GENESIS_BALANCE,
         "MsgSend not run"
     );
-    assert_eq!(balance(&state, &alice.address), GENESIS_BALANCE - FEE);
+    assert_eq!(balance(&state, &alice.address), GENESIS_BALANCE - SEND_FEE);
     let again = run_tx(&mut state, &tx, &ctx(Mode::Check, &params), &mut NoWasm);
     assert_eq!(again.code, 32);
 }
@@ -707,7 +710,7 @@ fn sending_to_the_fee_collector_is_unauthorized() {
     );
     assert_eq!(
         balance(&state, &fee_collector()),
-        FEE,
+        SEND_FEE,
         "only the fee arrived"
     );
 }

@@ -2,9 +2,8 @@
 //! wasm admin of the market, the registry and itself, and a passed `migrate_contract` proposal
 //! moves the market to a new code with its state intact.
 
-#[path = "support/chain.rs"]
-mod chain;
-mod common;
+use tessera_testing::node as common;
+use tessera_testing::node::chain;
 
 use base64::Engine as _;
 use chain::{assert_ok, sign, Chain};
@@ -18,7 +17,8 @@ const MANIFEST: &str = "00000000000000000000000000000000000000000000000000000000
 
 /// The market's wasm under a new checksum: the same contract as a new code.
 fn new_market_code() -> Vec<u8> {
-    let wasm = std::fs::read(chain::root().join("artifacts/market.wasm")).expect("market");
+    let wasm = std::fs::read(tessera_testing::workspace::root().join("artifacts/market.wasm"))
+        .expect("market");
     chain::with_custom_section(wasm, b"tessera-upgrade", b"v2")
 }
 

@@ -3,7 +3,6 @@
 
 mod common;
 
-use common::tessera::*;
 use common::*;
 use tessera_api::registry::InstantiateMsg as RegInstantiateMsg;
 use tessera_vm::{lock_state, MsgClearAdmin, MsgMigrateContract, MsgUpdateAdmin, PageRequest};

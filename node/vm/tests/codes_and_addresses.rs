@@ -5,7 +5,6 @@ mod common;
 
 use std::io::Write;
 
-use common::tessera::*;
 use common::*;
 use tessera_api::registry::InstantiateMsg as RegInstantiateMsg;
 use tessera_vm::address::{canonicalize, humanize};

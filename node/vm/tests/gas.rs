@@ -3,7 +3,6 @@
 
 mod common;
 
-use common::tessera::*;
 use common::*;
 use cosmwasm_std::Uint128;
 use tessera_api::market::ExecuteMsg;

@@ -4,7 +4,6 @@
 
 mod common;
 
-use common::tessera::*;
 use common::*;
 use cosmwasm_std::Uint128;
 use tessera_api::market::{ExecuteMsg, LeaseResponse, LeaseState, QueryMsg, SudoMsg};

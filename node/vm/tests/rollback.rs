@@ -5,7 +5,6 @@
 
 mod common;
 
-use common::tessera::*;
 use common::*;
 use cosmwasm_std::{Coin, Decimal, Uint128};
 use tessera_api::governance::{

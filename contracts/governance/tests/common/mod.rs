@@ -1,142 +1,50 @@
 //! The whole stack in cw-multi-test: registry, market and governance, with governance as the
 //! params authority of the other two and the market's community pool.
 
-#![allow(dead_code)]
+// Each test binary uses a part of these helpers and re-exports.
+#![allow(dead_code, unused_imports)]
 
-use cosmwasm_std::{coin, coins, Addr, Coin, Decimal, StdError, StdResult, Timestamp, Uint128};
-use cw_multi_test::{App, AppResponse, BankSudo, ContractWrapper, Executor, SudoMsg as ChainSudo};
+use cosmwasm_std::{coins, Addr, Coin, StdError, StdResult, Uint128};
+use cw_multi_test::{App, AppResponse, Executor};
 use tessera_api::governance::{
-    ExecuteMsg, GovernanceParams, InstantiateMsg, ProposalAction, ProposalResponse, QueryMsg,
-    VoteOption,
+    ExecuteMsg, InstantiateMsg, ProposalAction, ProposalResponse, QueryMsg, VoteOption,
 };
 use tessera_api::market::{
-    BidOffer, ExecuteMsg as MarketExecuteMsg, GroupSpec, InstantiateMsg as MarketInstantiateMsg,
-    MarketParams, MarketParamsUpdate, QueryMsg as MarketQueryMsg, SudoMsg as MarketSudoMsg,
+    ExecuteMsg as MarketExecuteMsg, MarketParams, MarketParamsUpdate, QueryMsg as MarketQueryMsg,
+    SudoMsg as MarketSudoMsg,
 };
-use tessera_api::registry::{
-    ExecuteMsg as RegExecuteMsg, InstantiateMsg as RegInstantiateMsg, ProviderInfo, RegistryParams,
-    RegistryParamsUpdate,
-};
-use tessera_api::{DeploymentId, GpuModel, GpuRequirement, GpuSpec, Resources};
+use tessera_api::registry::{ExecuteMsg as RegExecuteMsg, RegistryParamsUpdate};
+use tessera_api::DeploymentId;
 use tessera_governance::ContractError;
+use tessera_testing::multi_test::{self, deploy_market_stack, governance_contract, Ledger};
 
-pub const DENOM: &str = "utsr";
-pub const TSR: u128 = 1_000_000;
-pub const MIN_PROPOSAL_DEPOSIT: u128 = 10 * TSR;
-pub const VOTING_PERIOD: u64 = 60;
-pub const UNSTAKING_PERIOD: u64 = 3600;
-pub const MANIFEST: &str = "0000000000000000000000000000000000000000000000000000000000000001";
+pub use tessera_testing::params::{
+    MIN_PROPOSAL_DEPOSIT, UNSTAKING_PERIOD_SECS as UNSTAKING_PERIOD,
+    VOTING_PERIOD_SECS as VOTING_PERIOD,
+};
+pub use tessera_testing::{
+    governance_params as gov_params, gpu_group, h100, offer, register_msg, BID_DEPOSIT, DENOM,
+    MANIFEST, MIN_BOND, TSR,
+};
 
 pub struct Suite {
     pub app: App,
     pub gov: Addr,
     pub market: Addr,
     pub registry: Addr,
-    pub accounts: Vec<Addr>,
-    pub minted: u128,
-}
-
-pub fn gov_params() -> GovernanceParams {
-    GovernanceParams {
-        denom: DENOM.into(),
-        min_deposit: Uint128::new(MIN_PROPOSAL_DEPOSIT),
-        voting_period_secs: VOTING_PERIOD,
-        unstaking_period_secs: UNSTAKING_PERIOD,
-        quorum: Decimal::permille(334),
-        threshold: Decimal::percent(50),
-        veto_threshold: Decimal::permille(334),
-        market: None,
-        registry: None,
-        max_unstaking_entries: 7,
-        execution_window_secs: tessera_api::governance::DEFAULT_EXECUTION_WINDOW_SECS,
-    }
+    /// Every address that ever held funds and all that was minted, for the conservation check.
+    pub ledger: Ledger,
 }
 
 impl Suite {
     pub fn new() -> Self {
-        let mut app = App::default();
-        app.update_block(|b| {
-            b.height = 1;
-            b.time = Timestamp::from_seconds(1_700_000_000);
-        });
+        let mut app = multi_test::new_app();
         let admin = app.api().addr_make("admin");
-        let registry_code = app.store_code(Box::new(ContractWrapper::new(
-            tessera_registry::contract::execute,
-            tessera_registry::contract::instantiate,
-            tessera_registry::contract::query,
-        )));
-        let market_code = app.store_code(Box::new(
-            ContractWrapper::new(
-                tessera_market::contract::execute,
-                tessera_market::contract::instantiate,
-                tessera_market::contract::query,
-            )
-            .with_sudo(tessera_market::contract::sudo)
-            .with_reply(tessera_market::contract::reply),
-        ));
-        let gov_code = app.store_code(Box::new(
-            ContractWrapper::new(
-                tessera_governance::contract::execute,
-                tessera_governance::contract::instantiate,
-                tessera_governance::contract::query,
-            )
-            .with_reply(tessera_governance::contract::reply),
-        ));
-
         // The contracts name each other: start with an admin as authority, then hand the
         // authority to governance, as the chain's genesis does.
-        let registry = app
-            .instantiate_contract(
-                registry_code,
-                admin.clone(),
-                &RegInstantiateMsg {
-                    params: RegistryParams {
-                        authority: admin.to_string(),
-                        market: None,
-                        community_pool: admin.to_string(),
-                        bond_denom: DENOM.into(),
-                        min_bond: Uint128::new(100 * TSR),
-                        unbonding_period_secs: 7 * 24 * 3600,
-                        max_unbonding_entries: 7,
-                    },
-                    auditors: vec![],
-                },
-                &[],
-                "registry",
-                None,
-            )
-            .expect("registry");
-        let market = app
-            .instantiate_contract(
-                market_code,
-                admin.clone(),
-                &MarketInstantiateMsg {
-                    params: MarketParams {
-                        authority: admin.to_string(),
-                        registry: registry.to_string(),
-                        community_pool: admin.to_string(),
-                        min_deposit: vec![coin(5 * TSR, DENOM)],
-                        bid_min_deposit: coin(TSR / 2, DENOM),
-                        take_rate_bps: 200,
-                        burn_bps: 5000,
-                        max_bids_per_order: 20,
-                        bid_window_secs: 30,
-                        min_bid_window_secs: 5,
-                        max_bid_window_secs: 3600,
-                        grace_period_secs: 600,
-                        manifest_timeout_secs: 300,
-                        attestation_interval_secs: 600,
-                        settle_interval_secs: 60,
-                        max_groups: 20,
-                        max_end_block_items: 200,
-                        end_block_gas_budget: tessera_api::market::DEFAULT_END_BLOCK_GAS_BUDGET,
-                    },
-                },
-                &[],
-                "market",
-                None,
-            )
-            .expect("market");
+        let stack = deploy_market_stack(&mut app, &admin, &admin, &admin, |_| {});
+        let (registry, market) = (stack.registry, stack.market);
+        let gov_code = app.store_code(governance_contract());
         let mut params = gov_params();
         params.market = Some(market.to_string());
         params.registry = Some(registry.to_string());
@@ -154,7 +62,6 @@ impl Suite {
             admin.clone(),
             registry.clone(),
             &RegExecuteMsg::UpdateParams(RegistryParamsUpdate {
-                market: Some(market.to_string()),
                 authority: Some(gov.to_string()),
                 community_pool: Some(gov.to_string()),
                 ..Default::default()
@@ -175,11 +82,10 @@ impl Suite {
         .expect("market handed to governance");
         Suite {
             app,
-            accounts: vec![gov.clone(), market.clone(), registry.clone(), admin],
+            ledger: Ledger::knowing(vec![gov.clone(), market.clone(), registry.clone(), admin]),
             gov,
             market,
             registry,
-            minted: 0,
         }
     }
 
@@ -189,27 +95,13 @@ impl Suite {
 
     pub fn account(&mut self, name: &str, amount: u128) -> Addr {
         let addr = self.addr(name);
-        self.app
-            .sudo(ChainSudo::Bank(BankSudo::Mint {
-                to_address: addr.to_string(),
-                amount: coins(amount, DENOM),
-            }))
-            .expect("mint");
-        self.minted += amount;
-        if !self.accounts.contains(&addr) {
-            self.accounts.push(addr.clone());
-        }
+        self.ledger.mint(&mut self.app, &addr, amount);
         addr
     }
 
     /// Mints `amount` of another denom to `to` (not counted in the utsr supply checks).
     pub fn mint_other(&mut self, to: &Addr, amount: u128, denom: &str) {
-        self.app
-            .sudo(ChainSudo::Bank(BankSudo::Mint {
-                to_address: to.to_string(),
-                amount: coins(amount, denom),
-            }))
-            .expect("mint");
+        multi_test::mint_other(&mut self.app, to, amount, denom);
     }
 
     pub fn execute(
@@ -292,10 +184,7 @@ impl Suite {
 
     /// Moves time and height forward (one block per second, at least one).
     pub fn advance(&mut self, secs: u64) {
-        self.app.update_block(|b| {
-            b.time = b.time.plus_seconds(secs);
-            b.height += secs.max(1);
-        });
+        multi_test::advance(&mut self.app, secs);
     }
 
     pub fn end_block(&mut self) {
@@ -305,23 +194,19 @@ impl Suite {
     }
 
     pub fn balance(&self, who: &Addr) -> u128 {
-        let c = self.app.wrap().query_balance(who, DENOM).expect("balance");
-        Uint128::try_from(c.amount).expect("fits").u128()
+        multi_test::balance(&self.app, who)
     }
 
     pub fn supply(&self) -> u128 {
-        let c = self.app.wrap().query_supply(DENOM).expect("supply");
-        Uint128::try_from(c.amount).expect("fits").u128()
+        multi_test::supply(&self.app)
     }
 
     pub fn burned(&self) -> u128 {
-        self.minted - self.supply()
+        self.ledger.burned(&self.app)
     }
 
     pub fn assert_conserved(&self) {
-        let held: u128 = self.accounts.iter().map(|a| self.balance(a)).sum();
-        assert_eq!(held, self.supply(), "funds reached an unknown account");
-        assert_eq!(held + self.burned(), self.minted);
+        self.ledger.assert_conserved(&self.app);
     }
 
     /// A running lease: provider `provider` (8 H100s) serves tenant `tenant`'s one-GPU group at
@@ -333,42 +218,11 @@ impl Suite {
             .execute_contract(
                 provider.clone(),
                 self.registry.clone(),
-                &RegExecuteMsg::Register {
-                    host_uri: "https://provider.example.com".into(),
-                    tls_fingerprint: None,
-                    attributes: vec![],
-                    gpus: vec![GpuSpec {
-                        vendor: "nvidia".into(),
-                        model: "h100".into(),
-                        vram_mib: 81_920,
-                        interface: None,
-                        count: 8,
-                    }],
-                    info: ProviderInfo::default(),
-                },
-                &coins(100 * TSR, DENOM),
+                &register_msg("provider", vec![h100(8)], vec![]),
+                &coins(MIN_BOND, DENOM),
             )
             .expect("register");
-        let group = GroupSpec {
-            name: "g".into(),
-            requirements: Default::default(),
-            resources: Resources {
-                cpu_millis: 1000,
-                memory_mib: 1024,
-                storage_mib: 0,
-                gpu: GpuRequirement {
-                    units: 1,
-                    models: vec![GpuModel {
-                        vendor: "nvidia".into(),
-                        model: "h100".into(),
-                        vram_mib: None,
-                        interface: None,
-                    }],
-                },
-            },
-            count: 1,
-            max_price: Uint128::new(price),
-        };
+        let group = gpu_group("g", 1, price);
         self.app
             .execute_contract(
                 tenant.clone(),
@@ -390,18 +244,9 @@ impl Suite {
                 &MarketExecuteMsg::PlaceBid {
                     order: order.clone(),
                     price: Uint128::new(price),
-                    offer: BidOffer {
-                        gpus: vec![GpuSpec {
-                            vendor: "nvidia".into(),
-                            model: "h100".into(),
-                            vram_mib: 81_920,
-                            interface: None,
-                            count: 1,
-                        }],
-                        resource_prices: vec![],
-                    },
+                    offer: offer(1),
                 },
-                &coins(TSR / 2, DENOM),
+                &coins(BID_DEPOSIT, DENOM),
             )
             .expect("bid");
         let lease = order.bid(provider.as_str());
@@ -418,10 +263,7 @@ impl Suite {
 }
 
 /// Asserts that a chain error carries exactly the contract error text `wanted`.
+#[track_caller]
 pub fn assert_error(err: StdError, wanted: &str) {
-    let text = err.to_string();
-    assert!(
-        text.ends_with(&format!("error: {wanted}")),
-        "expected error {wanted:?}, got {text:?}"
-    );
+    multi_test::assert_error_text(&err, wanted);
 }

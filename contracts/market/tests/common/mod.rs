@@ -1,33 +1,26 @@
 //! A chain in a box for market tests: cw-multi-test with the real registry and market
-//! contracts, funded accounts, and helpers that read like the steps of a story.
+//! contracts, funded accounts, and helpers that read like the steps of a story. The fixtures
+//! (amounts, GPUs, groups, offers, params, the wrapped contracts) come from `tessera-testing`.
 
-#![allow(dead_code)]
+// Each test binary uses a part of these helpers and re-exports.
+#![allow(dead_code, unused_imports)]
 
-use cosmwasm_std::{coin, coins, Addr, BlockInfo, Coin, Empty, StdResult, Uint128};
-use cw_multi_test::{
-    App, AppResponse, BankSudo, Contract, ContractWrapper, Executor, SudoMsg as ChainSudo,
-};
+use cosmwasm_std::{coins, Addr, Coin, StdResult, Uint128};
+use cw_multi_test::{App, AppResponse, Executor};
 use tessera_api::market::{
-    BidOffer, BidResponse, DeploymentResponse, EscrowResponse, ExecuteMsg, GroupSpec,
-    InstantiateMsg, LeaseResponse, MarketParams, OrderResponse, QueryMsg, SudoMsg,
+    BidResponse, DeploymentResponse, EscrowResponse, ExecuteMsg, GroupSpec, LeaseResponse,
+    MarketParams, OrderResponse, QueryMsg, SudoMsg,
 };
-use tessera_api::registry::{
-    ExecuteMsg as RegExecuteMsg, InstantiateMsg as RegInstantiateMsg, ProviderInfo,
-    QueryMsg as RegQueryMsg, RegistryParams, Reputation,
-};
-use tessera_api::{
-    Attribute, BidId, DeploymentId, GpuModel, GpuRequirement, GpuSpec, OrderId, Resources,
-};
+use tessera_api::registry::{ExecuteMsg as RegExecuteMsg, QueryMsg as RegQueryMsg, Reputation};
+use tessera_api::{Attribute, BidId, DeploymentId, GpuSpec, OrderId};
 use tessera_market::ContractError;
+use tessera_testing::multi_test::{self, deploy_market_stack, Ledger, MarketStack};
 
-pub const DENOM: &str = "utsr";
-pub const TSR: u128 = 1_000_000;
-pub const MIN_BOND: u128 = 100 * TSR;
-pub const BID_DEPOSIT: u128 = TSR / 2;
-pub const MIN_DEPOSIT: u128 = 5 * TSR;
-pub const MANIFEST: &str = "0000000000000000000000000000000000000000000000000000000000000001";
-pub const ROOT: &str = "00000000000000000000000000000000000000000000000000000000000000aa";
-pub const INVENTORY: &str = "00000000000000000000000000000000000000000000000000000000000000bb";
+pub use tessera_testing::multi_test::{first_attr as attr, market_contract};
+pub use tessera_testing::{
+    a100, gpu_group, h100, market_params, offer, register_msg, BID_DEPOSIT, DENOM, INVENTORY,
+    MANIFEST, MIN_BOND, MIN_DEPOSIT, ROOT, TSR,
+};
 
 pub struct Suite {
     pub app: App,
@@ -35,97 +28,13 @@ pub struct Suite {
     pub registry: Addr,
     pub authority: Addr,
     pub pool: Addr,
-    /// Every address that ever held funds, for the conservation check.
-    pub accounts: Vec<Addr>,
-    pub minted: u128,
+    /// Every address that ever held funds and all that was minted, for the conservation check.
+    pub ledger: Ledger,
 }
 
 /// The market params the tests start from: DESIGN §4.4 defaults.
 pub fn default_params(authority: &Addr, registry: &Addr, pool: &Addr) -> MarketParams {
-    MarketParams {
-        authority: authority.to_string(),
-        registry: registry.to_string(),
-        community_pool: pool.to_string(),
-        min_deposit: vec![coin(MIN_DEPOSIT, DENOM)],
-        bid_min_deposit: coin(BID_DEPOSIT, DENOM),
-        take_rate_bps: 200,
-        burn_bps: 5000,
-        max_bids_per_order: 20,
-        bid_window_secs: 30,
-        min_bid_window_secs: 5,
-        max_bid_window_secs: 3600,
-        grace_period_secs: 600,
-        manifest_timeout_secs: 300,
-        attestation_interval_secs: 600,
-        settle_interval_secs: 60,
-        max_groups: 20,
-        max_end_block_items: 200,
-        end_block_gas_budget: tessera_api::market::DEFAULT_END_BLOCK_GAS_BUDGET,
-    }
-}
-
-pub fn h100(count: u32) -> GpuSpec {
-    GpuSpec {
-        vendor: "nvidia".into(),
-        model: "h100".into(),
-        vram_mib: 81_920,
-        interface: Some("sxm".into()),
-        count,
-    }
-}
-
-pub fn a100(count: u32) -> GpuSpec {
-    GpuSpec {
-        vendor: "nvidia".into(),
-        model: "a100".into(),
-        vram_mib: 40_960,
-        interface: Some("pcie".into()),
-        count,
-    }
-}
-
-/// A group wanting `units` H100s for one instance at up to `max_price` per hour.
-pub fn gpu_group(name: &str, units: u32, max_price: u128) -> GroupSpec {
-    GroupSpec {
-        name: name.into(),
-        requirements: Default::default(),
-        resources: Resources {
-            cpu_millis: 4000,
-            memory_mib: 16_384,
-            storage_mib: 10_240,
-            gpu: GpuRequirement {
-                units,
-                models: vec![GpuModel {
-                    vendor: "nvidia".into(),
-                    model: "h100".into(),
-                    vram_mib: None,
-                    interface: None,
-                }],
-            },
-        },
-        count: 1,
-        max_price: Uint128::new(max_price),
-    }
-}
-
-pub fn offer(gpus: u32) -> BidOffer {
-    BidOffer {
-        gpus: if gpus == 0 { vec![] } else { vec![h100(gpus)] },
-        resource_prices: vec![],
-    }
-}
-
-/// The market contract as cw-multi-test runs it: execute, instantiate, query, sudo and reply.
-pub fn market_contract() -> Box<dyn Contract<Empty>> {
-    Box::new(
-        ContractWrapper::new(
-            tessera_market::contract::execute,
-            tessera_market::contract::instantiate,
-            tessera_market::contract::query,
-        )
-        .with_sudo(tessera_market::contract::sudo)
-        .with_reply(tessera_market::contract::reply),
-    )
+    market_params(authority.as_str(), registry.as_str(), pool.as_str())
 }
 
 impl Suite {
@@ -134,72 +43,24 @@ impl Suite {
     }
 
     pub fn with_params(adjust: impl FnOnce(&mut MarketParams)) -> Self {
-        let mut app = App::default();
-        app.update_block(|b| {
-            b.height = 1;
-            b.time = cosmwasm_std::Timestamp::from_seconds(1_700_000_000);
-        });
+        let mut app = multi_test::new_app();
         let authority = app.api().addr_make("governance");
         let pool = app.api().addr_make("community-pool");
         let admin = app.api().addr_make("admin");
-
-        let registry_code = app.store_code(Box::new(ContractWrapper::new(
-            tessera_registry::contract::execute,
-            tessera_registry::contract::instantiate,
-            tessera_registry::contract::query,
-        )));
-        let market_code = app.store_code(market_contract());
-        let registry = app
-            .instantiate_contract(
-                registry_code,
-                admin.clone(),
-                &RegInstantiateMsg {
-                    params: RegistryParams {
-                        authority: authority.to_string(),
-                        market: None,
-                        community_pool: pool.to_string(),
-                        bond_denom: DENOM.into(),
-                        min_bond: Uint128::new(MIN_BOND),
-                        unbonding_period_secs: 7 * 24 * 3600,
-                        max_unbonding_entries: 7,
-                    },
-                    auditors: vec![],
-                },
-                &[],
-                "registry",
-                None,
-            )
-            .expect("registry instantiates");
-        let mut params = default_params(&authority, &registry, &pool);
-        adjust(&mut params);
-        let market = app
-            .instantiate_contract(
-                market_code,
-                admin,
-                &InstantiateMsg { params },
-                &[],
-                "market",
-                None,
-            )
-            .expect("market instantiates");
-        app.execute_contract(
-            authority.clone(),
-            registry.clone(),
-            &RegExecuteMsg::UpdateParams(tessera_api::registry::RegistryParamsUpdate {
-                market: Some(market.to_string()),
-                ..Default::default()
-            }),
-            &[],
-        )
-        .expect("registry learns the market");
+        let MarketStack { registry, market } =
+            deploy_market_stack(&mut app, &admin, &authority, &pool, adjust);
         Suite {
             app,
-            market: market.clone(),
-            registry: registry.clone(),
-            authority: authority.clone(),
-            pool: pool.clone(),
-            accounts: vec![market, registry, authority, pool],
-            minted: 0,
+            ledger: Ledger::knowing(vec![
+                market.clone(),
+                registry.clone(),
+                authority.clone(),
+                pool.clone(),
+            ]),
+            market,
+            registry,
+            authority,
+            pool,
         }
     }
 
@@ -215,16 +76,7 @@ impl Suite {
     }
 
     pub fn mint(&mut self, to: &Addr, amount: u128) {
-        self.app
-            .sudo(ChainSudo::Bank(BankSudo::Mint {
-                to_address: to.to_string(),
-                amount: coins(amount, DENOM),
-            }))
-            .expect("mint");
-        self.minted += amount;
-        if !self.accounts.contains(to) {
-            self.accounts.push(to.clone());
-        }
+        self.ledger.mint(&mut self.app, to, amount);
     }
 
     /// A registered provider bonded at the minimum, with `gpus` H100s and some spare funds.
@@ -243,13 +95,7 @@ impl Suite {
             .execute_contract(
                 addr.clone(),
                 self.registry.clone(),
-                &RegExecuteMsg::Register {
-                    host_uri: format!("https://{name}.example.com:8443"),
-                    tls_fingerprint: None,
-                    attributes,
-                    gpus,
-                    info: ProviderInfo::default(),
-                },
+                &register_msg(name, gpus, attributes),
                 &coins(MIN_BOND, DENOM),
             )
             .expect("provider registers");
@@ -328,10 +174,7 @@ impl Suite {
 
     /// Moves the chain `secs` seconds (and as many blocks, at least one) forward.
     pub fn advance(&mut self, secs: u64) {
-        self.app.update_block(|b: &mut BlockInfo| {
-            b.time = b.time.plus_seconds(secs);
-            b.height += secs.max(1);
-        });
+        multi_test::advance(&mut self.app, secs);
     }
 
     pub fn end_block(&mut self) -> AppResponse {
@@ -351,8 +194,7 @@ impl Suite {
     }
 
     pub fn balance(&self, addr: &Addr) -> u128 {
-        let c = self.app.wrap().query_balance(addr, DENOM).expect("balance");
-        Uint128::try_from(c.amount).expect("fits").u128()
+        multi_test::balance(&self.app, addr)
     }
 
     pub fn query<T: serde::de::DeserializeOwned>(&self, msg: &QueryMsg) -> T {
@@ -399,19 +241,13 @@ impl Suite {
 
     /// Total supply now; `minted - supply` is what has been burned.
     pub fn supply(&self) -> u128 {
-        let c = self.app.wrap().query_supply(DENOM).expect("supply");
-        Uint128::try_from(c.amount).expect("fits").u128()
+        multi_test::supply(&self.app)
     }
 
     /// Mints `amount` of a denom other than [`DENOM`] (left out of the conservation check,
     /// which counts only `utsr`).
     pub fn mint_other(&mut self, to: &Addr, amount: u128, denom: &str) {
-        self.app
-            .sudo(ChainSudo::Bank(BankSudo::Mint {
-                to_address: to.to_string(),
-                amount: coins(amount, denom),
-            }))
-            .expect("mint");
+        multi_test::mint_other(&mut self.app, to, amount, denom);
     }
 
     /// Runs a registry message.
@@ -487,15 +323,13 @@ impl Suite {
     }
 
     pub fn burned(&self) -> u128 {
-        self.minted - self.supply()
+        self.ledger.burned(&self.app)
     }
 
     /// Funds are neither created nor lost: every token minted is held by a known account or was
     /// burned, and the market holds exactly what its deployments and bids say it holds.
     pub fn assert_conserved(&self) {
-        let held: u128 = self.accounts.iter().map(|a| self.balance(a)).sum();
-        assert_eq!(held, self.supply(), "funds reached an unknown account");
-        assert_eq!(held + self.burned(), self.minted);
+        self.ledger.assert_conserved(&self.app);
     }
 }
 
@@ -544,28 +378,12 @@ pub fn leased_with(adjust: impl FnOnce(&mut MarketParams), price: u128, deposit:
 }
 
 /// Asserts that a chain error carries exactly the contract error `expected`.
+#[track_caller]
 pub fn assert_error(err: cosmwasm_std::StdError, expected: ContractError) {
-    let text = err.to_string();
-    let wanted = expected.to_string();
-    assert!(
-        text.ends_with(&format!("error: {wanted}"))
-            || text.contains(&format!("{wanted}\n"))
-            || text.ends_with(&wanted),
-        "expected error {wanted:?}, got {text:?}"
-    );
+    multi_test::assert_error_text(&err, &expected.to_string());
 }
 
 /// A coin's amount as u128 (test amounts always fit).
 pub fn amount(c: &Coin) -> u128 {
     Uint128::try_from(c.amount).expect("fits in u128").u128()
-}
-
-/// The value of the first attribute `key` in the events of `res` (e.g. `awarded` of an
-/// end-block).
-pub fn attr(res: &AppResponse, key: &str) -> Option<String> {
-    res.events
-        .iter()
-        .flat_map(|e| e.attributes.iter())
-        .find(|a| a.key == key)
-        .map(|a| a.value.clone())
 }

@@ -1,21 +1,23 @@
 //! A registry on a cw-multi-test chain, with named accounts holding genesis balances.
 
-#![allow(dead_code)]
+// Each test binary uses a part of these helpers and re-exports.
+#![allow(dead_code, unused_imports)]
 
 use cosmwasm_std::testing::MockApi;
-use cosmwasm_std::{coin, Addr, Coin, StdError, StdResult, Uint128};
-use cw_multi_test::{App, AppResponse, ContractWrapper, Executor};
+use cosmwasm_std::{coin, Addr, Coin, StdResult, Uint128};
+use cw_multi_test::{App, AppResponse, Executor};
 use serde::de::DeserializeOwned;
 use tessera_api::attributes::Attribute;
-use tessera_api::gpu::GpuSpec;
 use tessera_api::registry::{
     ExecuteMsg, InstantiateMsg, ProviderEvent, ProviderInfo, ProviderResponse, QueryMsg,
     RegistryParams, Reputation, UnbondingResponse,
 };
-use tessera_registry::contract::{execute, instantiate, migrate, query};
 use tessera_registry::ContractError;
+use tessera_testing::multi_test::{self, registry_contract};
 
-pub const DENOM: &str = "utsr";
+pub use tessera_testing::multi_test::{contract_message, wasm_attr};
+pub use tessera_testing::{h100, DENOM};
+
 pub const OTHER_DENOM: &str = "uatom";
 pub const MIN_BOND: u128 = 100;
 pub const UNBONDING_SECS: u64 = 7 * 24 * 60 * 60;
@@ -35,16 +37,6 @@ pub fn attr(key: &str, value: &str) -> Attribute {
     Attribute::new(key, value)
 }
 
-pub fn h100(count: u32) -> GpuSpec {
-    GpuSpec {
-        vendor: "nvidia".into(),
-        model: "h100".into(),
-        vram_mib: 81_920,
-        interface: Some("sxm".into()),
-        count,
-    }
-}
-
 pub fn register_msg(host: &str, attributes: Vec<Attribute>) -> ExecuteMsg {
     ExecuteMsg::Register {
         host_uri: format!("https://{host}:8443"),
@@ -58,32 +50,21 @@ pub fn register_msg(host: &str, attributes: Vec<Attribute>) -> ExecuteMsg {
     }
 }
 
-/// The message carried by a failed contract call. cw-multi-test 3 turns a contract's error into
-/// text wrapped in `StdError`s (`kind: Other, error: …`), so the `ContractError` cannot be
-/// downcast: its `Display` is the innermost message, which is what tests compare.
-pub fn contract_message(err: &StdError) -> String {
-    let text = err.to_string();
-    match text.rsplit_once("kind: Other, error: ") {
-        Some((_, inner)) => inner.to_string(),
-        None => text,
-    }
-}
-
 #[track_caller]
 pub fn assert_error<T: std::fmt::Debug>(result: StdResult<T>, expected: ContractError) {
     let err = result.expect_err("the call should have failed");
     assert_eq!(contract_message(&err), expected.to_string());
 }
 
+/// The registry's params at the defaults, but for a small bond, a market already named and few
+/// unbonding entries, which the tests reach.
 pub fn default_params() -> RegistryParams {
     RegistryParams {
-        authority: addr("gov").into_string(),
         market: Some(addr("market").into_string()),
-        community_pool: addr("pool").into_string(),
-        bond_denom: DENOM.into(),
         min_bond: Uint128::new(MIN_BOND),
         unbonding_period_secs: UNBONDING_SECS,
         max_unbonding_entries: MAX_ENTRIES,
+        ..tessera_testing::registry_params(addr("gov").as_str(), addr("pool").as_str())
     }
 }
 
@@ -133,8 +114,7 @@ impl Suite {
                     .expect("genesis balances");
             }
         });
-        let code = ContractWrapper::new(execute, instantiate, query).with_migrate(migrate);
-        let code_id = app.store_code(Box::new(code));
+        let code_id = app.store_code(registry_contract());
         let authority = addr("gov");
         let registry = app.instantiate_contract(
             code_id,
@@ -207,14 +187,7 @@ impl Suite {
     }
 
     pub fn balance(&self, address: &Addr) -> u128 {
-        let coin = self
-            .app
-            .wrap()
-            .query_balance(address, DENOM)
-            .expect("bank query succeeds");
-        Uint128::try_from(coin.amount)
-            .expect("balances fit in 128 bits")
-            .u128()
+        multi_test::balance(&self.app, address)
     }
 
     /// Sum of `DENOM` held by the named accounts, the registry and the community pool: it must
@@ -233,16 +206,6 @@ impl Suite {
             block.height += secs / 5 + 1;
         });
     }
-}
-
-/// The value of attribute `key` in the contract's `wasm` event.
-pub fn wasm_attr(res: &AppResponse, key: &str) -> Option<String> {
-    res.events
-        .iter()
-        .filter(|e| e.ty == "wasm")
-        .flat_map(|e| e.attributes.iter())
-        .find(|a| a.key == key)
-        .map(|a| a.value.clone())
 }
 
 // Messages the tests send often.

@@ -1,0 +1,94 @@
+//! The three contracts as cw-multi-test runs them, and the registry and market deployed together.
+
+use cosmwasm_std::{Addr, Empty};
+use cw_multi_test::{App, Contract, ContractWrapper, Executor};
+use tessera_api::market::{InstantiateMsg as MarketInstantiateMsg, MarketParams};
+use tessera_api::registry::{
+    ExecuteMsg as RegistryExecuteMsg, InstantiateMsg as RegistryInstantiateMsg,
+    RegistryParamsUpdate,
+};
+
+use crate::params::{market_params, registry_params};
+
+/// The registry: execute, instantiate, query and migrate.
+pub fn registry_contract() -> Box<dyn Contract<Empty>> {
+    use tessera_registry::contract as c;
+    Box::new(ContractWrapper::new(c::execute, c::instantiate, c::query).with_migrate(c::migrate))
+}
+
+/// The market: execute, instantiate, query, sudo (the end-block hook), reply and migrate.
+pub fn market_contract() -> Box<dyn Contract<Empty>> {
+    use tessera_market::contract as c;
+    Box::new(
+        ContractWrapper::new(c::execute, c::instantiate, c::query)
+            .with_sudo(c::sudo)
+            .with_reply(c::reply)
+            .with_migrate(c::migrate),
+    )
+}
+
+/// Governance: execute, instantiate, query, reply (its proposals' messages) and migrate.
+pub fn governance_contract() -> Box<dyn Contract<Empty>> {
+    use tessera_governance::contract as c;
+    Box::new(
+        ContractWrapper::new(c::execute, c::instantiate, c::query)
+            .with_reply(c::reply)
+            .with_migrate(c::migrate),
+    )
+}
+
+/// The registry and the market of [`deploy_market_stack`].
+pub struct MarketStack {
+    pub registry: Addr,
+    pub market: Addr,
+}
+
+/// Stores and instantiates the registry and the market at the defaults, `authority` governing
+/// both and `pool` their community pool, with `adjust` applied to the market's params; then the
+/// authority tells the registry the market's address, as genesis does.
+pub fn deploy_market_stack(
+    app: &mut App,
+    admin: &Addr,
+    authority: &Addr,
+    pool: &Addr,
+    adjust: impl FnOnce(&mut MarketParams),
+) -> MarketStack {
+    let registry_code = app.store_code(registry_contract());
+    let market_code = app.store_code(market_contract());
+    let registry = app
+        .instantiate_contract(
+            registry_code,
+            admin.clone(),
+            &RegistryInstantiateMsg {
+                params: registry_params(authority.as_str(), pool.as_str()),
+                auditors: vec![],
+            },
+            &[],
+            "registry",
+            None,
+        )
+        .expect("registry instantiates");
+    let mut params = market_params(authority.as_str(), registry.as_str(), pool.as_str());
+    adjust(&mut params);
+    let market = app
+        .instantiate_contract(
+            market_code,
+            admin.clone(),
+            &MarketInstantiateMsg { params },
+            &[],
+            "market",
+            None,
+        )
+        .expect("market instantiates");
+    app.execute_contract(
+        authority.clone(),
+        registry.clone(),
+        &RegistryExecuteMsg::UpdateParams(RegistryParamsUpdate {
+            market: Some(market.to_string()),
+            ..Default::default()
+        }),
+        &[],
+    )
+    .expect("registry learns the market");
+    MarketStack { registry, market }
+}
