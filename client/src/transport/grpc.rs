@@ -10,12 +10,12 @@ use cosmrs::proto::cosmos::base::tendermint::v1beta1::{
 use cosmrs::proto::cosmos::tx::v1beta1::{
     BroadcastMode, BroadcastTxRequest, BroadcastTxResponse, GetTxRequest, GetTxResponse,
 };
-use prost::bytes::{Buf, BufMut};
 use prost::Message;
-use tonic::codec::{Codec, DecodeBuf, Decoder, EncodeBuf, Encoder};
 use tonic::codegen::http::uri::PathAndQuery;
 use tonic::transport::{Channel, Endpoint};
 use tonic::{Code, Status};
+
+use tessera_proto::raw_codec::RawCodec;
 
 use super::Transport;
 use crate::chain_types::{CommittedTx, NodeStatus, TxEvent, TxOutcome};
@@ -188,44 +188,5 @@ fn committed(hash: &str, tx: TxResponse) -> CommittedTx {
         code: tx.code,
         codespace: tx.codespace,
         log: tx.raw_log,
-    }
-}
-
-/// Protobuf bytes through unchanged, so that one object-safe `query` serves every message type:
-/// the caller encodes and decodes.
-#[derive(Clone, Copy, Debug, Default)]
-struct RawCodec;
-
-impl Codec for RawCodec {
-    type Encode = Vec<u8>;
-    type Decode = Vec<u8>;
-    type Encoder = RawCodec;
-    type Decoder = RawCodec;
-
-    fn encoder(&mut self) -> Self::Encoder {
-        RawCodec
-    }
-
-    fn decoder(&mut self) -> Self::Decoder {
-        RawCodec
-    }
-}
-
-impl Encoder for RawCodec {
-    type Item = Vec<u8>;
-    type Error = Status;
-
-    fn encode(&mut self, item: Vec<u8>, dst: &mut EncodeBuf<'_>) -> Result<(), Status> {
-        dst.put_slice(&item);
-        Ok(())
-    }
-}
-
-impl Decoder for RawCodec {
-    type Item = Vec<u8>;
-    type Error = Status;
-
-    fn decode(&mut self, src: &mut DecodeBuf<'_>) -> Result<Option<Vec<u8>>, Status> {
-        Ok(Some(src.copy_to_bytes(src.remaining()).to_vec()))
     }
 }
