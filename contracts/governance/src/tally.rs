@@ -43,17 +43,9 @@ mod tests {
 
     fn params() -> GovernanceParams {
         GovernanceParams {
-            denom: "utsr".into(),
             min_deposit: Uint128::new(1),
-            voting_period_secs: 60,
             unstaking_period_secs: 60,
-            quorum: Decimal::permille(334),
-            threshold: Decimal::percent(50),
-            veto_threshold: Decimal::permille(334),
-            market: None,
-            registry: None,
-            max_unstaking_entries: 7,
-            execution_window_secs: tessera_api::governance::DEFAULT_EXECUTION_WINDOW_SECS,
+            ..tessera_testing::governance_params()
         }
     }
 

@@ -1,13 +1,17 @@
 //! The three contracts as cw-multi-test runs them, and the registry and market deployed together.
 
-use cosmwasm_std::{Addr, Empty};
-use cw_multi_test::{App, Contract, ContractWrapper, Executor};
+use std::fmt::Debug;
+
+use cosmwasm_std::{Addr, Coin, Empty, StdResult};
+use cw_multi_test::{App, AppResponse, Contract, ContractWrapper, Executor};
+use serde::Serialize;
 use tessera_api::market::{InstantiateMsg as MarketInstantiateMsg, MarketParams};
 use tessera_api::registry::{
     ExecuteMsg as RegistryExecuteMsg, InstantiateMsg as RegistryInstantiateMsg,
     RegistryParamsUpdate,
 };
 
+use super::errors::assert_error_text;
 use crate::params::{market_params, registry_params};
 
 /// The registry: execute, instantiate, query and migrate.
@@ -91,4 +95,44 @@ pub fn deploy_market_stack(
     )
     .expect("registry learns the market");
     MarketStack { registry, market }
+}
+
+/// A suite about one contract: the contract and the chain it runs on, from which every suite
+/// gets the same `execute` and `expect_error`.
+pub trait ContractSuite {
+    /// The contract's execute message.
+    type ExecuteMsg: Serialize + Debug;
+
+    fn app_mut(&mut self) -> &mut App;
+
+    /// The contract the suite is about.
+    fn contract(&self) -> Addr;
+
+    /// Runs `msg` on the contract from `sender` with `funds`.
+    fn execute(
+        &mut self,
+        sender: &Addr,
+        msg: &Self::ExecuteMsg,
+        funds: &[Coin],
+    ) -> StdResult<AppResponse> {
+        let contract = self.contract();
+        self.app_mut()
+            .execute_contract(sender.clone(), contract, msg, funds)
+    }
+
+    /// Runs `msg` expecting the contract to refuse it with exactly `expected`. (cw-multi-test
+    /// carries contract errors as text, so the message is compared.)
+    #[track_caller]
+    fn expect_error(
+        &mut self,
+        sender: &Addr,
+        msg: &Self::ExecuteMsg,
+        funds: &[Coin],
+        expected: impl ToString,
+    ) {
+        let err = self
+            .execute(sender, msg, funds)
+            .expect_err("the contract should refuse this message");
+        assert_error_text(&err, &expected.to_string());
+    }
 }

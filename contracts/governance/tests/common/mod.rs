@@ -18,6 +18,8 @@ use tessera_api::DeploymentId;
 use tessera_governance::ContractError;
 use tessera_testing::multi_test::{self, deploy_market_stack, governance_contract, Ledger};
 
+pub use tessera_testing::multi_test::ContractSuite;
+
 pub use tessera_testing::params::{
     MIN_PROPOSAL_DEPOSIT, UNSTAKING_PERIOD_SECS as UNSTAKING_PERIOD,
     VOTING_PERIOD_SECS as VOTING_PERIOD,
@@ -34,6 +36,18 @@ pub struct Suite {
     pub registry: Addr,
     /// Every address that ever held funds and all that was minted, for the conservation check.
     pub ledger: Ledger,
+}
+
+impl ContractSuite for Suite {
+    type ExecuteMsg = ExecuteMsg;
+
+    fn app_mut(&mut self) -> &mut App {
+        &mut self.app
+    }
+
+    fn contract(&self) -> Addr {
+        self.gov.clone()
+    }
 }
 
 impl Suite {
@@ -102,29 +116,6 @@ impl Suite {
     /// Mints `amount` of another denom to `to` (not counted in the utsr supply checks).
     pub fn mint_other(&mut self, to: &Addr, amount: u128, denom: &str) {
         multi_test::mint_other(&mut self.app, to, amount, denom);
-    }
-
-    pub fn execute(
-        &mut self,
-        sender: &Addr,
-        msg: &ExecuteMsg,
-        funds: &[Coin],
-    ) -> StdResult<AppResponse> {
-        self.app
-            .execute_contract(sender.clone(), self.gov.clone(), msg, funds)
-    }
-
-    pub fn expect_error(
-        &mut self,
-        sender: &Addr,
-        msg: &ExecuteMsg,
-        funds: &[Coin],
-        expected: ContractError,
-    ) {
-        let err = self
-            .execute(sender, msg, funds)
-            .expect_err("governance should refuse this");
-        assert_error(err, &expected.to_string());
     }
 
     pub fn stake(&mut self, who: &Addr, amount: u128) {

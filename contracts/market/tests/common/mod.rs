@@ -16,7 +16,7 @@ use tessera_api::{Attribute, BidId, DeploymentId, GpuSpec, OrderId};
 use tessera_market::ContractError;
 use tessera_testing::multi_test::{self, deploy_market_stack, Ledger, MarketStack};
 
-pub use tessera_testing::multi_test::{first_attr as attr, market_contract};
+pub use tessera_testing::multi_test::{first_attr as attr, market_contract, ContractSuite};
 pub use tessera_testing::{
     a100, gpu_group, h100, market_params, offer, register_msg, BID_DEPOSIT, DENOM, INVENTORY,
     MANIFEST, MIN_BOND, MIN_DEPOSIT, ROOT, TSR,
@@ -35,6 +35,18 @@ pub struct Suite {
 /// The market params the tests start from: DESIGN §4.4 defaults.
 pub fn default_params(authority: &Addr, registry: &Addr, pool: &Addr) -> MarketParams {
     market_params(authority.as_str(), registry.as_str(), pool.as_str())
+}
+
+impl ContractSuite for Suite {
+    type ExecuteMsg = ExecuteMsg;
+
+    fn app_mut(&mut self) -> &mut App {
+        &mut self.app
+    }
+
+    fn contract(&self) -> Addr {
+        self.market.clone()
+    }
 }
 
 impl Suite {
@@ -104,31 +116,6 @@ impl Suite {
 
     pub fn tenant(&mut self, name: &str) -> Addr {
         self.account(name, 1_000 * TSR)
-    }
-
-    pub fn execute(
-        &mut self,
-        sender: &Addr,
-        msg: &ExecuteMsg,
-        funds: &[Coin],
-    ) -> StdResult<AppResponse> {
-        self.app
-            .execute_contract(sender.clone(), self.market.clone(), msg, funds)
-    }
-
-    /// Runs `msg` expecting the market to refuse it with exactly `expected`. (cw-multi-test
-    /// carries contract errors as text, so the message is compared.)
-    pub fn expect_error(
-        &mut self,
-        sender: &Addr,
-        msg: &ExecuteMsg,
-        funds: &[Coin],
-        expected: ContractError,
-    ) {
-        let err = self
-            .execute(sender, msg, funds)
-            .expect_err("the market should refuse this message");
-        assert_error(err, expected);
     }
 
     pub fn create_deployment(

@@ -15,7 +15,7 @@ use tessera_api::registry::{
 use tessera_registry::ContractError;
 use tessera_testing::multi_test::{self, registry_contract};
 
-pub use tessera_testing::multi_test::{contract_message, wasm_attr};
+pub use tessera_testing::multi_test::{contract_message, wasm_attr, ContractSuite};
 pub use tessera_testing::{h100, DENOM};
 
 pub const OTHER_DENOM: &str = "uatom";
@@ -94,6 +94,18 @@ const FUNDED: [&str; 8] = [
     "stranger",
 ];
 
+impl ContractSuite for Suite {
+    type ExecuteMsg = ExecuteMsg;
+
+    fn app_mut(&mut self) -> &mut App {
+        &mut self.app
+    }
+
+    fn contract(&self) -> Addr {
+        self.registry.clone()
+    }
+}
+
 impl Suite {
     /// A registry with the default params and `auditor` as the only auditor.
     pub fn new() -> Self {
@@ -137,16 +149,6 @@ impl Suite {
             provider2: addr("provider2"),
             stranger: addr("stranger"),
         })
-    }
-
-    pub fn execute(
-        &mut self,
-        sender: &Addr,
-        msg: &ExecuteMsg,
-        funds: &[Coin],
-    ) -> StdResult<AppResponse> {
-        self.app
-            .execute_contract(sender.clone(), self.registry.clone(), msg, funds)
     }
 
     /// Registers `provider` with `bond` attached (none when zero) and the given attributes.
