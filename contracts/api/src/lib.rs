@@ -16,6 +16,7 @@ pub mod merkle;
 pub mod pagination;
 pub mod registry;
 pub mod registry_storage;
+pub mod sampling;
 pub mod validation;
 
 pub use attributes::{Attribute, PlacementRequirements, SignedBy};
