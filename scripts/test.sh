@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The project's test command, run by CI (.ci/run) and by developers before pushing:
-# format, lints, contract wasm build + checks, schema drift, the workspace tests, then the
-# end-to-end tests against a real `tesserad start --dev` (e2e/run.sh).
+# format, lints, module import loops, contract wasm build + checks, schema drift, the workspace
+# tests, then the end-to-end tests against a real `tesserad start --dev` (e2e/run.sh).
 set -euo pipefail
 
 # shellcheck source=scripts/lib.sh
@@ -11,9 +11,12 @@ source "$(dirname -- "${BASH_SOURCE[0]}")/lib.sh"
 # machine the next run (and a developer's own builds) then reuse the compiled dependencies
 # instead of rebuilding the whole workspace. An explicit CARGO_TARGET_DIR wins.
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/tessera/target}"
+# CI builds each clone once: incremental data (tens of GiB after a few runs in a shared target
+# dir) would never be reused.
+if [[ "${CI:-}" == "true" ]]; then export CARGO_INCREMENTAL=0; fi
 cd -- "$ROOT"
 
-STEPS=(setup fmt clippy contracts schemas test e2e)
+STEPS=(setup fmt clippy modules contracts schemas test e2e)
 declare -A took=()
 current=""
 t0=$SECONDS
@@ -64,6 +67,22 @@ check_schemas() {
   log "schemas match the committed ones"
 }
 
+# No module of a crate imports one that imports it back (scripts/check-module-graph.sh), in
+# every package of the workspace.
+check_module_graphs() {
+  local dir failed=0
+  while IFS= read -r dir; do
+    [[ -d "$dir/src" ]] || continue
+    if ! "$SCRIPTS_DIR/check-module-graph.sh" "$dir/src" >/dev/null; then
+      "$SCRIPTS_DIR/check-module-graph.sh" "$dir/src" | grep LOOP >&2 || true
+      failed=1
+    fi
+  done < <(cargo metadata --no-deps --format-version 1 --locked |
+    node -e 'let j="";process.stdin.on("data",d=>j+=d).on("end",()=>{for(const p of JSON.parse(j).packages)console.log(require("path").dirname(p.manifest_path))})')
+  ((failed == 0)) || die "module import loops (above): make the dependency run one way"
+  log "no module imports one that imports it back"
+}
+
 step setup "$SCRIPTS_DIR/setup.sh"
 # setup.sh ran in a child shell: name NVRTC's directory here for tessera-runtime's tests (an
 # explicit TESSERA_NVRTC_DIR wins; empty when missing, which fails those tests under CI=true).
@@ -71,6 +90,7 @@ TESSERA_NVRTC_DIR="${TESSERA_NVRTC_DIR:-$(nvrtc_dir || true)}"
 export TESSERA_NVRTC_DIR
 step fmt cargo fmt --all -- --check
 step clippy cargo clippy --workspace --all-targets --locked -- -D warnings
+step modules check_module_graphs
 step contracts "$SCRIPTS_DIR/build-contracts.sh"
 step schemas check_schemas
 # The CLI's end-to-end tests spawn tesserad and tessera-provider from the target dir, and
