@@ -63,6 +63,7 @@ fn finalize(app: &mut App, height: u64) -> Vec<u8> {
     let res = app
         .finalize_block(FinalizeBlockRequest {
             height,
+            hash: chain::block_hash(height),
             time: BlockTime {
                 seconds: START + height,
                 nanos: 0,
@@ -347,6 +348,7 @@ fn a_fee_less_simulation_covers_the_fee_payment_of_the_signed_tx() {
     let res = app
         .finalize_block(FinalizeBlockRequest {
             height: 2,
+            hash: chain::block_hash(2),
             time: BlockTime {
                 seconds: START + 2,
                 nanos: 0,
@@ -399,6 +401,7 @@ fn bad_transactions_in_a_block_fail_with_sdk_codes_and_change_nothing_but_fees()
     let res = app
         .finalize_block(FinalizeBlockRequest {
             height: 2,
+            hash: chain::block_hash(2),
             time: BlockTime {
                 seconds: START + 2,
                 nanos: 0,
@@ -500,6 +503,7 @@ fn signatures_checked_ahead_agree_with_the_ante_when_the_block_changes_accounts(
     let res = app
         .finalize_block(FinalizeBlockRequest {
             height: 2,
+            hash: chain::block_hash(2),
             time: BlockTime {
                 seconds: START + 2,
                 nanos: 0,

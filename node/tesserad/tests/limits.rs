@@ -69,6 +69,7 @@ fn delivery_fails_a_tx_over_the_block_limit_and_charges_nothing() {
         .app
         .finalize_block(FinalizeBlockRequest {
             height: chain.height,
+            hash: chain::block_hash(chain.height),
             time: BlockTime {
                 seconds: chain.time,
                 nanos: 0,

@@ -19,7 +19,7 @@
 //!
 //! | file | holds |
 //! |---|---|
-//! | `keys`, `proto`, `config`, `address` | the state layout, the few protobufs the module writes, limits and gas schedule, bech32 and address derivation |
+//! | `keys`, `proto`, `config`, `address`, `block_hashes` | the state layout, the few protobufs the module writes, limits and gas schedule, bech32 and address derivation, the block-hash keys and query the app writes and contracts read |
 //! | `error` | [`WasmError`] with wasmd's codespace/code, and [`BankError`] |
 //! | `gas`, `types`, `records`, `events` | the SDK gas meter and metered state, the messages and envelopes, reading and writing code/contract records, wasmd's event shapes |
 //! | `bank`, `testing` | the [`Bank`] the app implements; a bank in state for tests and benches |
@@ -40,6 +40,7 @@
 
 pub mod address;
 pub mod bank;
+pub mod block_hashes;
 pub mod config;
 pub mod error;
 pub mod gas;

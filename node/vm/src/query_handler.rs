@@ -1,16 +1,18 @@
 //! The chain's answers to a contract's queries (wasmd's `QueryHandler`): bank balance and
-//! supply, other contracts' smart/raw state, contract and code info. The VM-facing side, which
+//! supply, other contracts' smart/raw state, contract and code info, recent block hashes. The VM-facing side, which
 //! meters each query, is [`ContractQuerier`](crate::querier::ContractQuerier).
 
 use std::ops::Bound;
 
 use cosmwasm_std::{
     to_json_binary, Addr, BalanceResponse, BankQuery, Binary, CodeInfoResponse,
-    ContractInfoResponse, ContractResult, Empty, Order, QueryRequest, RawRangeResponse,
+    ContractInfoResponse, ContractResult, Empty, GrpcQuery, Order, QueryRequest, RawRangeResponse,
     SupplyResponse, SystemError, SystemResult, WasmQuery,
 };
+use prost::Message;
 use tessera_store::state::prefix_end;
 
+use crate::block_hashes::{self, QueryBlockHashRequest, QueryBlockHashResponse};
 use crate::error::WasmError;
 use crate::exec::{check_json, parse_result, ContractRef, Entry, Exec};
 use crate::gas::GasMeter;
@@ -42,8 +44,13 @@ impl Exec {
         let answer = match parsed {
             QueryRequest::Bank(q) => self.bank_query(q),
             QueryRequest::Wasm(q) => self.wasm_query(q),
+            QueryRequest::Grpc(q) => self.grpc_query(q),
             QueryRequest::Custom(_) => return Ok(unsupported("custom")),
-            _ => return Ok(unsupported("only bank and wasm queries are supported")),
+            _ => {
+                return Ok(unsupported(
+                    "only bank, wasm and grpc queries are supported",
+                ))
+            }
         };
         match answer {
             Ok(Answer::Data(b)) => Ok(SystemResult::Ok(ContractResult::Ok(b))),
@@ -77,6 +84,38 @@ impl Exec {
             _ => Ok(Answer::System(SystemError::UnsupportedRequest {
                 kind: "denom metadata".into(),
             })),
+        }
+    }
+
+    /// The gRPC queries a contract may make: only deterministic ones, answered from state
+    /// (wasmd's accept list); today the recent block hashes.
+    fn grpc_query(&self, q: GrpcQuery) -> Result<Answer, WasmError> {
+        if q.path != block_hashes::PATH {
+            return Ok(Answer::System(SystemError::UnsupportedRequest {
+                kind: format!(
+                    "grpc {} (contracts may query {})",
+                    q.path,
+                    block_hashes::PATH
+                ),
+            }));
+        }
+        let request = match QueryBlockHashRequest::decode(q.data.as_slice()) {
+            Ok(r) => r,
+            Err(e) => {
+                return Ok(Answer::System(SystemError::InvalidRequest {
+                    error: format!("{}: {e}", block_hashes::PATH),
+                    request: q.data,
+                }))
+            }
+        };
+        let hash = self.kv(|s| Ok(s.get(&block_hashes::key(request.height))?))?;
+        match hash {
+            Some(hash) => Ok(Answer::Data(Binary::new(
+                QueryBlockHashResponse { hash }.encode_to_vec(),
+            ))),
+            None => Err(WasmError::QueryFailed(block_hashes::not_kept(
+                request.height,
+            ))),
         }
     }
 
@@ -278,6 +317,7 @@ mod tests {
                 );
             }
             MemBank::mint(&mut *s, &contract, 42, "utsr").unwrap();
+            s.set(&block_hashes::key(4), &[0x44; 32]);
         }
         let block = BlockEnv {
             height: 5,
@@ -300,6 +340,55 @@ mod tests {
         match r {
             SystemResult::Ok(ContractResult::Ok(b)) => from_json(&b).unwrap(),
             other => panic!("expected data, got {other:?}"),
+        }
+    }
+
+    fn block_hash_query(height: u64) -> serde_json::Value {
+        let data = Binary::new(QueryBlockHashRequest { height }.encode_to_vec());
+        serde_json::json!({"grpc": {"path": block_hashes::PATH, "data": data}})
+    }
+
+    #[test]
+    fn contracts_read_recent_block_hashes_over_grpc() {
+        let f = fixture();
+        let before = f.exec.gas.used();
+        match ask(&f, block_hash_query(4)) {
+            SystemResult::Ok(ContractResult::Ok(b)) => {
+                let answer = QueryBlockHashResponse::decode(b.as_slice()).unwrap();
+                assert_eq!(answer.hash, vec![0x44; 32]);
+            }
+            other => panic!("expected the hash, got {other:?}"),
+        }
+        assert!(f.exec.gas.used() > before, "the state read is metered");
+        match ask(&f, block_hash_query(3)) {
+            SystemResult::Ok(ContractResult::Err(e)) => {
+                assert!(e.contains("no block hash for height 3"), "{e}")
+            }
+            other => panic!("expected a contract-visible error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn other_grpc_paths_and_malformed_requests_are_refused() {
+        let f = fixture();
+        let other = serde_json::json!({"grpc": {"path": "/cosmos.bank.v1beta1.Query/Balance",
+                                                "data": ""}});
+        match ask(&f, other) {
+            SystemResult::Err(SystemError::UnsupportedRequest { kind }) => {
+                assert!(
+                    kind.contains("/cosmos.bank.v1beta1.Query/Balance"),
+                    "{kind}"
+                )
+            }
+            other => panic!("expected unsupported, got {other:?}"),
+        }
+        let garbage = serde_json::json!({"grpc": {"path": block_hashes::PATH,
+                                                  "data": Binary::new(vec![0xff])}});
+        match ask(&f, garbage) {
+            SystemResult::Err(SystemError::InvalidRequest { error, .. }) => {
+                assert!(error.starts_with(block_hashes::PATH), "{error}")
+            }
+            other => panic!("expected an invalid request, got {other:?}"),
         }
     }
 

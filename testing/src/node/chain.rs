@@ -9,6 +9,7 @@ use cosmos_sdk_proto::cosmwasm::wasm::v1 as wasm_pb;
 use cosmrs::proto::prost::Message as _;
 use cosmrs::Any;
 use serde_json::Value;
+use sha2::Digest;
 use tesserad::app::abci::{
     BlockTime, FinalizeBlockRequest, FinalizeBlockResponse, InitChainRequest, QueryRequest,
 };
@@ -114,6 +115,7 @@ impl Chain {
         assert!(self.app.process_proposal(&txs));
         FinalizeBlockRequest {
             height: self.height,
+            hash: block_hash(self.height),
             time: BlockTime {
                 seconds: self.time,
                 nanos: 0,
@@ -215,6 +217,13 @@ impl Chain {
             .expect("response");
         serde_json::from_slice(&data.data).expect("json")
     }
+}
+
+/// The hash the mock consensus gives block `height` (CometBFT's would be the header's hash):
+/// 32 bytes that differ for every height and are the same on every run.
+pub fn block_hash(height: u64) -> Vec<u8> {
+    sha2::Sha256::digest([b"tessera-mock-block".as_slice(), &height.to_be_bytes()].concat())
+        .to_vec()
 }
 
 /// A `MsgExecuteContract` from `w`, with `funds` utsr attached (none when 0).

@@ -53,6 +53,8 @@ pub enum CheckTxKind {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FinalizeBlockRequest {
     pub height: u64,
+    /// CometBFT's hash of this block (32 bytes), kept in state for contracts' sampling.
+    pub hash: Vec<u8>,
     pub time: BlockTime,
     pub txs: Vec<Vec<u8>>,
     pub proposer_address: Vec<u8>,

@@ -8,6 +8,7 @@
 
 pub mod abci;
 pub mod block_gas;
+pub mod block_hashes;
 pub mod genesis;
 pub mod query;
 mod verify_ahead;
@@ -306,6 +307,14 @@ impl App {
                 req.height, pending.height
             )));
         }
+        if req.hash.len() != block_hashes::HASH_LEN {
+            return Err(AppError::Consensus(format!(
+                "finalize_block({}) with a block hash of {} bytes, not {}",
+                req.height,
+                req.hash.len(),
+                block_hashes::HASH_LEN
+            )));
+        }
         let expected = self.store.latest_version() + 1;
         if req.height != expected && !(self.genesis.is_some() && self.store.latest_version() == 0) {
             return Err(AppError::Consensus(format!(
@@ -349,6 +358,7 @@ impl App {
             results
         })?;
         overlay.set(BLOCK_TIME_KEY, &req.time.as_nanos().to_be_bytes());
+        block_hashes::record(&mut overlay, req.height, &req.hash);
         let events = self.end_block(&mut overlay, &block)?;
         // Staged, not just hashed: the commit that follows makes this write durable instead of
         // redoing the tree update.

@@ -261,6 +261,7 @@ impl AbciApp {
         let started = std::time::Instant::now();
         let req = FinalizeBlockRequest {
             height: u64::try_from(request.height).unwrap_or(0),
+            hash: request.hash.to_vec(),
             time: block_time(request.time),
             txs: request.txs.into_iter().map(|tx| tx.to_vec()).collect(),
             proposer_address: request.proposer_address.to_vec(),

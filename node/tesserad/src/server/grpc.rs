@@ -174,6 +174,8 @@ services! {
     WasmQuery = "cosmwasm.wasm.v1.Query",
     TendermintService = "cosmos.base.tendermint.v1beta1.Service",
     ConsensusQuery = "cosmos.consensus.v1.Query",
+    // Tessera's own; not in the reflected descriptors (no .proto of it is compiled in).
+    ChainQuery = "tessera.chain.v1.Query",
 }
 
 /// Every method of service `S`, forwarded to the backend by path.
@@ -286,7 +288,8 @@ pub fn spawn(addr: SocketAddr, backend: Backend) -> Result<(), String> {
         .add_service(Forward::<TxService>::new(backend.clone()))
         .add_service(Forward::<WasmQuery>::new(backend.clone()))
         .add_service(Forward::<TendermintService>::new(backend.clone()))
-        .add_service(Forward::<ConsensusQuery>::new(backend));
+        .add_service(Forward::<ConsensusQuery>::new(backend.clone()))
+        .add_service(Forward::<ChainQuery>::new(backend));
     let router = with_reflection(router)?;
     std::thread::Builder::new()
         .name("grpc".into())

@@ -9,6 +9,7 @@
 //! | `/cosmos.bank.v1beta1.Query` | [`bank`] |
 //! | `/cosmos.tx.v1beta1.Service` | [`tx`] (`Simulate`) |
 //! | `/cosmwasm.wasm.v1.Query` | [`wasm`] |
+//! | `/tessera.chain.v1.Query` | [`chain`] (`BlockHash`: recent block hashes, as contracts see them) |
 //! | `/store/state` | [`store`] (`key`, with a proof when asked) |
 
 // An error here *is* the answer (a `QueryResponse` with its code), built once per query; boxing
@@ -17,6 +18,7 @@
 
 mod auth;
 mod bank;
+mod chain;
 mod store;
 mod tx;
 mod wasm;
@@ -98,6 +100,7 @@ impl<'a> Query<'a> {
             "/cosmos.bank.v1beta1.Query" => bank::answer(self, method),
             "/cosmos.tx.v1beta1.Service" => tx::answer(self, method),
             "/cosmwasm.wasm.v1.Query" => wasm::answer(self, method),
+            "/tessera.chain.v1.Query" => chain::answer(self, method),
             "/store/state" => store::answer(self, method),
             _ => Err(self.unknown_path()),
         }
