@@ -78,6 +78,27 @@ pub fn sample(seed: &Seed, leaf_count: u64, k: u64) -> Vec<u64> {
     picked.into_iter().collect()
 }
 
+/// The chance that a sample of `k` out of `leaf_count` leaves holds at least one of `faked`
+/// faked leaves: 1 − C(n − faked, k) / C(n, k) (hypergeometric). Off-chain only (it computes in
+/// floating point, which contracts may not): the CLI, the docs' numbers and the tests use it.
+#[cfg(not(target_arch = "wasm32"))]
+pub fn detection_probability(leaf_count: u64, faked: u64, k: u64) -> f64 {
+    let faked = faked.min(leaf_count);
+    let k = k.min(leaf_count);
+    if faked == 0 {
+        return 0.0;
+    }
+    let honest = leaf_count - faked;
+    if k > honest {
+        return 1.0;
+    }
+    // C(honest, k) / C(n, k) = Π_{i<k} (honest − i) / (n − i)
+    let missed: f64 = (0..k)
+        .map(|i| (honest - i) as f64 / (leaf_count - i) as f64)
+        .product();
+    1.0 - missed
+}
+
 /// A stream of uniform numbers from a seed: block `i` is `sha256(seed ‖ i)`, read 8 bytes at a
 /// time.
 struct Draws {
@@ -243,9 +264,22 @@ mod tests {
         assert!(chi_square < 27.88, "chi-square {chi_square:.1} over 9 df");
     }
 
+    #[test]
+    fn detection_probability_has_its_limits_right() {
+        assert_eq!(detection_probability(1_000, 0, 50), 0.0);
+        assert_eq!(detection_probability(1_000, 1_000, 1), 1.0);
+        // More faked leaves than honest ones left to sample around: always caught.
+        assert_eq!(detection_probability(100, 60, 50), 1.0);
+        // One leaf sampled: the faked fraction itself.
+        assert!((detection_probability(1_000, 100, 1) - 0.1).abs() < 1e-12);
+        // The figures docs/verification.md quotes.
+        assert!((detection_probability(1_000, 10, 50) - 0.4027).abs() < 1e-3);
+        assert!((detection_probability(1_000, 100, 50) - 0.9955).abs() < 1e-3);
+    }
+
     /// A provider faking 10 % of 1,000 leaves is caught by a sample of 50 (at least one faked
     /// leaf sampled) as often as the hypergeometric law says: the observed rate over 2,000 seeds
-    /// is within 3 σ of 1 − C(900, 50) / C(1000, 50) ≈ 99.5 %.
+    /// is within 3 σ of 1 − C(900, 50) / C(1000, 50) ≈ 99.55 %.
     #[test]
     fn a_tenth_faked_is_caught_at_the_hypergeometric_rate() {
         let (n, k, faked, runs) = (1_000u64, 50u64, 100u64, 2_000u64);
@@ -261,10 +295,7 @@ mod tests {
                 caught += 1;
             }
         }
-        let missed: f64 = (0..k)
-            .map(|i| (n - faked - i) as f64 / (n - i) as f64)
-            .product();
-        let p = 1.0 - missed;
+        let p = detection_probability(n, faked, k);
         let sigma = (p * (1.0 - p) / runs as f64).sqrt();
         let observed = caught as f64 / runs as f64;
         assert!(p > 0.99, "prediction {p}");
