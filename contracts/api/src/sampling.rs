@@ -18,6 +18,7 @@
 
 use std::collections::BTreeSet;
 
+use cosmwasm_std::{Binary, QuerierWrapper, StdError, StdResult};
 use sha2::{Digest, Sha256};
 
 /// Separates these seeds from every other sha256 in Tessera.
@@ -57,6 +58,52 @@ fn length_prefixed(hasher: &mut Sha256, bytes: &[u8]) {
     let len = u32::try_from(bytes.len()).unwrap_or(u32::MAX);
     hasher.update(len.to_be_bytes());
     hasher.update(bytes);
+}
+
+/// The gRPC path a contract queries for a block hash (`QueryRequest::Grpc`); the chain keeps the
+/// hashes of its last 256 blocks.
+pub const BLOCK_HASH_PATH: &str = "/tessera.chain.v1.Query/BlockHash";
+
+/// The hash of block `height` as the chain kept it: protobuf
+/// `QueryBlockHashRequest { uint64 height = 1; }` out, `QueryBlockHashResponse { bytes hash = 1; }`
+/// in, encoded here by hand so that contracts need no protobuf library for two fields.
+pub fn query_block_hash(querier: &QuerierWrapper, height: u64) -> StdResult<BlockHash> {
+    let answer = querier.query_grpc(
+        BLOCK_HASH_PATH.to_string(),
+        Binary::new(block_hash_request(height)),
+    )?;
+    block_hash_of(answer.as_slice())
+}
+
+/// `{ uint64 height = 1; }` (proto3: a zero height is left out).
+pub fn block_hash_request(height: u64) -> Vec<u8> {
+    let mut out = Vec::with_capacity(11);
+    if height != 0 {
+        out.push(0x08); // field 1, varint
+        let mut v = height;
+        while v >= 0x80 {
+            out.push((v as u8) | 0x80);
+            v >>= 7;
+        }
+        out.push(v as u8);
+    }
+    out
+}
+
+/// The 32-byte hash of a `{ bytes hash = 1; }` answer; anything else is an error.
+pub fn block_hash_of(answer: &[u8]) -> StdResult<BlockHash> {
+    match answer {
+        // Field 1, length-delimited, length 32 (one varint byte), then the hash and nothing else.
+        [0x0a, 32, hash @ ..] if hash.len() == 32 => {
+            let mut out = [0u8; 32];
+            out.copy_from_slice(hash);
+            Ok(out)
+        }
+        _ => Err(StdError::msg(format!(
+            "{BLOCK_HASH_PATH}: expected a 32-byte hash, got {} bytes of answer",
+            answer.len()
+        ))),
+    }
 }
 
 /// The `k` distinct leaf indices in `0..leaf_count` that `seed` picks, in increasing order; all
@@ -262,6 +309,55 @@ mod tests {
             .map(|&c| (c as f64 - expected).powi(2) / expected)
             .sum();
         assert!(chi_square < 27.88, "chi-square {chi_square:.1} over 9 df");
+    }
+
+    #[test]
+    fn block_hash_requests_and_answers_have_their_protobuf_encoding() {
+        assert_eq!(block_hash_request(0), Vec::<u8>::new());
+        assert_eq!(block_hash_request(1), vec![0x08, 0x01]);
+        assert_eq!(block_hash_request(300), vec![0x08, 0xac, 0x02]);
+        let max = block_hash_request(u64::MAX);
+        assert_eq!(max.len(), 11);
+        assert_eq!(max[10], 0x01);
+
+        let mut answer = vec![0x0a, 32];
+        answer.extend_from_slice(&[9u8; 32]);
+        assert_eq!(block_hash_of(&answer).unwrap(), [9u8; 32]);
+        for bad in [&answer[..33], &[0x0a, 31][..], &[][..], &[0x12, 32][..]] {
+            assert!(block_hash_of(bad).is_err(), "{bad:?}");
+        }
+        let mut longer = answer.clone();
+        longer.push(0);
+        assert!(block_hash_of(&longer).is_err());
+    }
+
+    #[test]
+    fn a_contract_asks_the_chain_for_a_block_hash() {
+        use cosmwasm_std::{
+            from_json, ContractResult, Empty, Querier, QuerierResult, QueryRequest, SystemResult,
+        };
+
+        /// A chain that knows the hash of block 7 only, answering as the node does.
+        struct Chain;
+        impl Querier for Chain {
+            fn raw_query(&self, bin_request: &[u8]) -> QuerierResult {
+                let QueryRequest::<Empty>::Grpc(q) = from_json(bin_request).unwrap() else {
+                    panic!("a gRPC query");
+                };
+                assert_eq!(q.path, BLOCK_HASH_PATH);
+                if q.data.as_slice() == block_hash_request(7).as_slice() {
+                    let mut answer = vec![0x0a, 32];
+                    answer.extend_from_slice(&[7u8; 32]);
+                    SystemResult::Ok(ContractResult::Ok(Binary::new(answer)))
+                } else {
+                    SystemResult::Ok(ContractResult::Err("no block hash".into()))
+                }
+            }
+        }
+        let chain = Chain;
+        let querier = QuerierWrapper::<Empty>::new(&chain);
+        assert_eq!(query_block_hash(&querier, 7).unwrap(), [7u8; 32]);
+        assert!(query_block_hash(&querier, 8).is_err());
     }
 
     #[test]

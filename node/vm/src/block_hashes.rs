@@ -11,8 +11,8 @@
 
 use prost::Message;
 
-/// The query's gRPC method path.
-pub const PATH: &str = "/tessera.chain.v1.Query/BlockHash";
+/// The query's gRPC method path, as contracts name it.
+pub use tessera_api::sampling::BLOCK_HASH_PATH as PATH;
 
 /// How many heights back a block hash stays in state.
 pub const HISTORY: u64 = 256;
@@ -54,6 +54,22 @@ mod tests {
         assert!(key(255) < key(256));
         assert!(key(1) < key(1 << 40));
         assert!(key(7).starts_with(KEY_PREFIX));
+    }
+
+    #[test]
+    fn contracts_encoding_agrees_with_these_messages() {
+        use tessera_api::sampling::{block_hash_of, block_hash_request};
+        for height in [0, 1, 300, u64::MAX] {
+            let theirs = block_hash_request(height);
+            assert_eq!(
+                QueryBlockHashRequest::decode(theirs.as_slice())
+                    .unwrap()
+                    .height,
+                height
+            );
+        }
+        let answer = QueryBlockHashResponse { hash: vec![5; 32] }.encode_to_vec();
+        assert_eq!(block_hash_of(&answer).unwrap(), [5; 32]);
     }
 
     #[test]
