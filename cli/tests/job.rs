@@ -1,7 +1,7 @@
-//! `tessera job run` end to end on a real dev chain, with the stand-in provider (see
-//! support/stand_in_provider.rs) bidding, running real kernels on tessera-runtime's cpu backend
-//! and attesting: the whole tenant flow in one command, files assembled from verified leaves,
-//! and its refusal of outputs that do not prove against the attested root.
+//! `tessera job run` end to end on a real dev chain, with a real `tessera-provider` bidding,
+//! running real kernels on tessera-runtime's cpu backend and attesting: the whole tenant flow in
+//! one command, files assembled from verified leaves, and its refusal of outputs that do not
+//! prove against the attested root (from a provider started in its test-only tampering mode).
 
 mod support;
 
@@ -9,7 +9,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use prost::Message;
 use serde_json::Value;
-use support::stand_in_provider::StandInProvider;
+use support::provider_process::ProviderProcess;
 use support::{dev_account, root, DevChain};
 use tessera_client::keys::{Key, DEFAULT_HD_PATH};
 use tessera_client::provider_api::method_path;
@@ -49,22 +49,9 @@ fn job_run_takes_a_manifest_to_verified_outputs_and_refuses_tampered_ones() {
     let chain = DevChain::start();
     chain.add_dev_key("alice");
     let provider_address = chain.add_dev_key("provider");
-    let provider = StandInProvider::start(
-        &chain.rpc,
-        dev_account("provider")["mnemonic"].as_str().unwrap(),
-    );
-    chain.json(&[
-        "provider",
-        "register",
-        "--host-uri",
-        &provider.uri,
-        "--gpu",
-        "nvidia:a100:40960:1",
-        "--bond",
-        "100tsr",
-        "--from",
-        "provider",
-    ]);
+    let mut provider = ProviderProcess::new(&chain, "provider", 100_000);
+    provider.register(&chain, "provider");
+    provider.spawn();
 
     // A job whose params the client cannot read is refused before anything is paid for: its
     // outputs could never be assembled and checked here.
@@ -72,7 +59,7 @@ fn job_run_takes_a_manifest_to_verified_outputs_and_refuses_tampered_ones() {
     let bad_manifest = bad.path().join("bad.yaml");
     std::fs::write(
         &bad_manifest,
-        std::fs::read_to_string(fixture("matmul-small.yaml"))
+        std::fs::read_to_string(fixture("matmul-cpu.yaml"))
             .unwrap()
             .replace("n: 130", "n: 0"),
     )
@@ -97,7 +84,7 @@ fn job_run_takes_a_manifest_to_verified_outputs_and_refuses_tampered_ones() {
     );
 
     let out = tempfile::tempdir().unwrap();
-    let manifest = fixture("render-small.yaml");
+    let manifest = fixture("render-cpu.yaml");
     let alice_before = chain.balance("alice");
     let summary = chain.json(&[
         "job",
@@ -180,7 +167,7 @@ fn job_run_takes_a_manifest_to_verified_outputs_and_refuses_tampered_ones() {
         "output",
         &lease,
         "--manifest",
-        &fixture("matmul-small.yaml"),
+        &fixture("matmul-cpu.yaml"),
         "--out",
         again.path().to_str().unwrap(),
         "--from",
@@ -188,8 +175,15 @@ fn job_run_takes_a_manifest_to_verified_outputs_and_refuses_tampered_ones() {
     ]);
     assert!(err.contains("is not the manifest of deployment"), "{err}");
     let status = chain.json(&["lease", "status", &lease, "--from", "alice"]);
-    assert_eq!(status["work"]["state"], "WORK_STATE_DONE", "{status}");
-    assert_eq!(status["attestations"].as_array().unwrap().len(), 1);
+    // All the work was done, and `job run` closed the lease when it had the outputs.
+    assert_eq!(status["work"]["work_units_done"], 3, "{status}");
+    assert_eq!(status["work"]["work_units_total"], 3, "{status}");
+    assert_eq!(status["work"]["state"], "WORK_STATE_CLOSED", "{status}");
+    // The provider attests each interval while it works and once more when done.
+    assert!(
+        !status["attestations"].as_array().unwrap().is_empty(),
+        "{status}"
+    );
     signed_requests_are_good_once_and_for_this_provider_and_chain_only(
         &provider.uri,
         chain.json(&["status"])["chain_id"].as_str().unwrap(),
@@ -198,7 +192,7 @@ fn job_run_takes_a_manifest_to_verified_outputs_and_refuses_tampered_ones() {
 
     // Step by step: create, let the auction award, send the manifest; only the owner may.
     chain.add_dev_key("bob");
-    let matmul = fixture("matmul-small.yaml");
+    let matmul = fixture("matmul-cpu.yaml");
     let created = chain.json(&[
         "deployment",
         "create",
@@ -263,10 +257,14 @@ fn job_run_takes_a_manifest_to_verified_outputs_and_refuses_tampered_ones() {
     assert!(std::fs::read(c_dir.path().join("c.f32")).unwrap() == c[0].1);
     chain.json(&["deployment", "close", &dseq.to_string(), "--from", "alice"]);
 
-    // The same job from a provider that changes an output after attesting it: refused.
-    provider
-        .tamper
-        .store(true, std::sync::atomic::Ordering::SeqCst);
+    // The same job from a provider that changes an output after attesting it: refused. The
+    // honest provider stops, so that the tampering one (test-only config) wins the auction.
+    drop(provider);
+    let tamperer_key = chain.funded_key("tamperer");
+    let mut tamperer = ProviderProcess::new(&chain, "tamperer", 100_000);
+    tamperer.add_config("[testing]\ntamper_served_leaves = [1]");
+    tamperer.register(&chain, "tamperer");
+    tamperer.spawn();
     let tampered = tempfile::tempdir().unwrap();
     let failed = chain.tessera(&[
         "job",
@@ -298,6 +296,7 @@ fn job_run_takes_a_manifest_to_verified_outputs_and_refuses_tampered_ones() {
         0,
         "a file was written although a leaf failed its proof"
     );
+    assert_eq!(summary["leases"][0]["provider"], tamperer_key.as_str());
 }
 
 /// Requests built and signed by hand and sent over gRPC as they are, the way someone who captured
@@ -364,7 +363,8 @@ fn signed_requests_are_good_once_and_for_this_provider_and_chain_only(
         let mut client = ProviderClient::new(channel);
         let fresh = signed(here);
         let status = client.lease_status(fresh.clone()).await.unwrap();
-        assert_eq!(status.into_inner().state(), pb::WorkState::Done);
+        // `job run` closed the lease once it had the outputs.
+        assert_eq!(status.into_inner().state(), pb::WorkState::Closed);
 
         let replayed = client.lease_status(fresh).await.unwrap_err();
         assert_eq!(replayed.code(), tonic::Code::Unauthenticated);

@@ -20,27 +20,6 @@ fn fixture(name: &str) -> String {
         .to_string()
 }
 
-fn register(chain: &DevChain, key: &str, provider: &ProviderProcess) {
-    chain.json(&[
-        "provider",
-        "register",
-        "--host-uri",
-        &provider.uri,
-        "--bond",
-        "100tsr",
-        "--from",
-        key,
-    ]);
-}
-
-/// A second provider account: a fresh key funded by bob.
-fn funded_key(chain: &DevChain, name: &str) -> String {
-    let out = chain.json(&["keys", "add", name]);
-    let address = out["address"].as_str().unwrap().to_string();
-    chain.json(&["tx", "bank", "send", "bob", &address, "1000tsr"]);
-    address
-}
-
 fn wait_until(what: &str, within: Duration, mut done: impl FnMut() -> bool) {
     wait_until_or(what, within, &done_nothing, &mut done)
 }
@@ -87,11 +66,11 @@ fn providers_compete_the_winner_runs_and_attests_and_survives_kill_9() {
     chain.add_dev_key("alice");
     chain.add_dev_key("bob");
     let expensive_address = chain.add_dev_key("provider");
-    let cheap_address = funded_key(&chain, "provider2");
+    let cheap_address = chain.funded_key("provider2");
     let mut expensive = ProviderProcess::new(&chain, "provider", 300_000);
     let mut cheap = ProviderProcess::new(&chain, "provider2", 100_000);
-    register(&chain, "provider", &expensive);
-    register(&chain, "provider2", &cheap);
+    expensive.register(&chain, "provider");
+    cheap.register(&chain, "provider2");
     expensive.spawn();
     cheap.spawn();
 
@@ -319,7 +298,7 @@ fn escrow_running_dry_pauses_the_work_and_a_top_up_resumes_it() {
     let provider_address = chain.add_dev_key("provider");
     // 1.8e9 utsr per core-hour is 500_000 per second: the least deposit (5 TSR) lasts 10 s.
     let mut provider = ProviderProcess::new(&chain, "provider", 1_800_000_000);
-    register(&chain, "provider", &provider);
+    provider.register(&chain, "provider");
     provider.spawn();
 
     let scratch = tempfile::tempdir().unwrap();

@@ -341,7 +341,13 @@ impl Provider for Api {
                 leaves: vec![],
             };
             let mut bytes = 0;
-            for (index, data) in leaves {
+            let tampered = &daemon.config.testing.tamper_served_leaves;
+            for (index, mut data) in leaves {
+                if tampered.contains(&index) {
+                    if let Some(first) = data.first_mut() {
+                        *first ^= 0xff;
+                    }
+                }
                 if bytes + data.len() > BATCH_BYTES && !batch.leaves.is_empty() {
                     let full = std::mem::replace(
                         &mut batch,

@@ -22,6 +22,25 @@ pub struct Config {
     pub pricing: PricingConfig,
     pub bidding: BiddingConfig,
     pub leases: LeaseConfig,
+    /// Test-only misbehaviour, for the suites that prove tenants catch it; never in a real
+    /// provider's config (`init` does not write it).
+    #[serde(skip_serializing_if = "TestingConfig::is_off")]
+    pub testing: TestingConfig,
+}
+
+/// Ways to make this provider cheat on purpose, so that tests can show they are caught.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct TestingConfig {
+    /// Output leaves (by index) served altered after their true hashes were attested: a
+    /// tenant's proof check must refuse them.
+    pub tamper_served_leaves: Vec<u64>,
+}
+
+impl TestingConfig {
+    pub fn is_off(&self) -> bool {
+        self.tamper_served_leaves.is_empty()
+    }
 }
 
 #[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
@@ -322,6 +341,17 @@ mod tests {
         let back: Config = toml::from_str(&text).unwrap();
         assert_eq!(back, Config::default());
         back.validate().unwrap();
+    }
+
+    #[test]
+    fn the_test_only_tampering_mode_is_off_and_unwritten_unless_asked_for() {
+        let text = toml::to_string_pretty(&Config::default()).unwrap();
+        assert!(!text.contains("testing"), "{text}");
+        assert!(Config::default().testing.is_off());
+        let config: Config = toml::from_str("[testing]\ntamper_served_leaves = [1, 4]").unwrap();
+        assert_eq!(config.testing.tamper_served_leaves, vec![1, 4]);
+        assert!(!config.testing.is_off());
+        assert!(toml::from_str::<Config>("[testing]\ncheat = true").is_err());
     }
 
     #[test]

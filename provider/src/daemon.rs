@@ -73,6 +73,12 @@ pub fn now() -> u64 {
 impl Daemon {
     /// Connects to the chain, unlocks the key, opens the store and checks the registration.
     pub async fn start(home: &Path, config: Config) -> Result<Shared> {
+        if !config.testing.is_off() {
+            tracing::warn!(
+                leaves = ?config.testing.tamper_served_leaves,
+                "TESTING: this provider serves altered output leaves on purpose ([testing] in its config)"
+            );
+        }
         let key = load_key(&config)?;
         let node = Node::connect(&config.chain.rpc)
             .with_context(|| format!("chain.rpc {:?}", config.chain.rpc))?;

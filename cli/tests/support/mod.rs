@@ -8,7 +8,6 @@
 
 pub mod network;
 pub mod provider_process;
-pub mod stand_in_provider;
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
@@ -190,6 +189,15 @@ impl DevChain {
             String::from_utf8_lossy(&out.stdout)
         );
         String::from_utf8_lossy(&out.stderr).into_owned()
+    }
+
+    /// A fresh key `name` in the test keyring, funded with 1,000 TSR by bob (whose key must
+    /// have been added).
+    pub fn funded_key(&self, name: &str) -> String {
+        let out = self.json(&["keys", "add", name]);
+        let address = out["address"].as_str().unwrap().to_string();
+        self.json(&["tx", "bank", "send", "bob", &address, "1000tsr"]);
+        address
     }
 
     pub fn add_dev_key(&self, name: &str) -> String {

@@ -72,6 +72,30 @@ impl ProviderProcess {
         }
     }
 
+    /// Registers this provider's API address on chain for `key`, bonded at the minimum.
+    pub fn register(&self, chain: &DevChain, key: &str) {
+        chain.json(&[
+            "provider",
+            "register",
+            "--host-uri",
+            &self.uri,
+            "--bond",
+            "100tsr",
+            "--from",
+            key,
+        ]);
+    }
+
+    /// Adds `toml` (whole sections) to the config before [`Self::spawn`].
+    pub fn add_config(&self, toml: &str) {
+        use std::io::Write;
+        let mut file = std::fs::OpenOptions::new()
+            .append(true)
+            .open(self.home.path().join("config.toml"))
+            .unwrap();
+        writeln!(file, "{toml}").unwrap();
+    }
+
     pub fn spawn(&mut self) {
         let log = std::fs::OpenOptions::new()
             .create(true)
