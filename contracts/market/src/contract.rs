@@ -1,5 +1,8 @@
-//! Entry points: they only dispatch to the handler of each message.
+//! Entry points: they only dispatch to the handler of each message. Each is also the wasm
+//! export, unless built with the `library` feature (tests, other contracts).
 
+#[cfg(not(feature = "library"))]
+use cosmwasm_std::entry_point;
 use cosmwasm_std::{to_json_binary, Binary, Deps, DepsMut, Env, MessageInfo, Reply, Response};
 use tessera_api::market::{ExecuteMsg, InstantiateMsg, MigrateMsg, QueryMsg, SudoMsg};
 use tessera_api::CommonError;
@@ -12,6 +15,7 @@ use crate::{attestation, auction, deployment, end_block, lease, params, query, r
 pub const CONTRACT_NAME: &str = "crates.io:tessera-market";
 pub const CONTRACT_VERSION: &str = env!("CARGO_PKG_VERSION");
 
+#[cfg_attr(not(feature = "library"), entry_point)]
 pub fn instantiate(
     deps: DepsMut,
     _env: Env,
@@ -28,6 +32,7 @@ pub fn instantiate(
         .add_attribute("registry", params.registry))
 }
 
+#[cfg_attr(not(feature = "library"), entry_point)]
 pub fn execute(
     deps: DepsMut,
     env: Env,
@@ -108,6 +113,7 @@ pub fn execute(
     }
 }
 
+#[cfg_attr(not(feature = "library"), entry_point)]
 pub fn sudo(deps: DepsMut, env: Env, msg: SudoMsg) -> Result<Response, ContractError> {
     match msg {
         SudoMsg::EndBlock {} => end_block::sudo_end_block(deps, env),
@@ -115,6 +121,7 @@ pub fn sudo(deps: DepsMut, env: Env, msg: SudoMsg) -> Result<Response, ContractE
 }
 
 /// Only registry reports reply, and only when they fail: the failure is recorded, not raised.
+#[cfg_attr(not(feature = "library"), entry_point)]
 pub fn reply(_deps: DepsMut, _env: Env, msg: Reply) -> Result<Response, ContractError> {
     let error = match (msg.id, msg.result.into_result()) {
         (REPLY_REGISTRY_REPORT, Err(error)) => error,
@@ -125,6 +132,7 @@ pub fn reply(_deps: DepsMut, _env: Env, msg: Reply) -> Result<Response, Contract
         .add_attribute("error", error))
 }
 
+#[cfg_attr(not(feature = "library"), entry_point)]
 pub fn query(deps: Deps, env: Env, msg: QueryMsg) -> Result<Binary, ContractError> {
     Ok(match msg {
         QueryMsg::Params {} => to_json_binary(&query::params(deps)?)?,
@@ -168,6 +176,7 @@ pub fn query(deps: Deps, env: Env, msg: QueryMsg) -> Result<Binary, ContractErro
     })
 }
 
+#[cfg_attr(not(feature = "library"), entry_point)]
 pub fn migrate(deps: DepsMut, _env: Env, _msg: MigrateMsg) -> Result<Response, ContractError> {
     let previous = cw2::ensure_from_older_version(deps.storage, CONTRACT_NAME, CONTRACT_VERSION)?;
     let moved = crate::state::migrate_order_auctions(deps.storage)?;

@@ -1,7 +1,10 @@
 //! Entry points of the registry. `execute` and `query` only dispatch; each message has its own
 //! `execute_<variant>` / `query_<variant>` function in the module that owns that part of the
-//! registry. The wasm exports are in `crate::entry`.
+//! registry. Each is also the wasm export, unless built with the `library` feature (tests, other
+//! contracts).
 
+#[cfg(not(feature = "library"))]
+use cosmwasm_std::entry_point;
 use cosmwasm_std::{to_json_binary, Binary, Deps, DepsMut, Env, MessageInfo, Response};
 use cw2::{ensure_from_older_version, set_contract_version};
 use tessera_api::registry::{ExecuteMsg, InstantiateMsg, MigrateMsg, QueryMsg};
@@ -13,6 +16,7 @@ use crate::{auditors, bonding, params, provider, query, reputation, status_index
 pub const CONTRACT_NAME: &str = concat!("crates.io:", env!("CARGO_PKG_NAME"));
 pub const CONTRACT_VERSION: &str = env!("CARGO_PKG_VERSION");
 
+#[cfg_attr(not(feature = "library"), entry_point)]
 pub fn instantiate(
     deps: DepsMut,
     _env: Env,
@@ -33,6 +37,7 @@ pub fn instantiate(
         .add_attribute("auditors", auditors.len().to_string()))
 }
 
+#[cfg_attr(not(feature = "library"), entry_point)]
 pub fn execute(
     deps: DepsMut,
     env: Env,
@@ -103,6 +108,7 @@ pub fn execute(
     }
 }
 
+#[cfg_attr(not(feature = "library"), entry_point)]
 pub fn query(deps: Deps, _env: Env, msg: QueryMsg) -> Result<Binary, ContractError> {
     Ok(match msg {
         QueryMsg::Params {} => to_json_binary(&query::query_params(deps)?)?,
@@ -132,6 +138,7 @@ pub fn query(deps: Deps, _env: Env, msg: QueryMsg) -> Result<Binary, ContractErr
     })
 }
 
+#[cfg_attr(not(feature = "library"), entry_point)]
 pub fn migrate(deps: DepsMut, _env: Env, _msg: MigrateMsg) -> Result<Response, ContractError> {
     let from = ensure_from_older_version(deps.storage, CONTRACT_NAME, CONTRACT_VERSION)?;
     // State written before the status index existed has none; rebuilding is idempotent.
