@@ -271,6 +271,7 @@ fn market_msg(data: &[u8]) {
         ExecuteMsg::SubmitAttestation {
             output_root,
             inventory_hash,
+            leaf_count: None,
             ..
         } => {
             let _ =

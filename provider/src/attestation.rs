@@ -65,6 +65,7 @@ async fn attest(
             work_units: units - record.units_attested.min(units),
             output_root: merkle::to_hex(&root),
             inventory_hash: inventory_hash(daemon),
+            leaf_count: Some(hashes.len() as u64),
         },
         &[],
     )?;

@@ -206,6 +206,11 @@ pub enum ExecuteMsg {
         work_units: u64,
         output_root: String,
         inventory_hash: String,
+        /// How many leaves `output_root` is the Merkle root of: the sample that must be revealed
+        /// is drawn among them (`attestation_sample`). Absent from providers that predate
+        /// sampling; such an attestation has no sample.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        leaf_count: Option<u64>,
     },
     /// Records on chain that the lease's provider received the manifest. The provider may send
     /// it itself (no signature needed), or anyone (the tenant) may send the provider's signed
@@ -335,6 +340,11 @@ pub enum QueryMsg {
         start_after: Option<u64>,
         limit: Option<u32>,
     },
+    /// The leaves attestation `seq` of `lease` must reveal (`tessera_api::sampling`): drawn from
+    /// the hashes of the three blocks after the one that committed it, so it exists from that
+    /// block's height + 3 on, and while the chain keeps those hashes (256 blocks).
+    #[returns(AttestationSampleResponse)]
+    AttestationSample { lease: LeaseId, seq: u64 },
     /// End-block items that failed and were set aside, by order uid (a lease has its order's).
     #[returns(QuarantinedResponse)]
     Quarantined {
@@ -476,6 +486,21 @@ pub struct AttestationResponse {
     pub output_root: String,
     pub inventory_hash: String,
     pub submitted_at_height: u64,
+    /// How many leaves the output root covers, when the provider said.
+    pub leaf_count: Option<u64>,
+}
+
+#[cw_serde]
+pub struct AttestationSampleResponse {
+    pub lease: LeaseId,
+    pub seq: u64,
+    /// The heights whose block hashes went into the seed.
+    pub block_heights: Vec<u64>,
+    /// The seed, hex.
+    pub seed: String,
+    pub leaf_count: u64,
+    /// The sampled leaf indices, increasing.
+    pub leaves: Vec<u64>,
 }
 
 #[cw_serde]

@@ -28,6 +28,15 @@ pub const DOMAIN: &[u8] = b"tessera/verification/sample/v1";
 /// `h + BLOCKS_AFTER_ATTESTATION` on.
 pub const BLOCKS_AFTER_ATTESTATION: u64 = 3;
 
+/// Leaves sampled per attestation (DESIGN §4.1; to become a governance parameter with the
+/// dispute rules).
+pub const DEFAULT_SAMPLE_SIZE: u64 = 50;
+
+/// The id of attestation `seq` of a lease, as the seed binds it: `<lease id>/<seq>`.
+pub fn attestation_id(lease: &crate::LeaseId, seq: u64) -> String {
+    format!("{lease}/{seq}")
+}
+
 /// A block hash as CometBFT computes it.
 pub type BlockHash = [u8; 32];
 

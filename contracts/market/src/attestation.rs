@@ -22,6 +22,7 @@ pub fn execute_submit_attestation(
     work_units: u64,
     output_root: String,
     inventory_hash: String,
+    leaf_count: Option<u64>,
 ) -> Result<Response, ContractError> {
     cw_utils::nonpayable(&info)?;
     let params = PARAMS.load(deps.storage)?;
@@ -38,6 +39,9 @@ pub fn execute_submit_attestation(
         return Err(ContractError::LeaseClosed { id: id.to_string() });
     }
     validate_attestation_digests(&output_root, &inventory_hash)?;
+    if leaf_count == Some(0) {
+        return Err(ContractError::AttestationWithoutLeaves {});
+    }
     if period_start != lease.attested_to {
         return Err(ContractError::AttestationNotContiguous {
             id: id.to_string(),
@@ -74,6 +78,7 @@ pub fn execute_submit_attestation(
             output_root: output_root.clone(),
             inventory_hash,
             submitted_at_height: env.block.height,
+            leaf_count,
         },
     )?;
     lease.attestations = seq;

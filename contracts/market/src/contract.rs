@@ -10,7 +10,7 @@ use tessera_api::CommonError;
 use crate::effects::REPLY_REGISTRY_REPORT;
 use crate::error::ContractError;
 use crate::state::PARAMS;
-use crate::{attestation, auction, deployment, end_block, lease, params, query, receipt};
+use crate::{attestation, auction, deployment, end_block, lease, params, query, receipt, sample};
 
 pub const CONTRACT_NAME: &str = "crates.io:tessera-market";
 pub const CONTRACT_VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -85,6 +85,7 @@ pub fn execute(
             work_units,
             output_root,
             inventory_hash,
+            leaf_count,
         } => attestation::execute_submit_attestation(
             deps,
             env,
@@ -96,6 +97,7 @@ pub fn execute(
             work_units,
             output_root,
             inventory_hash,
+            leaf_count,
         ),
         ExecuteMsg::RecordManifestReceipt {
             lease,
@@ -170,6 +172,9 @@ pub fn query(deps: Deps, env: Env, msg: QueryMsg) -> Result<Binary, ContractErro
             start_after,
             limit,
         } => to_json_binary(&query::attestations(deps, lease, start_after, limit)?)?,
+        QueryMsg::AttestationSample { lease, seq } => {
+            to_json_binary(&sample::attestation_sample(deps, env, lease, seq)?)?
+        }
         QueryMsg::Quarantined { start_after, limit } => {
             to_json_binary(&query::quarantined(deps, start_after, limit)?)?
         }

@@ -122,6 +122,23 @@ pub enum ContractError {
 
     #[error("attestation claims {claimed} GPU-seconds, at most {max} fit in the period with {gpus} GPUs")]
     AttestationGpuSecondsExceeded { claimed: u64, max: u64, gpus: u64 },
+
+    #[error(
+        "an attestation's leaf_count must be positive: its output root covers at least one leaf"
+    )]
+    AttestationWithoutLeaves {},
+
+    #[error("lease {lease} has no attestation {seq}")]
+    AttestationNotFound { lease: String, seq: u64 },
+
+    #[error("attestation {seq} of lease {lease} did not state its leaf count: it has no sample")]
+    AttestationLeafCountUnknown { lease: String, seq: u64 },
+
+    #[error("the sample of this attestation is drawn from blocks up to height {ready_at}; the chain is at {height}")]
+    SampleNotYet { ready_at: u64, height: u64 },
+
+    #[error("the sample of this attestation can no longer be drawn: {reason}")]
+    SampleUnavailable { reason: String },
 }
 
 tessera_api::impl_from_common_error!(ContractError);

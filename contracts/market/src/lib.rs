@@ -21,6 +21,7 @@ pub mod params;
 pub mod query;
 pub mod receipt;
 pub mod registry;
+pub mod sample;
 pub mod state;
 pub mod transfers;
 

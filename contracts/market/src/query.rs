@@ -289,6 +289,7 @@ pub fn attestations(
                 output_root: a.output_root,
                 inventory_hash: a.inventory_hash,
                 submitted_at_height: a.submitted_at_height,
+                leaf_count: a.leaf_count,
             })
         })
         .collect::<StdResult<_>>()?;

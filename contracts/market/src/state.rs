@@ -254,6 +254,9 @@ pub struct Attestation {
     pub output_root: String,
     pub inventory_hash: String,
     pub submitted_at_height: u64,
+    /// How many leaves `output_root` covers, when the provider said (older records: none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub leaf_count: Option<u64>,
 }
 
 /// Secondary indexes of orders: by state, for providers polling open orders.

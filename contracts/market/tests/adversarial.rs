@@ -277,6 +277,7 @@ fn funds_sent_with_non_payable_messages_are_refused() {
                 work_units: 1,
                 output_root: ROOT.into(),
                 inventory_hash: INVENTORY.into(),
+                leaf_count: None,
             },
         ),
         (

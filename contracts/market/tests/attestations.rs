@@ -28,6 +28,7 @@ fn attest_with(
         work_units: gpu_seconds / 10,
         output_root: output_root.into(),
         inventory_hash: inventory_hash.into(),
+        leaf_count: None,
     }
 }
 
