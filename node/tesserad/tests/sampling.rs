@@ -2,37 +2,13 @@
 //! the block hashes the node keeps: the same leaves the tenant's tools compute off chain, not
 //! before the third block after the attestation, and not once the chain forgot those blocks.
 
-use serde_json::{json, Value};
+use serde_json::json;
 use tessera_api::sampling::{self, BlockHash, DEFAULT_SAMPLE_SIZE};
 use tessera_api::{merkle, DeploymentId};
 use tessera_testing::node::chain::{self, assert_ok, Chain};
 use tessera_testing::node::{alice, bob};
 use tessera_testing::MANIFEST;
 use tessera_vm::block_hashes::HISTORY;
-use tesserad::app::abci::QueryRequest;
-
-/// The market's answer to `msg`, or the error's log.
-fn ask(chain: &Chain, market: &str, msg: Value) -> Result<Value, String> {
-    use cosmos_sdk_proto::cosmwasm::wasm::v1 as wasm_pb;
-    use cosmrs::proto::prost::Message as _;
-    let res = chain.app.query(QueryRequest {
-        path: "/cosmwasm.wasm.v1.Query/SmartContractState".into(),
-        data: wasm_pb::QuerySmartContractStateRequest {
-            address: market.into(),
-            query_data: serde_json::to_vec(&msg).expect("json"),
-        }
-        .encode_to_vec(),
-        height: 0,
-        prove: false,
-    });
-    if res.code != 0 {
-        return Err(res.log);
-    }
-    let data = wasm_pb::QuerySmartContractStateResponse::decode(res.value.as_slice())
-        .expect("response")
-        .data;
-    Ok(serde_json::from_slice(&data).expect("json"))
-}
 
 fn block_hash(height: u64) -> BlockHash {
     chain::block_hash(height).try_into().expect("32 bytes")
@@ -92,8 +68,7 @@ fn an_attestation_sample_is_drawn_from_the_three_blocks_after_it() {
     assert_ok(&chain.block(vec![attest(&chain, start + 30, Some(1_000))]));
     let committed = chain.height;
     let sample_of = |chain: &Chain, seq: u64| {
-        ask(
-            chain,
+        chain.try_smart(
             &market,
             json!({"attestation_sample": {"lease": lease_id, "seq": seq}}),
         )
