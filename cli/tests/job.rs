@@ -175,6 +175,32 @@ fn job_run_takes_a_manifest_to_verified_outputs_and_refuses_tampered_ones() {
     ]);
     assert!(err.contains("is not the manifest of deployment"), "{err}");
     let status = chain.json(&["lease", "status", &lease, "--from", "alice"]);
+    // The sample of the last attestation, drawn on chain once three blocks follow it: with 12
+    // leaves and k = 50, all of them.
+    let last = status["attestations"]
+        .as_array()
+        .unwrap()
+        .last()
+        .unwrap()
+        .clone();
+    let seq = last["seq"].to_string();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let sample: Value = loop {
+        let out = chain.tessera(&["lease", "sample", &lease, &seq, "-o", "json"]);
+        if out.status.success() {
+            break serde_json::from_slice(&out.stdout).unwrap();
+        }
+        let err = String::from_utf8_lossy(&out.stderr).to_string();
+        assert!(err.contains("drawn from blocks up to height"), "{err}");
+        assert!(std::time::Instant::now() < deadline, "no sample: {err}");
+        std::thread::sleep(std::time::Duration::from_millis(500));
+    };
+    assert_eq!(sample["leaf_count"], 12, "{sample}");
+    assert_eq!(sample["leaf_count"], last["leaf_count"]);
+    assert_eq!(
+        sample["leaves"],
+        serde_json::json!((0..12).collect::<Vec<u64>>())
+    );
     // All the work was done, and `job run` closed the lease when it had the outputs.
     assert_eq!(status["work"]["work_units_done"], 3, "{status}");
     assert_eq!(status["work"]["work_units_total"], 3, "{status}");

@@ -33,6 +33,9 @@ pub enum LeaseCmd {
     /// A lease with its escrow and usage attestations, and (to its owner, with --from) the
     /// provider's view of the work
     Status { lease: String },
+    /// The leaves usage attestation SEQ of the lease must reveal: drawn on chain from the hashes
+    /// of the three blocks after it (see docs/verification.md)
+    Sample { lease: String, seq: u64 },
     /// Hand the lease's provider the manifest (it must hash to the deployment's on chain)
     SendManifest { lease: String, manifest: PathBuf },
     /// Download the lease's output leaves, verify each against the output root the provider
@@ -126,6 +129,24 @@ pub async fn run(ctx: &Context, cmd: LeaseCmd) -> Result<()> {
                 "attestations": attestations.attestations,
                 "work": work,
             }));
+        }
+        LeaseCmd::Sample { lease, seq } => {
+            let id: LeaseId = lease.parse()?;
+            let sample: market::AttestationSampleResponse = ctx
+                .chain()
+                .await?
+                .query_market(&QueryMsg::AttestationSample { lease: id, seq })
+                .await?;
+            ctx.out.either(&sample, || {
+                format!(
+                    "attestation {seq} of {}: leaves {:?} of {} (seed {}, blocks {:?})",
+                    sample.lease,
+                    sample.leaves,
+                    sample.leaf_count,
+                    sample.seed,
+                    sample.block_heights
+                )
+            });
         }
         LeaseCmd::SendManifest { lease, manifest } => {
             let id: LeaseId = lease.parse()?;
