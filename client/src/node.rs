@@ -285,13 +285,13 @@ mod tests {
     #[async_trait::async_trait]
     impl Transport for Scripted {
         async fn status(&self) -> Result<NodeStatus> {
-            unimplemented!("only tx lookups are scripted")
+            unreachable!("the wait_for_tx tests only look txs up")
         }
         async fn query(&self, _: &str, _: Vec<u8>) -> Result<Vec<u8>> {
-            unimplemented!("only tx lookups are scripted")
+            unreachable!("the wait_for_tx tests only look txs up")
         }
         async fn broadcast(&self, _: Vec<u8>) -> Result<String> {
-            unimplemented!("only tx lookups are scripted")
+            unreachable!("the wait_for_tx tests only look txs up")
         }
         async fn find_tx(&self, _: &str) -> Result<Option<CommittedTx>> {
             (self.answer)(self.lookups.fetch_add(1, Ordering::SeqCst))

@@ -7,9 +7,8 @@ mod common;
 
 use common::*;
 use cosmwasm_std::{Addr, StdResult, Uint128};
-use cw_multi_test::Executor;
 use tessera_api::registry::{
-    ExecuteMsg, MigrateMsg, ProviderResponse, ProvidersResponse, QueryMsg, RegistryParamsUpdate,
+    ExecuteMsg, ProviderResponse, ProvidersResponse, QueryMsg, RegistryParamsUpdate,
 };
 use tessera_registry::ContractError;
 
@@ -184,14 +183,7 @@ fn migrating_rebuilds_the_index_without_changing_it() -> TestResult {
         all_pages(&suite, Some(true), 10)?,
         all_pages(&suite, Some(false), 10)?,
     );
-    let (gov, registry, code_id) = (
-        suite.authority.clone(),
-        suite.registry.clone(),
-        suite.code_id,
-    );
-    let res = suite
-        .app
-        .migrate_contract(gov, registry, &MigrateMsg {}, code_id)?;
+    let res = suite.migrate()?;
     assert_eq!(wasm_attr(&res, "providers_indexed").as_deref(), Some("2"));
     let after = (
         all_pages(&suite, Some(true), 10)?,

@@ -4,10 +4,8 @@ mod common;
 
 use common::*;
 use cosmwasm_std::Uint128;
-use cw_multi_test::Executor;
 use tessera_api::registry::{
-    AuditorsResponse, ExecuteMsg, MigrateMsg, QueryMsg, RegistryParams, RegistryParamsUpdate,
-    MAX_AUDITORS,
+    AuditorsResponse, ExecuteMsg, QueryMsg, RegistryParams, RegistryParamsUpdate, MAX_AUDITORS,
 };
 use tessera_api::ValidationError;
 use tessera_registry::params::MAX_UNBONDING_ENTRIES_LIMIT;
@@ -175,14 +173,7 @@ fn update_params_refuses_invalid_values() {
 #[test]
 fn contract_migrates_to_the_same_version() -> TestResult {
     let mut suite = Suite::new();
-    let (gov, registry, code_id) = (
-        suite.authority.clone(),
-        suite.registry.clone(),
-        suite.code_id,
-    );
-    let res = suite
-        .app
-        .migrate_contract(gov, registry, &MigrateMsg {}, code_id)?;
+    let res = suite.migrate()?;
     assert_eq!(wasm_attr(&res, "action").as_deref(), Some("migrate"));
     Ok(())
 }

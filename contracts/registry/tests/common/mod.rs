@@ -9,8 +9,8 @@ use cw_multi_test::{App, AppResponse, Executor};
 use serde::de::DeserializeOwned;
 use tessera_api::attributes::Attribute;
 use tessera_api::registry::{
-    ExecuteMsg, InstantiateMsg, ProviderEvent, ProviderInfo, ProviderResponse, QueryMsg,
-    RegistryParams, Reputation, UnbondingResponse,
+    ExecuteMsg, InstantiateMsg, MigrateMsg, ProviderEvent, ProviderInfo, ProviderResponse,
+    QueryMsg, RegistryParams, Reputation, UnbondingResponse,
 };
 use tessera_registry::ContractError;
 use tessera_testing::multi_test::{self, registry_contract};
@@ -161,6 +161,13 @@ impl Suite {
         let funds = if bond == 0 { vec![] } else { utsr(bond) };
         let msg = register_msg("gpu.example.com", attributes);
         self.execute(provider, &msg, &funds)
+    }
+
+    /// The authority migrates the registry to the same code (what a governance upgrade runs).
+    pub fn migrate(&mut self) -> StdResult<AppResponse> {
+        let (gov, registry) = (self.authority.clone(), self.registry.clone());
+        self.app
+            .migrate_contract(gov, registry, &MigrateMsg {}, self.code_id)
     }
 
     pub fn query<T: DeserializeOwned>(&self, msg: &QueryMsg) -> StdResult<T> {
