@@ -132,10 +132,27 @@ pub enum ExecuteMsg {
         fraction_bps: u16,
         reason: String,
     },
+    /// Market or authority: proven fraud. Takes `amount` (all there is when the bond and the
+    /// unbonding entries hold less), the bond first and then the entries latest-released first;
+    /// pays each award its `bps` of what was taken, burns the rest, and jails the provider.
+    SlashForFraud {
+        provider: String,
+        amount: Uint128,
+        awards: Vec<SlashAward>,
+        reason: String,
+    },
     /// Authority only: replace the set of trusted auditors.
     SetAuditors { auditors: Vec<String> },
     /// Authority only.
     UpdateParams(RegistryParamsUpdate),
+}
+
+/// A share of a fraud slash paid to someone (the disputer who proved it, the tenant it cheated).
+#[cw_serde]
+pub struct SlashAward {
+    pub address: String,
+    /// Of what the slash takes, in basis points; the awards of one slash sum to at most 10,000.
+    pub bps: u16,
 }
 
 /// What the market reports about a provider's leases.

@@ -67,6 +67,40 @@ pub fn slash(
     })
 }
 
+/// Takes `amount` from the bond, then from the entries released last first (an unbond started
+/// to escape a pending dispute is the first to go), or everything when they hold less.
+pub fn take(
+    bond: Uint128,
+    entries: &[UnbondingEntry],
+    amount: Uint128,
+) -> Result<SlashOutcome, ContractError> {
+    let bond_slashed = bond.min(amount);
+    let mut wanted = amount.checked_sub(bond_slashed)?;
+    let mut unbonding_slashed = Uint128::zero();
+    let mut by_release: Vec<&UnbondingEntry> = entries.iter().collect();
+    by_release.sort_by_key(|e| core::cmp::Reverse(e.release_at));
+    let mut entries_left = Vec::with_capacity(entries.len());
+    for entry in by_release {
+        let cut = entry.amount.min(wanted);
+        wanted = wanted.checked_sub(cut)?;
+        unbonding_slashed = unbonding_slashed.checked_add(cut)?;
+        let amount = entry.amount.checked_sub(cut)?;
+        if !amount.is_zero() {
+            entries_left.push(UnbondingEntry {
+                amount,
+                release_at: entry.release_at,
+            });
+        }
+    }
+    entries_left.sort_by_key(|e| e.release_at);
+    Ok(SlashOutcome {
+        bond_slashed,
+        unbonding_slashed,
+        bond_left: bond.checked_sub(bond_slashed)?,
+        entries_left,
+    })
+}
+
 /// Splits entries into the total of those released by `now` (seconds) and those still locked.
 pub fn split_matured(
     entries: Vec<UnbondingEntry>,
@@ -100,6 +134,25 @@ mod tests {
             amount: Uint128::new(amount),
             release_at,
         }
+    }
+
+    #[test]
+    fn taking_an_amount_empties_the_bond_then_the_latest_entries() {
+        let entries = [entry(30, 100), entry(40, 300), entry(50, 200)];
+        let out = take(Uint128::new(25), &entries, Uint128::new(90)).unwrap();
+        assert_eq!(out.bond_slashed, Uint128::new(25));
+        assert_eq!(out.unbonding_slashed, Uint128::new(65));
+        assert_eq!(out.bond_left, Uint128::zero());
+        // 40 (released at 300) gone, 25 of the 50 (at 200) taken, the earliest untouched.
+        assert_eq!(out.entries_left, vec![entry(30, 100), entry(25, 200)]);
+
+        let all = take(Uint128::new(25), &entries, Uint128::new(1_000)).unwrap();
+        assert_eq!(all.total().unwrap(), Uint128::new(145));
+        assert!(all.entries_left.is_empty());
+
+        let some = take(Uint128::new(25), &entries, Uint128::new(10)).unwrap();
+        assert_eq!(some.bond_left, Uint128::new(15));
+        assert_eq!(some.entries_left.len(), 3);
     }
 
     #[test]

@@ -104,6 +104,12 @@ pub fn execute(
             fraction_bps,
             reason,
         } => reputation::execute_slash(deps, info, provider, fraction_bps, reason),
+        ExecuteMsg::SlashForFraud {
+            provider,
+            amount,
+            awards,
+            reason,
+        } => reputation::execute_slash_for_fraud(deps, info, provider, amount, awards, reason),
         ExecuteMsg::UpdateParams(update) => params::execute_update_params(deps, info, update),
     }
 }

@@ -3,7 +3,7 @@
 //! registration, so a provider cannot shed its history by deregistering.
 
 use cosmwasm_std::{BankMsg, Coin, DepsMut, MessageInfo, Response, Uint128};
-use tessera_api::registry::ProviderEvent;
+use tessera_api::registry::{ProviderEvent, SlashAward, UnbondingEntry};
 use tessera_api::validation::{check_text, MAX_TEXT_LEN};
 use tessera_api::ValidationError;
 
@@ -61,12 +61,96 @@ pub fn execute_slash(
     fraction_bps: u16,
     reason: String,
 ) -> Result<Response, ContractError> {
-    cw_utils::nonpayable(&info)?;
+    let params = PARAMS.load(deps.storage)?;
+    let slashed = slash_with(deps, &info, provider, reason, |bond, entries| {
+        bond_math::slash(bond, entries, fraction_bps)
+    })?;
+    let mut response = slashed
+        .response
+        .add_attribute("fraction_bps", fraction_bps.to_string());
+    if !slashed.total.is_zero() {
+        response = response.add_message(BankMsg::Send {
+            to_address: params.community_pool,
+            amount: vec![Coin::new(slashed.total, &params.bond_denom)],
+        });
+    }
+    Ok(response)
+}
+
+/// Market or authority: proven fraud. Takes `amount` (or all there is), pays each award its
+/// share of what was taken and burns the rest, so the parts always sum to the slash exactly.
+pub fn execute_slash_for_fraud(
+    deps: DepsMut,
+    info: MessageInfo,
+    provider: String,
+    amount: Uint128,
+    awards: Vec<SlashAward>,
+    reason: String,
+) -> Result<Response, ContractError> {
+    let params = PARAMS.load(deps.storage)?;
+    let mut payees = Vec::with_capacity(awards.len());
+    let mut bps_total: u32 = 0;
+    for award in &awards {
+        payees.push(validate_addr(deps.api, "award address", &award.address)?);
+        bps_total += u32::from(award.bps);
+    }
+    if bps_total > u32::from(bond_math::BPS_WHOLE) {
+        return Err(ValidationError::new(
+            "slash awards",
+            format!("must sum to at most 10000 bps, got {bps_total}"),
+        )
+        .into());
+    }
+    let slashed = slash_with(deps, &info, provider, reason, |bond, entries| {
+        bond_math::take(bond, entries, amount)
+    })?;
+    let mut response = slashed
+        .response
+        .add_attribute("amount", amount.to_string());
+    let mut burned = slashed.total;
+    for (payee, award) in payees.into_iter().zip(&awards) {
+        let share = bond_math::fraction_of(slashed.total, award.bps)?;
+        if share.is_zero() {
+            continue;
+        }
+        burned = burned.checked_sub(share)?;
+        response = response
+            .add_attribute("awarded", format!("{share} to {payee}"))
+            .add_message(BankMsg::Send {
+                to_address: payee.to_string(),
+                amount: vec![Coin::new(share, &params.bond_denom)],
+            });
+    }
+    response = response.add_attribute("burned", burned.to_string());
+    if !burned.is_zero() {
+        response = response.add_message(BankMsg::Burn {
+            amount: vec![Coin::new(burned, &params.bond_denom)],
+        });
+    }
+    Ok(response)
+}
+
+/// What a slash took, and the response recording it (its funds not yet sent).
+struct Slashed {
+    total: Uint128,
+    response: Response,
+}
+
+/// The part every slash shares: authorise, take what `cut` says from the bond and the unbonding
+/// entries, jail, count it, reindex.
+fn slash_with(
+    deps: DepsMut,
+    info: &MessageInfo,
+    provider: String,
+    reason: String,
+    cut: impl FnOnce(Uint128, &[UnbondingEntry]) -> Result<bond_math::SlashOutcome, ContractError>,
+) -> Result<Slashed, ContractError> {
+    cw_utils::nonpayable(info)?;
     let params = PARAMS.load(deps.storage)?;
     let sender = info.sender.as_str();
     if sender != params.authority && params.market.as_deref() != Some(sender) {
         return Err(ContractError::unauthorized(
-            &info,
+            info,
             "slash",
             allowed::MARKET_OR_AUTHORITY,
         ));
@@ -84,7 +168,7 @@ pub fn execute_slash(
         });
     }
     let bonded = record.as_ref().map_or(Uint128::zero(), |r| r.bond);
-    let outcome = bond_math::slash(bonded, &entries, fraction_bps)?;
+    let outcome = cut(bonded, &entries)?;
     let total = outcome.total()?;
 
     let registered = record.is_some();
@@ -99,24 +183,17 @@ pub fn execute_slash(
     STANDING.save(deps.storage, &addr, &standing)?;
     reindex(deps.storage, &addr)?;
 
-    let mut response = Response::new()
+    let response = Response::new()
         .add_attribute("action", "slash")
         .add_attribute("provider", &addr)
         .add_attribute("registered", registered.to_string())
-        .add_attribute("fraction_bps", fraction_bps.to_string())
         .add_attribute("bond_slashed", outcome.bond_slashed.to_string())
         .add_attribute("unbonding_slashed", outcome.unbonding_slashed.to_string())
         .add_attribute("total_slashed", total.to_string())
         .add_attribute("bond", outcome.bond_left.to_string())
         .add_attribute("jailed", "true")
         .add_attribute("reason", reason);
-    if !total.is_zero() {
-        response = response.add_message(BankMsg::Send {
-            to_address: params.community_pool.clone(),
-            amount: vec![Coin::new(total, &params.bond_denom)],
-        });
-    }
-    Ok(response)
+    Ok(Slashed { total, response })
 }
 
 /// Moves the counters for one lease event. Saturating rather than checked: a counter reaching

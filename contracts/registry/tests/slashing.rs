@@ -4,7 +4,7 @@ mod common;
 
 use common::*;
 use cosmwasm_std::{coin, Uint128};
-use tessera_api::registry::{ExecuteMsg, RegistryParamsUpdate};
+use tessera_api::registry::{ExecuteMsg, RegistryParamsUpdate, SlashAward};
 use tessera_api::ValidationError;
 use tessera_registry::ContractError;
 
@@ -188,4 +188,82 @@ fn strangers_may_not_update_params() {
             allowed: "the authority",
         },
     );
+}
+
+fn fraud(provider: &cosmwasm_std::Addr, amount: u128, awards: &[(&str, u16)]) -> ExecuteMsg {
+    ExecuteMsg::SlashForFraud {
+        provider: provider.to_string(),
+        amount: Uint128::new(amount),
+        awards: awards
+            .iter()
+            .map(|(name, bps)| SlashAward {
+                address: addr(name).to_string(),
+                bps: *bps,
+            })
+            .collect(),
+        reason: "proven fraud".into(),
+    }
+}
+
+#[test]
+fn a_fraud_slash_pays_its_awards_burns_the_rest_and_sums_exactly() -> TestResult {
+    let mut suite = Suite::new();
+    let (provider, market) = (suite.provider.clone(), suite.market.clone());
+    let supply = suite.total_supply_seen();
+    suite.register(&provider, 1_003, vec![])?;
+    suite.execute(&provider, &unbond(200), &[])?;
+    let (disputer, tenant) = (addr("stranger"), addr("auditor"));
+    let (disputer_before, tenant_before) = (suite.balance(&disputer), suite.balance(&tenant));
+
+    // 901 asked of a bond of 803: the bond, then 98 of the entry.
+    let res = suite.execute(
+        &market,
+        &fraud(&provider, 901, &[("stranger", 2_500), ("auditor", 2_500)]),
+        &[],
+    )?;
+    assert_eq!(wasm_attr(&res, "bond_slashed").as_deref(), Some("803"));
+    assert_eq!(wasm_attr(&res, "unbonding_slashed").as_deref(), Some("98"));
+    // 25 % of 901 is 225 (rounded down) each; the burn takes the rest, rounding included.
+    assert_eq!(suite.balance(&disputer) - disputer_before, 225);
+    assert_eq!(suite.balance(&tenant) - tenant_before, 225);
+    assert_eq!(wasm_attr(&res, "burned").as_deref(), Some("451"));
+    assert_eq!(suite.balance(&suite.registry), 1_003 - 901);
+    assert_eq!(suite.total_supply_seen(), supply - 451);
+    let p = suite.provider(&provider);
+    assert!(p.jailed);
+    assert_eq!(p.bond, coin(0, DENOM));
+    assert_eq!(p.unbonding, Uint128::new(102));
+
+    // Asking more than is left takes what is left.
+    let res = suite.execute(&market, &fraud(&provider, 10_000, &[("stranger", 5_000)]), &[])?;
+    assert_eq!(wasm_attr(&res, "total_slashed").as_deref(), Some("102"));
+    assert_eq!(wasm_attr(&res, "burned").as_deref(), Some("51"));
+    assert_eq!(suite.balance(&suite.registry), 0);
+    Ok(())
+}
+
+#[test]
+fn fraud_slashes_are_the_markets_or_the_authoritys_and_awards_cannot_exceed_the_whole() {
+    let mut suite = Suite::new();
+    let provider = suite.provider.clone();
+    let market = suite.market.clone();
+    suite.register(&provider, 500, vec![]).unwrap();
+    let outsider = addr("stranger");
+    let err = suite
+        .execute(&outsider, &fraud(&provider, 100, &[]), &[])
+        .unwrap_err();
+    assert!(contract_message(&err).contains("the market or the authority"));
+    let err = suite
+        .execute(
+            &market,
+            &fraud(&provider, 100, &[("stranger", 6_000), ("auditor", 4_001)]),
+            &[],
+        )
+        .unwrap_err();
+    assert_eq!(
+        contract_message(&err),
+        "invalid slash awards: must sum to at most 10000 bps, got 10001"
+    );
+    assert!(!suite.provider(&provider).jailed);
+    assert_eq!(suite.balance(&suite.registry), 500);
 }

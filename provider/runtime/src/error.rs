@@ -4,15 +4,10 @@ use std::path::PathBuf;
 
 #[derive(Debug, thiserror::Error)]
 pub enum RuntimeError {
-    #[error("unknown kernel {got:?}; the catalog has: {known}")]
-    UnknownKernel { got: String, known: String },
-    /// A manifest `params` field (`field` is its path, `params.n`) that is missing, of the wrong type, or out of range.
-    #[error("{field}: expected {expected}, got {got}")]
-    Param {
-        field: String,
-        expected: String,
-        got: String,
-    },
+    /// An unknown kernel, or a manifest `params` field that is missing, of the wrong type, or out
+    /// of range.
+    #[error("{0}")]
+    Params(#[from] tessera_kernels::params::ParamError),
     #[error("work_units: expected 1..={leaves} (the job has {leaves} leaves), got {got}")]
     WorkUnits { got: u64, leaves: u64 },
     #[error("unit {unit} is out of range: the job has {units} work units")]
@@ -45,24 +40,6 @@ pub enum RuntimeError {
 }
 
 impl RuntimeError {
-    pub(crate) fn param(
-        field: impl Into<String>,
-        expected: impl Into<String>,
-        got: impl Into<String>,
-    ) -> Self {
-        let field = field.into();
-        let field = if field.is_empty() {
-            "params".to_string()
-        } else {
-            format!("params.{field}")
-        };
-        RuntimeError::Param {
-            field,
-            expected: expected.into(),
-            got: got.into(),
-        }
-    }
-
     pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
         RuntimeError::Io {
             path: path.into(),

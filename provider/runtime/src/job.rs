@@ -9,7 +9,7 @@ use sha2::{Digest, Sha256};
 use tessera_kernels::Spec;
 
 use crate::error::{Result, RuntimeError};
-use crate::params;
+use tessera_kernels::params::ParamError;
 
 /// The most output one job may produce (4 GiB): the runner holds a job's leaves in memory to
 /// assemble its files.
@@ -46,7 +46,7 @@ impl Job {
     /// Checks `spec` and takes the input file the kernel names from `provided` (file name →
     /// content), verifying its sha256 against the manifest's.
     pub fn new(spec: &JobSpec, provided: &BTreeMap<String, Vec<u8>>) -> Result<Job> {
-        let parsed = params::parse(&spec.kernel, &spec.params)?;
+        let parsed = tessera_kernels::params::parse(&spec.kernel, &spec.params)?;
         let input = match parsed.input {
             None => Vec::new(),
             Some(name) => {
@@ -75,11 +75,12 @@ impl Job {
         }
         let bytes = parsed.spec.leaves_bytes();
         if bytes > MAX_OUTPUT_BYTES {
-            return Err(RuntimeError::param(
+            return Err(ParamError::new(
                 "",
                 format!("a job whose output is at most {MAX_OUTPUT_BYTES} bytes"),
                 format!("{bytes} bytes of output"),
-            ));
+            )
+            .into());
         }
         let leaf_count = parsed.spec.leaf_count();
         if spec.work_units == 0 || spec.work_units > leaf_count {

@@ -18,6 +18,8 @@ extern crate alloc;
 
 pub mod matmul;
 pub mod mlp;
+#[cfg(feature = "json")]
+pub mod params;
 pub mod png;
 pub mod render;
 pub mod rng;

@@ -1,10 +1,72 @@
 //! Manifest `params` → a checked [`Spec`]: one function per kernel, every field typed and bounded,
-//! unknown fields refused (a typo must not silently fall back to a default).
+//! unknown fields refused (a typo must not silently fall back to a default). The provider runs
+//! jobs, clients assemble files and the referee contract decides disputes through this one
+//! parser, so they cannot disagree about what a manifest asked for.
+
+use alloc::format;
+use alloc::string::{String, ToString};
+use alloc::vec::Vec;
+use core::fmt;
 
 use serde_json::{Map, Value};
-use tessera_kernels::{matmul, mlp, render, sha256_batch, Spec};
 
-use crate::error::{Result, RuntimeError};
+use crate::{matmul, mlp, render, sha256_batch, Spec};
+
+/// A manifest's `kernel` or `params` that cannot be run, naming the field, what was expected and
+/// what came.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ParamError {
+    UnknownKernel {
+        got: String,
+        known: String,
+    },
+    /// A field (`field` is its path, `params.n`) that is missing, of the wrong type, or out of
+    /// range.
+    Param {
+        field: String,
+        expected: String,
+        got: String,
+    },
+}
+
+impl ParamError {
+    pub fn new(
+        field: impl Into<String>,
+        expected: impl Into<String>,
+        got: impl Into<String>,
+    ) -> Self {
+        let field = field.into();
+        let field = if field.is_empty() {
+            "params".to_string()
+        } else {
+            format!("params.{field}")
+        };
+        ParamError::Param {
+            field,
+            expected: expected.into(),
+            got: got.into(),
+        }
+    }
+}
+
+impl fmt::Display for ParamError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ParamError::UnknownKernel { got, known } => {
+                write!(f, "unknown kernel {got:?}; the catalog has: {known}")
+            }
+            ParamError::Param {
+                field,
+                expected,
+                got,
+            } => write!(f, "{field}: expected {expected}, got {got}"),
+        }
+    }
+}
+
+impl core::error::Error for ParamError {}
+
+type Result<T, E = ParamError> = core::result::Result<T, E>;
 
 /// The catalog: every kernel name a manifest may use, with one line about it.
 pub const CATALOG: &[(&str, &str)] = &[
@@ -27,7 +89,7 @@ pub const CATALOG: &[(&str, &str)] = &[
 ];
 
 /// What `params` asked for, and the input file it names (`mlp-inference`'s weights).
-pub(crate) struct Parsed {
+pub struct Parsed {
     pub spec: Spec,
     pub input: Option<String>,
 }
@@ -35,15 +97,15 @@ pub(crate) struct Parsed {
 /// The checked [`Spec`] of a manifest service's `kernel` and `params`: what a client needs to
 /// know a job's leaves and to assemble its files from them, parsed by the same code the
 /// provider runs the job with (so the two cannot disagree about a job). Input files are not
-/// looked at; [`crate::Job::new`] checks them.
+/// looked at; the runtime's `Job::new` checks them.
 pub fn spec_of(kernel: &str, params: &Value) -> Result<Spec> {
     Ok(parse(kernel, params)?.spec)
 }
 
-pub(crate) fn parse(kernel: &str, params: &Value) -> Result<Parsed> {
+pub fn parse(kernel: &str, params: &Value) -> Result<Parsed> {
     let obj = match params {
         Value::Object(o) => o,
-        other => return Err(RuntimeError::param("", "an object", describe(other))),
+        other => return Err(ParamError::new("", "an object", describe(other))),
     };
     let f = Fields(obj);
     match kernel {
@@ -51,7 +113,7 @@ pub(crate) fn parse(kernel: &str, params: &Value) -> Result<Parsed> {
             f.only(&["n", "dtype", "seed"])?;
             let dtype = f.string("dtype", Some("f32"))?;
             if dtype != "f32" {
-                return Err(RuntimeError::param(
+                return Err(ParamError::new(
                     "dtype",
                     "\"f32\"",
                     format!("{dtype:?}"),
@@ -70,7 +132,7 @@ pub(crate) fn parse(kernel: &str, params: &Value) -> Result<Parsed> {
             f.only(&["layers", "activation", "batch", "seed", "weights"])?;
             let activation = f.string("activation", Some("relu"))?;
             if activation != "relu" {
-                return Err(RuntimeError::param(
+                return Err(ParamError::new(
                     "activation",
                     "\"relu\"",
                     format!("{activation:?}"),
@@ -80,7 +142,7 @@ pub(crate) fn parse(kernel: &str, params: &Value) -> Result<Parsed> {
                 Some(Value::Array(items)) => {
                     let n = items.len() as u64;
                     if !(2..=mlp::MAX_LAYERS).contains(&n) {
-                        return Err(RuntimeError::param(
+                        return Err(ParamError::new(
                             "layers",
                             format!("a list of 2 to {} widths", mlp::MAX_LAYERS),
                             format!("{n} entries"),
@@ -93,14 +155,14 @@ pub(crate) fn parse(kernel: &str, params: &Value) -> Result<Parsed> {
                         .collect::<Result<Vec<u64>>>()?
                 }
                 Some(other) => {
-                    return Err(RuntimeError::param(
+                    return Err(ParamError::new(
                         "layers",
                         "a list of integers",
                         describe(other),
                     ))
                 }
                 None => {
-                    return Err(RuntimeError::param(
+                    return Err(ParamError::new(
                         "layers",
                         "a list of integers",
                         "nothing",
@@ -122,7 +184,7 @@ pub(crate) fn parse(kernel: &str, params: &Value) -> Result<Parsed> {
             f.only(&["scene", "width", "height", "frames", "samples", "seed"])?;
             let scene = f.string("scene", Some("cornell-box"))?;
             if scene != "cornell-box" {
-                return Err(RuntimeError::param(
+                return Err(ParamError::new(
                     "scene",
                     "\"cornell-box\"",
                     format!("{scene:?}"),
@@ -152,7 +214,7 @@ pub(crate) fn parse(kernel: &str, params: &Value) -> Result<Parsed> {
                 input: None,
             })
         }
-        other => Err(RuntimeError::UnknownKernel {
+        other => Err(ParamError::UnknownKernel {
             got: other.to_string(),
             known: CATALOG
                 .iter()
@@ -169,7 +231,7 @@ impl Fields<'_> {
     fn only(&self, known: &[&str]) -> Result<()> {
         for key in self.0.keys() {
             if !known.contains(&key.as_str()) {
-                return Err(RuntimeError::param(
+                return Err(ParamError::new(
                     key,
                     format!("one of the fields {}", known.join(", ")),
                     "an unknown field",
@@ -183,7 +245,7 @@ impl Fields<'_> {
         match (self.0.get(field), default) {
             (Some(v), _) => int_in(field, v, min, max),
             (None, Some(d)) => Ok(d),
-            (None, None) => Err(RuntimeError::param(
+            (None, None) => Err(ParamError::new(
                 field,
                 format!("an integer in {min}..={max}"),
                 "nothing",
@@ -198,9 +260,9 @@ impl Fields<'_> {
     fn string(&self, field: &str, default: Option<&str>) -> Result<String> {
         match (self.0.get(field), default) {
             (Some(Value::String(s)), _) => Ok(s.clone()),
-            (Some(other), _) => Err(RuntimeError::param(field, "a string", describe(other))),
+            (Some(other), _) => Err(ParamError::new(field, "a string", describe(other))),
             (None, Some(d)) => Ok(d.to_string()),
-            (None, None) => Err(RuntimeError::param(field, "a string", "nothing")),
+            (None, None) => Err(ParamError::new(field, "a string", "nothing")),
         }
     }
 }
@@ -209,8 +271,8 @@ fn int_in(field: &str, v: &Value, min: u64, max: u64) -> Result<u64> {
     let expected = || format!("an integer in {min}..={max}");
     match v.as_u64() {
         Some(n) if (min..=max).contains(&n) => Ok(n),
-        Some(n) => Err(RuntimeError::param(field, expected(), n.to_string())),
-        None => Err(RuntimeError::param(field, expected(), describe(v))),
+        Some(n) => Err(ParamError::new(field, expected(), n.to_string())),
+        None => Err(ParamError::new(field, expected(), describe(v))),
     }
 }
 
@@ -228,6 +290,7 @@ fn describe(v: &Value) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use alloc::string::String;
     use serde_json::json;
 
     fn err(kernel: &str, params: Value) -> String {
