@@ -4,7 +4,7 @@
 
 use cosmwasm_std::{coin, Decimal, Uint128};
 use tessera_api::governance::{GovernanceParams, DEFAULT_EXECUTION_WINDOW_SECS};
-use tessera_api::market::{MarketParams, DEFAULT_END_BLOCK_GAS_BUDGET};
+use tessera_api::market::{DisputeParams, MarketParams, DEFAULT_END_BLOCK_GAS_BUDGET};
 use tessera_api::registry::RegistryParams;
 
 use crate::amounts::{BID_DEPOSIT, DENOM, MIN_BOND, MIN_DEPOSIT, TSR};
@@ -52,6 +52,10 @@ pub fn market_params(authority: &str, registry: &str, community_pool: &str) -> M
         max_groups: 20,
         max_end_block_items: 200,
         end_block_gas_budget: DEFAULT_END_BLOCK_GAS_BUDGET,
+        dispute: DisputeParams {
+            deposit: coin(TSR, DENOM),
+            ..DisputeParams::default()
+        },
     }
 }
 

@@ -14,6 +14,7 @@ pub mod ids;
 pub mod market;
 pub mod merkle;
 pub mod pagination;
+pub mod referee;
 pub mod registry;
 pub mod registry_storage;
 pub mod sampling;

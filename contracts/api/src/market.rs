@@ -50,6 +50,8 @@ pub mod close_reason {
     pub const NETWORK_INSUFFICIENT_FUNDS: u32 = 20_000;
     /// The deployment was closed, which closes its leases.
     pub const NETWORK_DEPLOYMENT_CLOSED: u32 = 20_001;
+    /// The referee proved a leaf of one of its attestations wrong.
+    pub const NETWORK_FRAUD_PROVEN: u32 = 20_002;
 }
 
 #[cw_serde]
@@ -91,6 +93,43 @@ pub struct MarketParams {
     /// below the chain's gas limit for the hook with room for one item's worth of overshoot.
     #[serde(default = "default_end_block_gas_budget")]
     pub end_block_gas_budget: u64,
+    /// Who decides disputes and what they cost (docs/verification.md).
+    #[serde(default)]
+    pub dispute: DisputeParams,
+}
+
+/// The terms of disputes: the referee that decides them, how long an attestation stays open to
+/// one, what a rejected one costs the disputer, and what proven fraud costs the provider.
+#[cw_serde]
+pub struct DisputeParams {
+    /// The referee contract, the only address that may report proven fraud; none: no disputes.
+    pub referee: Option<String>,
+    /// An attestation may be disputed until this long after its period ends.
+    pub window_secs: u64,
+    /// Attached to every dispute; a rejected dispute pays half to the provider and burns half.
+    pub deposit: Coin,
+    /// The slash is `max(slash_multiplier × the disputed period's payment, min_slash)`.
+    pub slash_multiplier: u16,
+    pub min_slash: Uint128,
+    /// The disputer's and the tenant's shares of the slash, in basis points; the rest is burned.
+    pub disputer_bps: u16,
+    pub tenant_bps: u16,
+}
+
+impl Default for DisputeParams {
+    /// DESIGN §4.1: a day to dispute, 1 TSR to do it, three periods' pay (10 TSR at least) split
+    /// 25 % disputer, 25 % tenant, 50 % burned.
+    fn default() -> Self {
+        DisputeParams {
+            referee: None,
+            window_secs: 86_400,
+            deposit: Coin::new(1_000_000u128, "utsr"),
+            slash_multiplier: 3,
+            min_slash: Uint128::new(10_000_000),
+            disputer_bps: 2_500,
+            tenant_bps: 2_500,
+        }
+    }
 }
 
 /// A change of market params: fields left out keep their value.
@@ -115,6 +154,8 @@ pub struct MarketParamsUpdate {
     pub max_groups: Option<u32>,
     pub max_end_block_items: Option<u32>,
     pub end_block_gas_budget: Option<u64>,
+    /// Replaces the dispute terms as a whole.
+    pub dispute: Option<DisputeParams>,
 }
 
 #[cw_serde]
@@ -211,6 +252,14 @@ pub enum ExecuteMsg {
         /// sampling; such an attestation has no sample.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         leaf_count: Option<u64>,
+    },
+    /// Referee only: a leaf of attestation `seq` did not match its recomputation. Closes the
+    /// lease without paying what it had not paid yet, slashes the provider through the registry
+    /// (awards to `disputer` and the tenant) and jails it. Once per lease.
+    FraudProven {
+        lease: LeaseId,
+        seq: u64,
+        disputer: String,
     },
     /// Records on chain that the lease's provider received the manifest. The provider may send
     /// it itself (no signature needed), or anyone (the tenant) may send the provider's signed

@@ -96,6 +96,20 @@ pub fn verify(root: &Hash, index: u64, size: u64, leaf: &Hash, proof: &[Hash]) -
     s == 0 && r == *root
 }
 
+/// A hash from 64 hex characters (either case); `None` for anything else.
+pub fn from_hex(text: &str) -> Option<Hash> {
+    let bytes = text.as_bytes();
+    if bytes.len() != 64 {
+        return None;
+    }
+    let nibble = |c: u8| (c as char).to_digit(16).map(|d| d as u8);
+    let mut hash = [0u8; 32];
+    for (out, pair) in hash.iter_mut().zip(bytes.chunks_exact(2)) {
+        *out = nibble(pair[0])? << 4 | nibble(pair[1])?;
+    }
+    Some(hash)
+}
+
 /// Lowercase hex, as `output_root` is written on chain.
 pub fn to_hex(hash: &Hash) -> String {
     hash.iter().map(|b| format!("{b:02x}")).collect()
@@ -109,6 +123,16 @@ mod tests {
         (0..n)
             .map(|i| leaf_hash(format!("unit {i}").as_bytes()))
             .collect()
+    }
+
+    #[test]
+    fn hashes_round_trip_through_hex_and_malformed_hex_is_refused() {
+        let h = leaf_hash(b"x");
+        assert_eq!(from_hex(&to_hex(&h)), Some(h));
+        assert_eq!(from_hex(&to_hex(&h).to_uppercase()), Some(h));
+        assert_eq!(from_hex(&to_hex(&h)[..62]), None);
+        assert_eq!(from_hex(&format!("{}zz", &to_hex(&h)[..62])), None);
+        assert_eq!(from_hex(&format!("{}é", &to_hex(&h)[..62])), None);
     }
 
     #[test]

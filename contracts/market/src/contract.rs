@@ -10,7 +10,9 @@ use tessera_api::CommonError;
 use crate::effects::REPLY_REGISTRY_REPORT;
 use crate::error::ContractError;
 use crate::state::PARAMS;
-use crate::{attestation, auction, deployment, end_block, lease, params, query, receipt, sample};
+use crate::{
+    attestation, auction, deployment, end_block, fraud, lease, params, query, receipt, sample,
+};
 
 pub const CONTRACT_NAME: &str = "crates.io:tessera-market";
 pub const CONTRACT_VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -99,6 +101,11 @@ pub fn execute(
             inventory_hash,
             leaf_count,
         ),
+        ExecuteMsg::FraudProven {
+            lease,
+            seq,
+            disputer,
+        } => fraud::execute_fraud_proven(deps, env, info, lease, seq, disputer),
         ExecuteMsg::RecordManifestReceipt {
             lease,
             provider_pubkey,

@@ -95,6 +95,9 @@ pub enum ContractError {
     #[error("lease {id} is closed")]
     LeaseClosed { id: String },
 
+    #[error("fraud on lease {lease} was already proven (attestation {seq}): one slash per lease")]
+    FraudAlreadyProven { lease: String, seq: u64 },
+
     #[error("close reason {reason} is not a {closer} reason (allowed {min}..{max})")]
     InvalidCloseReason {
         reason: u32,

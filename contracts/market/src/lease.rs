@@ -233,6 +233,10 @@ pub fn close(
             ProviderEvent::LeaseReleased
         }
         Closer::Provider => ProviderEvent::LeaseClosedByProvider,
+        // The provider's fault; the slash is counted by the registry on its own.
+        Closer::Network if reason == close_reason::NETWORK_FRAUD_PROVEN => {
+            ProviderEvent::LeaseClosedByProvider
+        }
         Closer::Tenant | Closer::Network => ProviderEvent::LeaseCompleted,
     };
     fx.report_paid(&params.registry, &lease.provider, event, lease.total_paid)?;

@@ -15,6 +15,7 @@ pub mod effects;
 pub mod end_block;
 pub mod error;
 pub mod escrow;
+pub mod fraud;
 pub mod item_tx;
 pub mod lease;
 pub mod params;

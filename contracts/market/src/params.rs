@@ -5,7 +5,8 @@ use std::collections::BTreeSet;
 
 use cosmwasm_std::{Api, DepsMut, MessageInfo, Response};
 use tessera_api::market::{
-    validate_denom, MarketParams, MarketParamsUpdate, BPS_DENOMINATOR, MAX_GROUPS_LIMIT,
+    validate_denom, DisputeParams, MarketParams, MarketParamsUpdate, BPS_DENOMINATOR,
+    MAX_GROUPS_LIMIT,
 };
 use tessera_api::CommonError;
 
@@ -87,7 +88,33 @@ pub fn validate(api: &dyn Api, mut p: MarketParams) -> Result<MarketParams, Cont
             p.end_block_gas_budget
         )));
     }
+    validate_dispute(api, &mut p.dispute)?;
     Ok(p)
+}
+
+fn validate_dispute(api: &dyn Api, d: &mut DisputeParams) -> Result<(), ContractError> {
+    if let Some(referee) = &d.referee {
+        d.referee = Some(api.addr_validate(referee)?.into_string());
+    }
+    if d.window_secs == 0 {
+        return Err(invalid("dispute.window_secs must be positive"));
+    }
+    validate_denom(&d.deposit.denom)?;
+    if d.deposit.amount.is_zero() {
+        return Err(invalid(
+            "dispute.deposit must be positive (free disputes would be spam)",
+        ));
+    }
+    if d.slash_multiplier == 0 {
+        return Err(invalid("dispute.slash_multiplier must be at least 1"));
+    }
+    let awarded = u32::from(d.disputer_bps) + u32::from(d.tenant_bps);
+    if awarded > u32::from(BPS_DENOMINATOR) {
+        return Err(invalid(format!(
+            "dispute.disputer_bps + dispute.tenant_bps is {awarded}, max {BPS_DENOMINATOR}"
+        )));
+    }
+    Ok(())
 }
 
 /// `current` with the fields of `update` that are set.
@@ -119,6 +146,7 @@ pub fn apply(current: MarketParams, u: MarketParamsUpdate) -> MarketParams {
         end_block_gas_budget: u
             .end_block_gas_budget
             .unwrap_or(current.end_block_gas_budget),
+        dispute: u.dispute.unwrap_or(current.dispute),
     }
 }
 

@@ -104,9 +104,7 @@ pub fn execute_slash_for_fraud(
     let slashed = slash_with(deps, &info, provider, reason, |bond, entries| {
         bond_math::take(bond, entries, amount)
     })?;
-    let mut response = slashed
-        .response
-        .add_attribute("amount", amount.to_string());
+    let mut response = slashed.response.add_attribute("amount", amount.to_string());
     let mut burned = slashed.total;
     for (payee, award) in payees.into_iter().zip(&awards) {
         let share = bond_math::fraction_of(slashed.total, award.bps)?;

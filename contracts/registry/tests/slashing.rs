@@ -235,7 +235,11 @@ fn a_fraud_slash_pays_its_awards_burns_the_rest_and_sums_exactly() -> TestResult
     assert_eq!(p.unbonding, Uint128::new(102));
 
     // Asking more than is left takes what is left.
-    let res = suite.execute(&market, &fraud(&provider, 10_000, &[("stranger", 5_000)]), &[])?;
+    let res = suite.execute(
+        &market,
+        &fraud(&provider, 10_000, &[("stranger", 5_000)]),
+        &[],
+    )?;
     assert_eq!(wasm_attr(&res, "total_slashed").as_deref(), Some("102"));
     assert_eq!(wasm_attr(&res, "burned").as_deref(), Some("51"));
     assert_eq!(suite.balance(&suite.registry), 0);

@@ -14,7 +14,7 @@ pub use backend::{leaves_from_device, Backend, Computed, Meter, Prepared};
 pub use error::{Result, RuntimeError};
 pub use inventory::{GpuInfo, Inventory};
 pub use job::{InputDecl, Job, JobSpec, MAX_OUTPUT_BYTES};
-pub use tessera_kernels::params::{spec_of, ParamError, CATALOG};
 pub use runner::{JobReport, OutputFile, Progress, Runtime, UnitReport};
 pub use store::{Hash, Store};
 pub use tessera_kernels as kernels;
+pub use tessera_kernels::params::{spec_of, ParamError, CATALOG};

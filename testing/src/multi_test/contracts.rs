@@ -1,11 +1,16 @@
-//! The three contracts as cw-multi-test runs them, and the registry and market deployed together.
+//! The contracts as cw-multi-test runs them, and the registry, market and referee deployed
+//! together.
 
 use std::fmt::Debug;
 
 use cosmwasm_std::{Addr, Coin, Empty, StdResult};
 use cw_multi_test::{App, AppResponse, Contract, ContractWrapper, Executor};
 use serde::Serialize;
-use tessera_api::market::{InstantiateMsg as MarketInstantiateMsg, MarketParams};
+use tessera_api::market::{
+    DisputeParams, ExecuteMsg as MarketExecuteMsg, InstantiateMsg as MarketInstantiateMsg,
+    MarketParams, MarketParamsUpdate, QueryMsg as MarketQueryMsg,
+};
+use tessera_api::referee::InstantiateMsg as RefereeInstantiateMsg;
 use tessera_api::registry::{
     ExecuteMsg as RegistryExecuteMsg, InstantiateMsg as RegistryInstantiateMsg,
     RegistryParamsUpdate,
@@ -41,15 +46,23 @@ pub fn governance_contract() -> Box<dyn Contract<Empty>> {
     )
 }
 
-/// The registry and the market of [`deploy_market_stack`].
+/// The referee: execute, instantiate, query and migrate.
+pub fn referee_contract() -> Box<dyn Contract<Empty>> {
+    use tessera_referee::contract as c;
+    Box::new(ContractWrapper::new(c::execute, c::instantiate, c::query).with_migrate(c::migrate))
+}
+
+/// The registry, the market and the referee of [`deploy_market_stack`].
 pub struct MarketStack {
     pub registry: Addr,
     pub market: Addr,
+    pub referee: Addr,
 }
 
-/// Stores and instantiates the registry and the market at the defaults, `authority` governing
-/// both and `pool` their community pool, with `adjust` applied to the market's params; then the
-/// authority tells the registry the market's address, as genesis does.
+/// Stores and instantiates the registry, the market and the referee at the defaults,
+/// `authority` governing them and `pool` their community pool, with `adjust` applied to the
+/// market's params; then the authority tells the registry the market's address and the market
+/// its referee, as genesis does.
 pub fn deploy_market_stack(
     app: &mut App,
     admin: &Addr,
@@ -94,7 +107,42 @@ pub fn deploy_market_stack(
         &[],
     )
     .expect("registry learns the market");
-    MarketStack { registry, market }
+    let referee_code = app.store_code(referee_contract());
+    let referee = app
+        .instantiate_contract(
+            referee_code,
+            admin.clone(),
+            &RefereeInstantiateMsg {
+                market: market.to_string(),
+            },
+            &[],
+            "referee",
+            None,
+        )
+        .expect("referee instantiates");
+    let dispute = app
+        .wrap()
+        .query_wasm_smart::<MarketParams>(&market, &MarketQueryMsg::Params {})
+        .expect("market params")
+        .dispute;
+    app.execute_contract(
+        authority.clone(),
+        market.clone(),
+        &MarketExecuteMsg::UpdateParams(MarketParamsUpdate {
+            dispute: Some(DisputeParams {
+                referee: Some(referee.to_string()),
+                ..dispute
+            }),
+            ..Default::default()
+        }),
+        &[],
+    )
+    .expect("market learns its referee");
+    MarketStack {
+        registry,
+        market,
+        referee,
+    }
 }
 
 /// A suite about one contract: the contract and the chain it runs on, from which every suite

@@ -113,11 +113,7 @@ pub fn parse(kernel: &str, params: &Value) -> Result<Parsed> {
             f.only(&["n", "dtype", "seed"])?;
             let dtype = f.string("dtype", Some("f32"))?;
             if dtype != "f32" {
-                return Err(ParamError::new(
-                    "dtype",
-                    "\"f32\"",
-                    format!("{dtype:?}"),
-                ));
+                return Err(ParamError::new("dtype", "\"f32\"", format!("{dtype:?}")));
             }
             let p = matmul::Params {
                 n: f.int("n", 1, matmul::MAX_N, None)?,
@@ -161,13 +157,7 @@ pub fn parse(kernel: &str, params: &Value) -> Result<Parsed> {
                         describe(other),
                     ))
                 }
-                None => {
-                    return Err(ParamError::new(
-                        "layers",
-                        "a list of integers",
-                        "nothing",
-                    ))
-                }
+                None => return Err(ParamError::new("layers", "a list of integers", "nothing")),
             };
             let p = mlp::Params {
                 layers,

@@ -1,0 +1,125 @@
+//! Proven fraud, as the referee reports it: a leaf of an attestation did not match its
+//! recomputation. The lease closes without paying what it had not paid yet (that stays in the
+//! deployment's escrow, the tenant's), and the registry slashes the provider
+//! `S = max(multiplier × the disputed period's payment, min_slash)`, paying the disputer and the
+//! tenant their shares, burning the rest, and jailing it.
+
+use cosmwasm_std::{to_json_binary, DepsMut, Env, MessageInfo, Response, SubMsg, Uint128, WasmMsg};
+use cw_storage_plus::Map;
+use tessera_api::market::{close_reason, DisputeParams, LeaseState, SECONDS_PER_HOUR};
+use tessera_api::registry::{ExecuteMsg as RegistryExecuteMsg, SlashAward};
+use tessera_api::{CommonError, LeaseId};
+
+use crate::deployment_store::{load_deployment, save_deployment};
+use crate::effects::{Effects, REPLY_REGISTRY_REPORT};
+use crate::error::ContractError;
+use crate::lease::{close, load_lease, Closer};
+use crate::state::{Attestation, ATTESTATIONS, PARAMS};
+
+/// Lease uid → the attestation whose fraud was proven: one slash per lease.
+const FRAUD_PROVEN: Map<u64, u64> = Map::new("fraud_proven");
+
+pub fn execute_fraud_proven(
+    deps: DepsMut,
+    env: Env,
+    info: MessageInfo,
+    id: LeaseId,
+    seq: u64,
+    disputer: String,
+) -> Result<Response, ContractError> {
+    cw_utils::nonpayable(&info)?;
+    let params = PARAMS.load(deps.storage)?;
+    let terms = &params.dispute;
+    if terms.referee.as_deref() != Some(info.sender.as_str()) {
+        return Err(CommonError::unauthorized("reporting fraud", "the referee").into());
+    }
+    let disputer = deps.api.addr_validate(&disputer)?;
+    let now = env.block.time.seconds();
+    let mut lease = load_lease(deps.storage, deps.api, &id)?;
+    let attestation = ATTESTATIONS
+        .may_load(deps.storage, (lease.uid, seq))?
+        .ok_or_else(|| ContractError::AttestationNotFound {
+            lease: id.to_string(),
+            seq,
+        })?;
+    if let Some(proven) = FRAUD_PROVEN.may_load(deps.storage, lease.uid)? {
+        return Err(ContractError::FraudAlreadyProven {
+            lease: id.to_string(),
+            seq: proven,
+        });
+    }
+    FRAUD_PROVEN.save(deps.storage, lease.uid, &seq)?;
+    let slash = slash_amount(terms, lease.price, &attestation)?;
+
+    let mut fx = Effects::default();
+    if lease.state != LeaseState::Closed {
+        // What accrued since the last payout is voided: the settlement inside `close` finds
+        // nothing owed, and the escrow keeps it for the tenant.
+        lease.settled_to = lease.settled_to.max(now);
+        lease.remainder = 0;
+        lease.debt = Uint128::zero();
+        let mut deployment = load_deployment(deps.storage, &lease.owner, lease.dseq)?;
+        close(
+            deps.storage,
+            &mut lease,
+            &mut deployment,
+            Closer::Network,
+            close_reason::NETWORK_FRAUD_PROVEN,
+            &params,
+            now,
+            &mut fx,
+        )?;
+        save_deployment(deps.storage, &deployment)?;
+    }
+    let slash_msg = WasmMsg::Execute {
+        contract_addr: params.registry.clone(),
+        msg: to_json_binary(&RegistryExecuteMsg::SlashForFraud {
+            provider: lease.provider.to_string(),
+            amount: slash,
+            awards: vec![
+                SlashAward {
+                    address: disputer.to_string(),
+                    bps: terms.disputer_bps,
+                },
+                SlashAward {
+                    address: lease.owner.to_string(),
+                    bps: terms.tenant_bps,
+                },
+            ],
+            reason: format!("fraud proven on lease {id} attestation {seq}"),
+        })?,
+        funds: vec![],
+    };
+    // Like every registry call of the market, a failing registry (a provider with nothing left
+    // to take) must not undo the close: the failure is logged by the reply.
+    Ok(fx
+        .into_response(
+            Response::new()
+                .add_attribute("action", "fraud_proven")
+                .add_attribute("lease", id.to_string())
+                .add_attribute("seq", seq.to_string())
+                .add_attribute("disputer", disputer)
+                .add_attribute("slash", slash.to_string()),
+        )
+        .add_submessage(SubMsg::reply_on_error(slash_msg, REPLY_REGISTRY_REPORT)))
+}
+
+/// `max(multiplier × price × period / 1 h, min_slash)`: what the disputed period paid, times
+/// the multiplier, so faking never saves more than it risks.
+pub fn slash_amount(
+    terms: &DisputeParams,
+    price_per_hour: Uint128,
+    attestation: &Attestation,
+) -> Result<Uint128, ContractError> {
+    let period = attestation
+        .period_end
+        .saturating_sub(attestation.period_start);
+    let overflow = |_| CommonError::overflow("slash amount");
+    let period_pay = price_per_hour
+        .checked_multiply_ratio(period, SECONDS_PER_HOUR)
+        .map_err(overflow)?;
+    let multiplied = period_pay
+        .checked_mul(Uint128::from(terms.slash_multiplier))
+        .map_err(|_| CommonError::overflow("slash amount"))?;
+    Ok(multiplied.max(terms.min_slash))
+}

@@ -1,0 +1,94 @@
+//! Entry points: instantiate with the market, `dispute`, and the queries.
+
+#[cfg(not(feature = "library"))]
+use cosmwasm_std::entry_point;
+use cosmwasm_std::{to_json_binary, Binary, Deps, DepsMut, Env, MessageInfo, Response};
+use tessera_api::merkle;
+use tessera_api::referee::{
+    ConfigResponse, ExecuteMsg, InstantiateMsg, LeafHashResponse, MigrateMsg, QueryMsg,
+};
+
+use crate::dispute::{execute_dispute, Claim};
+use crate::error::ContractError;
+use crate::job::job_of;
+use crate::state::MARKET;
+
+const CONTRACT_NAME: &str = "crates.io:tessera-referee";
+const CONTRACT_VERSION: &str = env!("CARGO_PKG_VERSION");
+
+#[cfg_attr(not(feature = "library"), entry_point)]
+pub fn instantiate(
+    deps: DepsMut,
+    _env: Env,
+    info: MessageInfo,
+    msg: InstantiateMsg,
+) -> Result<Response, ContractError> {
+    cw_utils::nonpayable(&info)?;
+    cw2::set_contract_version(deps.storage, CONTRACT_NAME, CONTRACT_VERSION)?;
+    let market = deps.api.addr_validate(&msg.market)?;
+    MARKET.save(deps.storage, &market)?;
+    Ok(Response::new()
+        .add_attribute("action", "instantiate")
+        .add_attribute("market", market))
+}
+
+#[cfg_attr(not(feature = "library"), entry_point)]
+pub fn execute(
+    deps: DepsMut,
+    env: Env,
+    info: MessageInfo,
+    msg: ExecuteMsg,
+) -> Result<Response, ContractError> {
+    match msg {
+        ExecuteMsg::Dispute {
+            lease,
+            seq,
+            leaf,
+            leaf_hash,
+            proof,
+            manifest,
+            input,
+        } => execute_dispute(
+            deps,
+            env,
+            info,
+            Claim {
+                lease,
+                seq,
+                leaf,
+                leaf_hash,
+                proof,
+                manifest,
+                input,
+            },
+        ),
+    }
+}
+
+#[cfg_attr(not(feature = "library"), entry_point)]
+pub fn query(deps: Deps, _env: Env, msg: QueryMsg) -> Result<Binary, ContractError> {
+    Ok(match msg {
+        QueryMsg::Config {} => to_json_binary(&ConfigResponse {
+            market: MARKET.load(deps.storage)?.into_string(),
+        })?,
+        QueryMsg::LeafHash {
+            manifest,
+            group,
+            leaf,
+            input,
+        } => {
+            let job = job_of(&manifest, &group)?;
+            to_json_binary(&LeafHashResponse {
+                kernel: job.spec.kernel().to_string(),
+                leaf_count: job.spec.leaf_count(),
+                leaf_hash: merkle::to_hex(&job.leaf_hash(leaf, input.as_deref())?),
+            })?
+        }
+    })
+}
+
+#[cfg_attr(not(feature = "library"), entry_point)]
+pub fn migrate(deps: DepsMut, _env: Env, _msg: MigrateMsg) -> Result<Response, ContractError> {
+    cw2::set_contract_version(deps.storage, CONTRACT_NAME, CONTRACT_VERSION)?;
+    Ok(Response::new().add_attribute("action", "migrate"))
+}

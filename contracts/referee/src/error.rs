@@ -1,0 +1,70 @@
+use tessera_api::CommonError;
+use thiserror::Error;
+
+/// Everything the referee refuses, naming the lease, the leaf and the values involved.
+#[derive(Error, Debug, PartialEq)]
+pub enum ContractError {
+    #[error(transparent)]
+    Common(#[from] CommonError),
+
+    #[error("disputes are off: the market names no referee")]
+    DisputesOff {},
+
+    #[error("the market's referee is {referee}, not this contract")]
+    NotTheMarketsReferee { referee: String },
+
+    #[error("attestation {seq} of lease {lease} does not exist")]
+    AttestationNotFound { lease: String, seq: u64 },
+
+    #[error(
+        "attestation {seq} of lease {lease} states no leaf count, so no leaf of it can be disputed"
+    )]
+    LeafCountUnknown { lease: String, seq: u64 },
+
+    #[error(
+        "the dispute window of attestation {seq} of lease {lease} closed at {deadline} (now {now})"
+    )]
+    DisputeTooLate {
+        lease: String,
+        seq: u64,
+        deadline: u64,
+        now: u64,
+    },
+
+    #[error("leaf {leaf} is out of range: the attestation covers {leaf_count} leaves")]
+    LeafOutOfRange { leaf: u64, leaf_count: u64 },
+
+    #[error("{field} is not a 32-byte hex hash: {value:?}")]
+    BadHash { field: String, value: String },
+
+    #[error(
+        "the proof does not show leaf hash {leaf_hash} as leaf {leaf} under output root {root}"
+    )]
+    ProofInvalid {
+        leaf: u64,
+        leaf_hash: String,
+        root: String,
+    },
+
+    #[error("the manifest's sha256 is {got}; the deployment's manifest_hash is {expected}")]
+    ManifestMismatch { expected: String, got: String },
+
+    #[error("manifest: {reason}")]
+    Manifest { reason: String },
+
+    #[error("input {name:?}: {reason}")]
+    Input { name: String, reason: String },
+
+    #[error("leaf {leaf}: {reason}")]
+    Kernel { leaf: u64, reason: String },
+}
+
+tessera_api::impl_from_common_error!(ContractError);
+
+impl ContractError {
+    pub fn manifest(reason: impl Into<String>) -> Self {
+        ContractError::Manifest {
+            reason: reason.into(),
+        }
+    }
+}
