@@ -54,8 +54,7 @@ free_port() {
 
 "$SCRIPTS_DIR/setup.sh"
 ensure_cometbft
-[[ -f artifacts/market.wasm && -f artifacts/registry.wasm && -f artifacts/governance.wasm ]] ||
-  "$SCRIPTS_DIR/build-contracts.sh"
+ensure_contracts
 log "building tesserad, tessera and tessera-provider (release)"
 cargo build --release --locked -p tesserad -p tessera-cli -p tessera-provider
 BIN="$CARGO_TARGET_DIR/release"

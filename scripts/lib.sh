@@ -220,13 +220,20 @@ fmt_duration() {
   if ((s >= 60)); then printf '%dm%02ds' $((s / 60)) $((s % 60)); else printf '%ds' "$s"; fi
 }
 
+# Builds the contracts the genesis deploys unless every artifact is there.
+ensure_contracts() {
+  local name
+  for name in registry market governance referee; do
+    [[ -f "$ROOT/artifacts/$name.wasm" ]] || { "$SCRIPTS_DIR/build-contracts.sh"; return; }
+  done
+}
+
 # What running a node needs: the toolchain, CometBFT, the contracts (built when missing) and the
 # release tesserad.
 build_node() {
   "$SCRIPTS_DIR/setup.sh"
   ensure_cometbft
-  [[ -f "$ROOT/artifacts/market.wasm" && -f "$ROOT/artifacts/registry.wasm" && -f "$ROOT/artifacts/governance.wasm" ]] ||
-    "$SCRIPTS_DIR/build-contracts.sh"
+  ensure_contracts
   log "building tesserad (release)"
   (cd -- "$ROOT" && cargo build --release --locked -p tesserad --bin tesserad)
 }
