@@ -35,11 +35,15 @@ pub struct TestingConfig {
     /// Output leaves (by index) served altered after their true hashes were attested: a
     /// tenant's proof check must refuse them.
     pub tamper_served_leaves: Vec<u64>,
+    /// Computes every leaf whose index is a multiple of this wrong (0: none), then attests and
+    /// serves the wrong leaves as if they were right: the tree checks out, only recomputing a
+    /// leaf shows the fraud. 10 fakes a tenth of the leaves.
+    pub fake_every_nth_leaf: u64,
 }
 
 impl TestingConfig {
     pub fn is_off(&self) -> bool {
-        self.tamper_served_leaves.is_empty()
+        self.tamper_served_leaves.is_empty() && self.fake_every_nth_leaf == 0
     }
 }
 

@@ -75,8 +75,9 @@ impl Daemon {
     pub async fn start(home: &Path, config: Config) -> Result<Shared> {
         if !config.testing.is_off() {
             tracing::warn!(
-                leaves = ?config.testing.tamper_served_leaves,
-                "TESTING: this provider serves altered output leaves on purpose ([testing] in its config)"
+                tampered = ?config.testing.tamper_served_leaves,
+                fake_every_nth_leaf = config.testing.fake_every_nth_leaf,
+                "TESTING: this provider cheats on purpose ([testing] in its config)"
             );
         }
         let key = load_key(&config)?;

@@ -10,7 +10,7 @@ use anyhow::{anyhow, bail, Context as _, Result};
 use tessera_api::{merkle, LeaseId};
 use tessera_manifest::{Manifest, Service};
 use tessera_proto::provider::v1 as pb;
-use tessera_runtime::{InputDecl, Job, JobSpec};
+use tessera_runtime::{InputDecl, Job, JobSpec, Runtime};
 use tokio::sync::watch;
 
 use crate::daemon::{LeaseHandle, Shared};
@@ -167,13 +167,19 @@ async fn run(daemon: &Shared, id: &LeaseId, cancel: Arc<AtomicBool>) -> Result<(
     let first = record.units_done();
     let total = job.work_units();
     let cancel_units = cancel.clone();
+    let fake_every = daemon.config.testing.fake_every_nth_leaf;
     let compute = tokio::task::spawn_blocking(move || -> Result<()> {
         let mut prepared = backend.prepare(&job)?;
         for unit in first..total {
             if cancel_units.load(Ordering::Relaxed) {
                 return Ok(());
             }
-            let (report, leaves) = runtime.run_unit(&job, prepared.as_mut(), unit)?;
+            let (mut report, mut leaves) = runtime.run_unit(&job, prepared.as_mut(), unit)?;
+            if fake_every > 0 {
+                let first_leaf = job.unit_leaves(unit)?.start;
+                (report.object, report.leaf_hashes) =
+                    fake_leaves(&runtime, &mut leaves, first_leaf, fake_every)?;
+            }
             let unit_record = UnitRecord {
                 object: hex::encode(report.object),
                 leaf_lens: leaves.iter().map(|l| l.len() as u32).collect(),
@@ -219,6 +225,27 @@ async fn run(daemon: &Shared, id: &LeaseId, cancel: Arc<AtomicBool>) -> Result<(
         crate::attestation::attest_if_due(daemon, &lease).await?;
     }
     Ok(())
+}
+
+/// Test-only fraud (`[testing] fake_every_nth_leaf`): flips the first byte of every leaf whose
+/// index is a multiple of `every`, stores the altered unit and returns its object and leaf
+/// hashes, which are then attested and served as the work's.
+fn fake_leaves(
+    runtime: &Runtime,
+    leaves: &mut [Vec<u8>],
+    first_leaf: u64,
+    every: u64,
+) -> Result<([u8; 32], Vec<[u8; 32]>)> {
+    for (i, leaf) in leaves.iter_mut().enumerate() {
+        if (first_leaf + i as u64) % every == 0 {
+            if let Some(byte) = leaf.first_mut() {
+                *byte ^= 0xff;
+            }
+        }
+    }
+    let object = runtime.store().put(&leaves.concat())?;
+    let hashes = leaves.iter().map(|l| merkle::leaf_hash(l)).collect();
+    Ok((object, hashes))
 }
 
 /// The lease's leaves from `from` on, in tree order, read back from the runtime's store.

@@ -17,6 +17,7 @@ use sha2::{Digest, Sha256};
 use tessera_api::market::{DisputeParams, ExecuteMsg, MarketParamsUpdate};
 use tessera_api::merkle;
 use tessera_api::referee::{ExecuteMsg as RefereeMsg, InstantiateMsg as RefereeInstantiate};
+use tessera_api::sampling::DEFAULT_SAMPLE_SIZE;
 use tessera_kernels::params::parse;
 use tessera_testing::vm::{utsr, Tessera};
 use tessera_testing::{gpu_group, offer, BID_DEPOSIT, INVENTORY, TSR};
@@ -48,25 +49,66 @@ fn case(kernel: &'static str, params: Value, note: &'static str) -> Case {
 fn cases(full: bool) -> Vec<Case> {
     let mut all = vec![
         case("matmul", json!({"n": 64, "seed": 1}), "smallest"),
-        case("render-tiles", json!({"width": 64, "height": 64, "samples": 1, "seed": 1}), "1 sample/px"),
-        case("sha256-batch", json!({"count": 1024, "size": 64, "seed": 1}), "64-byte messages"),
+        case(
+            "render-tiles",
+            json!({"width": 64, "height": 64, "samples": 1, "seed": 1}),
+            "1 sample/px",
+        ),
+        case(
+            "sha256-batch",
+            json!({"count": 1024, "size": 64, "seed": 1}),
+            "64-byte messages",
+        ),
         Case {
             input_len: Some(0),
-            ..case("mlp-inference", json!({"layers": [64, 32, 10], "batch": 256, "seed": 1, "weights": "w"}), "64-32-10")
+            ..case(
+                "mlp-inference",
+                json!({"layers": [64, 32, 10], "batch": 256, "seed": 1, "weights": "w"}),
+                "64-32-10",
+            )
         },
     ];
     if full {
         all.extend([
             case("matmul", json!({"n": 1024, "seed": 1}), ""),
-            case("matmul", json!({"n": 4096, "seed": 1}), "examples/matmul.yaml"),
+            case(
+                "matmul",
+                json!({"n": 4096, "seed": 1}),
+                "examples/matmul.yaml",
+            ),
             case("matmul", json!({"n": 16384, "seed": 1}), "largest n"),
-            case("render-tiles", json!({"width": 64, "height": 64, "samples": 32, "seed": 1}), "the demo's samples"),
-            case("render-tiles", json!({"width": 64, "height": 64, "samples": 256, "seed": 1}), ""),
-            case("sha256-batch", json!({"count": 1024, "size": 4096, "seed": 1}), ""),
-            case("sha256-batch", json!({"count": 1024, "size": 65536, "seed": 1}), "largest size"),
+            case(
+                "render-tiles",
+                json!({"width": 64, "height": 64, "samples": 32, "seed": 1}),
+                "the demo's samples",
+            ),
+            case(
+                "render-tiles",
+                json!({"width": 64, "height": 64, "samples": 256, "seed": 1}),
+                "",
+            ),
+            case(
+                "render-tiles",
+                json!({"width": 64, "height": 64, "samples": 4096, "seed": 1}),
+                "largest samples",
+            ),
+            case(
+                "sha256-batch",
+                json!({"count": 1024, "size": 4096, "seed": 1}),
+                "",
+            ),
+            case(
+                "sha256-batch",
+                json!({"count": 1024, "size": 65536, "seed": 1}),
+                "largest size",
+            ),
             Case {
                 input_len: Some(0),
-                ..case("mlp-inference", json!({"layers": [784, 256, 128, 10], "batch": 256, "seed": 1, "weights": "w"}), "examples/inference.yaml")
+                ..case(
+                    "mlp-inference",
+                    json!({"layers": [784, 256, 128, 10], "batch": 256, "seed": 1, "weights": "w"}),
+                    "examples/inference.yaml",
+                )
             },
         ]);
     }
@@ -78,8 +120,10 @@ fn main() {
     println!(
         "dispute gas per kernel (block gas limit {BLOCK_GAS}, tx size limit {MAX_TX_BYTES} bytes)"
     );
-    println!("| kernel | params | leaf bytes | dispute gas | dispute tx bytes | fits a block | time |");
-    println!("|---|---|---|---|---|---|---|");
+    println!(
+        "| kernel | params | leaf bytes | dispute gas | dispute tx bytes | fits a block | dispute in the VM | checking k = {DEFAULT_SAMPLE_SIZE} leaves on one CPU core |"
+    );
+    println!("|---|---|---|---|---|---|---|---|");
     for case in cases(full) {
         measure(&case);
     }
@@ -145,11 +189,18 @@ fn measure(case: &Case) {
     // The disputed leaf is the middle one, computed for real; the others stand in.
     let leaf_count = spec.leaf_count();
     let leaf = leaf_count / 2;
-    let started = Instant::now();
     let bytes = spec
         .leaf(leaf, input.as_deref().unwrap_or(&[]))
         .expect("reference leaf");
-    let native = started.elapsed();
+    // What a tenant's check of the sample costs: k leaves recomputed on this CPU (one core).
+    let checked = DEFAULT_SAMPLE_SIZE.min(leaf_count);
+    let started = Instant::now();
+    for i in 0..checked {
+        let at = i * leaf_count / checked;
+        spec.leaf(at, input.as_deref().unwrap_or(&[]))
+            .expect("reference leaf");
+    }
+    let check = started.elapsed().as_secs_f64() * DEFAULT_SAMPLE_SIZE as f64 / checked as f64;
     let leaves: Vec<merkle::Hash> = (0..leaf_count)
         .map(|i| {
             if i == leaf {
@@ -193,15 +244,18 @@ fn measure(case: &Case) {
         Err(e) => format!("{gas} (failed: {})", first_line(&e.to_string())),
     };
     println!(
-        "| {} | {} ({}) | {} | {verdict} | {tx_bytes}{} | {} | {:.2} s in the VM, {:.3} s native |",
+        "| {} | {} ({}) | {} | {verdict} | {tx_bytes}{} | {} | {:.2} s | {check:.2} s |",
         case.kernel,
         case.params,
         case.note,
         bytes.len(),
-        if tx_bytes > MAX_TX_BYTES { " (over the limit)" } else { "" },
+        if tx_bytes > MAX_TX_BYTES {
+            " (over the limit)"
+        } else {
+            ""
+        },
         if gas <= BLOCK_GAS { "yes" } else { "no" },
         elapsed.as_secs_f64(),
-        native.as_secs_f64(),
     );
 }
 
