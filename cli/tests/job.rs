@@ -325,6 +325,87 @@ fn job_run_takes_a_manifest_to_verified_outputs_and_refuses_tampered_ones() {
     assert_eq!(summary["leases"][0]["provider"], tamperer_key.as_str());
 }
 
+#[test]
+fn a_provider_faking_leaves_is_caught_by_job_run_slashed_jailed_and_the_tenant_refunded() {
+    let chain = DevChain::start();
+    chain.add_dev_key("alice");
+    // A provider in its test-only cheating mode: every tenth leaf computed wrong, then attested
+    // and served as if right, so every proof checks out and only recomputing shows it.
+    let faker_key = chain.add_dev_key("provider");
+    let mut faker = ProviderProcess::new(&chain, "provider", 100_000);
+    faker.add_config("[testing]\nfake_every_nth_leaf = 10");
+    faker.register(&chain, "provider");
+    faker.spawn();
+    let bond_before = provider_bond(&chain, &faker_key);
+    let alice_before = chain.balance("alice");
+
+    let out = tempfile::tempdir().unwrap();
+    let run = chain.tessera(&[
+        "job",
+        "run",
+        &fixture("render-cpu.yaml"),
+        "--out",
+        out.path().to_str().unwrap(),
+        "--bid-window",
+        "5",
+        "--from",
+        "alice",
+        "-o",
+        "json",
+    ]);
+    assert!(!run.status.success(), "job run accepted faked work");
+    let summary: Value = serde_json::from_slice(&run.stdout).unwrap();
+    assert_eq!(summary["failed_step"], "check", "{summary}");
+    let error = summary["error"].as_str().unwrap();
+    // Leaves 0 and 10 of 12 are faked; the sample (k = 50) holds all 12, the first is disputed.
+    assert!(
+        error.contains("leaf 0 of attestation") && error.contains("(verdict: fraud)"),
+        "{summary}"
+    );
+    assert_eq!(summary["closed"], true, "{summary}");
+    assert_eq!(
+        std::fs::read_dir(out.path()).unwrap().count(),
+        0,
+        "files were written from faked leaves"
+    );
+
+    // The referee proved it on chain: the lease closed for fraud, the provider jailed and
+    // 10 TSR (the minimum slash) poorer.
+    let lease = chain.json(&["lease", "show", &lease_path(&summary["leases"][0])]);
+    assert_eq!(lease["close_reason"], 20_002, "{lease}");
+    let provider = chain.json(&["provider", "show", &faker_key]);
+    assert_eq!(provider["jailed"], true, "{provider}");
+    assert_eq!(provider_bond(&chain, &faker_key), bond_before - 10_000_000);
+    // The tenant: its deposit back but what the provider was paid before the fraud, the
+    // dispute deposit back, a quarter of the slash (2.5 TSR), less the fees of its txs.
+    let alice_after = chain.balance("alice");
+    assert!(
+        alice_after > alice_before + 2_000_000,
+        "alice had {alice_before}, now {alice_after}"
+    );
+}
+
+fn provider_bond(chain: &DevChain, address: &str) -> u128 {
+    let provider = chain.json(&["provider", "show", address]);
+    provider["bond"]["amount"]
+        .as_str()
+        .expect("bond amount")
+        .parse()
+        .expect("a number")
+}
+
+/// `owner/dseq/gseq/oseq/provider` of a lease id as JSON.
+fn lease_path(id: &Value) -> String {
+    format!(
+        "{}/{}/{}/{}/{}",
+        id["owner"].as_str().unwrap(),
+        id["dseq"],
+        id["gseq"],
+        id["oseq"],
+        id["provider"].as_str().unwrap()
+    )
+}
+
 /// Requests built and signed by hand and sent over gRPC as they are, the way someone who captured
 /// one would: the provider takes a signed request once, and only if it was signed for it and
 /// its chain.

@@ -5,7 +5,7 @@ use cosmrs::Any;
 use cosmwasm_std::Coin;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
-use tessera_api::{governance, market, registry};
+use tessera_api::{governance, market, referee, registry};
 
 use crate::error::{Error, Result};
 use crate::node::{Node, TxOutcome};
@@ -111,6 +111,16 @@ impl Tessera {
         self.query_market(&market::QueryMsg::Params {}).await
     }
 
+    /// The referee that decides disputes on this chain (the market's `dispute.referee`).
+    pub async fn referee(&self) -> Result<String> {
+        self.market_params().await?.dispute.referee.ok_or_else(|| {
+            Error::invalid(
+                "chain",
+                "the market names no referee: disputes are off on this chain",
+            )
+        })
+    }
+
     pub async fn deployment(
         &self,
         id: &tessera_api::DeploymentId,
@@ -209,6 +219,24 @@ impl ContractSigner<'_> {
             msg,
             funds,
         )
+    }
+
+    /// A dispute to `referee` (from [`Tessera::referee`]), the market's dispute deposit
+    /// attached by the caller.
+    pub async fn dispute(
+        &self,
+        referee: &str,
+        msg: &referee::ExecuteMsg,
+        deposit: &Coin,
+        options: &TxOptions,
+    ) -> Result<TxOutcome> {
+        let msg = execute_contract(
+            &self.signer.address(),
+            referee,
+            msg,
+            std::slice::from_ref(deposit),
+        )?;
+        self.signer.send(vec![msg], options).await
     }
 
     pub async fn market(

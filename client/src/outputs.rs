@@ -144,6 +144,15 @@ impl Collector<'_> {
         self.bytes
     }
 
+    /// The leaves taken so far, in tree order.
+    pub fn leaves(&self) -> &[Vec<u8>] {
+        &self.leaves
+    }
+
+    pub fn job(&self) -> &OutputJob {
+        self.job
+    }
+
     /// The files, named, from all leaves (tessera-kernels' `Spec::assemble`).
     pub fn assemble(&self) -> Result<Vec<(String, Vec<u8>)>> {
         if self.len() != self.job.leaf_count {

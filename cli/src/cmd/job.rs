@@ -7,7 +7,7 @@ use anyhow::{bail, Context as _, Result};
 use clap::Subcommand;
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
-use tessera_api::market::{ExecuteMsg, OrderState};
+use tessera_api::market::{DeploymentState, ExecuteMsg, OrderState};
 use tessera_api::{DeploymentId, LeaseId};
 use tessera_client::coin::parse_coin;
 use tessera_client::outputs::OutputJob;
@@ -120,16 +120,26 @@ pub async fn run(ctx: &Context, cmd: JobCmd) -> Result<()> {
         summary.error = Some(format!("{e:#}"));
     }
     if !keep {
-        let close = session
-            .contracts()
-            .market(
-                &ExecuteMsg::CloseDeployment { dseq: id.dseq },
-                &[],
-                &ctx.tx_options()?,
-            )
-            .await;
+        // A lease closed by proven fraud may have closed the deployment (its refund included).
+        let already = matches!(
+            session.chain.deployment(&id).await,
+            Ok(d) if d.state == DeploymentState::Closed
+        );
+        let close = if already {
+            Ok(())
+        } else {
+            session
+                .contracts()
+                .market(
+                    &ExecuteMsg::CloseDeployment { dseq: id.dseq },
+                    &[],
+                    &ctx.tx_options()?,
+                )
+                .await
+                .map(drop)
+        };
         match close {
-            Ok(_) => summary.closed = true,
+            Ok(()) => summary.closed = true,
             Err(e) => ctx.out.note(format!("closing {id} failed: {e}")),
         }
     }

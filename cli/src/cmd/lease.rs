@@ -49,6 +49,16 @@ pub enum LeaseCmd {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Check the lease's work: download its output leaves, verify them against the latest
+    /// output root attested on chain, recompute the leaves the chain sampled from that
+    /// attestation with the CPU reference, and dispute a wrong one with the referee. Exits
+    /// non-zero when a leaf is wrong (see docs/verification.md)
+    Verify {
+        lease: String,
+        /// The deployment's manifest (it must hash to the one on chain)
+        #[arg(long)]
+        manifest: PathBuf,
+    },
     /// Follow a lease's events on chain (bids, settlement, attestations) until it closes
     Watch {
         lease: String,
@@ -161,6 +171,12 @@ pub async fn run(ctx: &Context, cmd: LeaseCmd) -> Result<()> {
                 || format!("lease {id}: {uri} accepted the manifest ({work_units} work units)"),
             );
         }
+        LeaseCmd::Verify { lease, manifest } => {
+            let id: LeaseId = lease.parse()?;
+            let manifest_bytes = std::fs::read(&manifest)
+                .with_context(|| format!("reading {}", manifest.display()))?;
+            verify(ctx, &id, &manifest_bytes).await?;
+        }
         LeaseCmd::Output {
             lease,
             manifest,
@@ -181,8 +197,9 @@ pub async fn run(ctx: &Context, cmd: LeaseCmd) -> Result<()> {
                     status.work_units_total
                 );
             }
-            let root =
-                crate::cmd::lease_run::attested_root(&session, &id, &status.output_root).await?;
+            let root = crate::cmd::lease_run::attested_root(&session, &id, &status.output_root)
+                .await?
+                .root;
             let (files, bytes) = crate::cmd::lease_run::fetch_outputs(
                 ctx,
                 &mut api,
@@ -321,4 +338,55 @@ async fn provider_work(ctx: &Context, id: &LeaseId) -> serde_json::Value {
     }
     .await;
     result.unwrap_or_else(|e| json!({ "error": format!("{e:#}") }))
+}
+
+/// `lease verify`: the provider's leaves, checked against the chain's root and the sample.
+async fn verify(ctx: &Context, id: &LeaseId, manifest: &[u8]) -> Result<()> {
+    use crate::cmd::lease_run;
+    let session = ctx.session().await?;
+    let job = lease_run::output_job(&session, id, manifest).await?;
+    let key = session.signer.key();
+    let mut api = lease_run::connect(&session, id).await?;
+    let status = api.lease_status(key, id).await?;
+    if status.output_root.is_empty() {
+        bail!(
+            "lease {id} has no outputs yet ({} of {} work units done)",
+            status.work_units_done,
+            status.work_units_total
+        );
+    }
+    let attested = lease_run::attested_root(&session, id, &status.output_root).await?;
+    let leaves = lease_run::download_leaves(
+        ctx,
+        &mut api,
+        key,
+        id,
+        &attested.root,
+        &job,
+        status.leaf_count,
+    )
+    .await?;
+    let check =
+        crate::cmd::sample_check::check_sample(ctx, &session, id, attested.seq, &leaves, manifest)
+            .await?;
+    ctx.out.either(&check, || match &check.not_checked {
+        Some(why) => format!("attestation {}: not recomputed: {why}", check.seq),
+        None => format!(
+            "attestation {}: {} sampled leaves recomputed, {} wrong{}",
+            check.seq,
+            check.sampled.len(),
+            check.wrong.len(),
+            check.dispute.as_ref().map_or(String::new(), |d| format!(
+                "; leaf {} disputed in tx {} (verdict: {})",
+                d.leaf, d.tx, d.verdict
+            ))
+        ),
+    });
+    if !check.wrong.is_empty() {
+        bail!(
+            "lease {id}: {} of the sampled leaves are not what the kernel computes",
+            check.wrong.len()
+        );
+    }
+    Ok(())
 }

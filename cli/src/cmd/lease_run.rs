@@ -1,6 +1,7 @@
 //! One lease of `job run`: hand the manifest to the provider, follow the work with a progress
 //! bar, wait for the provider's output root on chain, download every output leaf, check each
-//! against that root, then assemble the files from the verified leaves (tessera-kernels, the
+//! against that root, recompute the leaves the chain samples and dispute a wrong one
+//! (`sample_check`), then assemble the files from the verified leaves (tessera-kernels, the
 //! provider's own assembly) and write them.
 
 use std::fs::File;
@@ -16,10 +17,11 @@ use tessera_api::market::{self, QueryMsg};
 use tessera_api::merkle::Hash;
 use tessera_api::LeaseId;
 use tessera_client::manifest::Manifest;
-use tessera_client::outputs::OutputJob;
+use tessera_client::outputs::{Collector, OutputJob};
 use tessera_client::provider_api::ProviderApi;
 use tessera_proto::provider::v1::WorkState;
 
+use crate::cmd::sample_check::{check_sample, SampleCheck};
 use crate::context::{Context, Session};
 
 /// How long the provider has to post its final output root on chain once the work is done.
@@ -36,6 +38,8 @@ pub struct LeaseOutput {
     pub leaves: u64,
     /// Bytes of the verified leaves the files were assembled from.
     pub bytes: u64,
+    /// The sampled leaves recomputed on this machine.
+    pub check: SampleCheck,
     pub dir: PathBuf,
     pub files: Vec<OutputFile>,
 }
@@ -64,13 +68,36 @@ pub async fn run_lease(
     let done = follow_work(ctx, &mut api, key, lease, work_units)
         .await
         .context("step work")?;
-    let root = attested_root(session, lease, &done.output_root)
+    let attested = attested_root(session, lease, &done.output_root)
         .await
         .context("step attestation")?;
-    let (files, bytes) =
-        fetch_outputs(ctx, &mut api, key, lease, &root, &job, done.leaf_count, dir)
-            .await
-            .context("step download")?;
+    let leaves = download_leaves(
+        ctx,
+        &mut api,
+        key,
+        lease,
+        &attested.root,
+        &job,
+        done.leaf_count,
+    )
+    .await
+    .context("step download")?;
+    let check = check_sample(ctx, session, lease, attested.seq, &leaves, manifest)
+        .await
+        .context("step check")?;
+    if let Some(dispute) = &check.dispute {
+        bail!(
+            "step check: leaf {} of attestation {} is not what the {} kernel computes; disputed \
+             in tx {} (verdict: {}): the provider is slashed and jailed and the lease closed; no \
+             files were written",
+            dispute.leaf,
+            check.seq,
+            job.spec().kernel(),
+            dispute.tx,
+            dispute.verdict
+        );
+    }
+    let (files, bytes) = write_outputs(dir, &leaves).context("step write")?;
     Ok(LeaseOutput {
         lease: lease.clone(),
         provider_uri,
@@ -78,6 +105,7 @@ pub async fn run_lease(
         output_root: done.output_root,
         leaves: done.leaf_count,
         bytes,
+        check,
         dir: dir.to_path_buf(),
         files,
     })
@@ -193,13 +221,19 @@ async fn follow_work(
     bail!("the provider ended the progress stream before the work was done")
 }
 
+/// An output root attested on chain, and the attestation that did.
+pub struct Attested {
+    pub root: Hash,
+    pub seq: u64,
+}
+
 /// The output root the provider attested on chain: only that is trusted for verification.
-pub async fn attested_root(session: &Session, lease: &LeaseId, reported: &str) -> Result<Hash> {
+pub async fn attested_root(session: &Session, lease: &LeaseId, reported: &str) -> Result<Attested> {
     let deadline = Instant::now() + ATTESTATION_WAIT;
     // Attestations are paged by sequence number: the newest is on the last page, and a lease
     // attested every few minutes for days has more than one page.
     let mut start_after = None;
-    let mut latest: Option<String> = None;
+    let mut latest: Option<(String, u64)> = None;
     loop {
         let page: market::AttestationsResponse = session
             .chain
@@ -211,20 +245,23 @@ pub async fn attested_root(session: &Session, lease: &LeaseId, reported: &str) -
             .await?;
         if let Some(last) = page.attestations.last() {
             start_after = Some(last.seq);
-            latest = Some(last.output_root.clone());
+            latest = Some((last.output_root.clone(), last.seq));
             if page.attestations.len() == ATTESTATION_PAGE as usize {
                 continue;
             }
         }
-        if let Some(root) = latest.as_deref().filter(|root| *root == reported) {
-            return hex_to_hash(root);
+        if let Some((root, seq)) = latest.as_ref().filter(|(root, _)| root == reported) {
+            return Ok(Attested {
+                root: hex_to_hash(root)?,
+                seq: *seq,
+            });
         }
         if Instant::now() >= deadline {
             bail!(
                 "the provider reports output root {reported}, but has not attested it on chain \
                  within {} s (latest attested: {})",
                 ATTESTATION_WAIT.as_secs(),
-                latest.as_deref().unwrap_or("none")
+                latest.as_ref().map_or("none", |(root, _)| root.as_str())
             );
         }
         tokio::time::sleep(Duration::from_millis(500)).await;
@@ -239,10 +276,8 @@ fn hex_to_hash(text: &str) -> Result<Hash> {
 }
 
 /// Downloads every leaf and verifies it against `root`, then assembles the job's files from
-/// the verified leaves and writes them under `dir` (created if missing): each as `NAME.part`,
-/// renamed once all are written, so a file under its own name is always complete and
-/// verified. Nothing is written before every leaf has proved; a failure removes the `.part`
-/// files. Returns the files and the bytes of leaves downloaded.
+/// the verified leaves and writes them under `dir` ([`write_outputs`]). Returns the files and
+/// the bytes of leaves downloaded.
 #[allow(clippy::too_many_arguments)]
 pub async fn fetch_outputs(
     ctx: &Context,
@@ -254,6 +289,20 @@ pub async fn fetch_outputs(
     reported_leaf_count: u64,
     dir: &Path,
 ) -> Result<(Vec<OutputFile>, u64)> {
+    let leaves = download_leaves(ctx, api, key, lease, root, job, reported_leaf_count).await?;
+    write_outputs(dir, &leaves)
+}
+
+/// Downloads every leaf, each verified against `root` before it is kept.
+pub async fn download_leaves<'a>(
+    ctx: &Context,
+    api: &mut ProviderApi,
+    key: &tessera_client::keys::Key,
+    lease: &LeaseId,
+    root: &Hash,
+    job: &'a OutputJob,
+    reported_leaf_count: u64,
+) -> Result<Collector<'a>> {
     job.check_leaf_count(reported_leaf_count)?;
     let bar = bar(
         ctx,
@@ -268,6 +317,14 @@ pub async fn fetch_outputs(
     })
     .await?;
     bar.finish_with_message("verified");
+    Ok(leaves)
+}
+
+/// Assembles the job's files from verified leaves and writes them under `dir` (created if
+/// missing): each as `NAME.part`, renamed once all are written, so a file under its own name is
+/// always complete and verified. A failure removes the `.part` files. Returns the files and the
+/// bytes of the leaves.
+pub fn write_outputs(dir: &Path, leaves: &Collector<'_>) -> Result<(Vec<OutputFile>, u64)> {
     let files = leaves.assemble()?;
     let written = write_files(dir, &files)?;
     Ok((written, leaves.bytes()))

@@ -10,3 +10,4 @@ pub mod lease_run;
 pub mod manifest;
 pub mod market;
 pub mod provider;
+pub mod sample_check;
