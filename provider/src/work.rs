@@ -237,7 +237,7 @@ fn fake_leaves(
     every: u64,
 ) -> Result<([u8; 32], Vec<[u8; 32]>)> {
     for (i, leaf) in leaves.iter_mut().enumerate() {
-        if (first_leaf + i as u64) % every == 0 {
+        if (first_leaf + i as u64).is_multiple_of(every) {
             if let Some(byte) = leaf.first_mut() {
                 *byte ^= 0xff;
             }

@@ -194,6 +194,9 @@ pub struct BidOffer {
     pub resource_prices: Vec<ResourcePrice>,
 }
 
+// A message is deserialized once per call and never stored or moved in bulk, so the size of its
+// largest variant (a params update) costs nothing worth boxing for.
+#[allow(clippy::large_enum_variant)]
 #[cw_serde]
 pub enum ExecuteMsg {
     /// Create a deployment with one order per group; the attached funds are its escrow deposit.
