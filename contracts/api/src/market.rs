@@ -505,6 +505,14 @@ pub struct LeaseResponse {
     /// When the provider's receipt of the manifest was recorded (`record_manifest_receipt`).
     #[serde(default)]
     pub manifest_received_at: Option<u64>,
+    /// With disputes on: drawn from the escrow since the last attestation, not yet owed to an
+    /// attested period (closing returns it to the escrow).
+    #[serde(default)]
+    pub unattested: Uint128,
+    /// With disputes on: owed for attested periods whose dispute windows are open; paid out as
+    /// each closes.
+    #[serde(default)]
+    pub held: Uint128,
 }
 
 #[cw_serde]
@@ -540,6 +548,12 @@ pub struct AttestationResponse {
     pub submitted_at_height: u64,
     /// How many leaves the output root covers, when the provider said.
     pub leaf_count: Option<u64>,
+    /// What the period paid, held until `release_at` (disputes on; zero otherwise).
+    #[serde(default)]
+    pub payment: Uint128,
+    /// When the period's dispute window closes and its payment goes out.
+    #[serde(default)]
+    pub release_at: Option<u64>,
 }
 
 #[cw_serde]

@@ -2,11 +2,12 @@
 //! the work units done and the Merkle root of their outputs. Periods are contiguous from the
 //! lease start, so together they cover the lease without gaps or overlaps.
 
-use cosmwasm_std::{DepsMut, Env, MessageInfo, Response};
+use cosmwasm_std::{DepsMut, Env, MessageInfo, Response, Uint128};
 use tessera_api::market::{validate_attestation_digests, LeaseState};
 use tessera_api::{CommonError, LeaseId};
 
 use crate::error::ContractError;
+use crate::holdback;
 use crate::lease::{load_lease, move_queue_entry};
 use crate::state::{save_lease, Attestation, ATTESTATIONS, ATTEST_QUEUE, PARAMS};
 
@@ -67,20 +68,20 @@ pub fn execute_submit_attestation(
     }
 
     let seq = lease.attestations + 1;
-    ATTESTATIONS.save(
-        deps.storage,
-        (lease.uid, seq),
-        &Attestation {
-            period_start,
-            period_end,
-            gpu_seconds,
-            work_units,
-            output_root: output_root.clone(),
-            inventory_hash,
-            submitted_at_height: env.block.height,
-            leaf_count,
-        },
-    )?;
+    let mut attestation = Attestation {
+        period_start,
+        period_end,
+        gpu_seconds,
+        work_units,
+        output_root: output_root.clone(),
+        inventory_hash,
+        submitted_at_height: env.block.height,
+        leaf_count,
+        payment: Uint128::zero(),
+        release_at: None,
+    };
+    holdback::hold_for(deps.storage, &mut lease, &mut attestation, &params)?;
+    ATTESTATIONS.save(deps.storage, (lease.uid, seq), &attestation)?;
     lease.attestations = seq;
     lease.attested_to = period_end;
     let due = period_end.saturating_add(params.attestation_interval_secs);
@@ -100,5 +101,6 @@ pub fn execute_submit_attestation(
         .add_attribute("period_end", period_end.to_string())
         .add_attribute("gpu_seconds", gpu_seconds.to_string())
         .add_attribute("work_units", work_units.to_string())
-        .add_attribute("output_root", output_root))
+        .add_attribute("output_root", output_root)
+        .add_attribute("payment", attestation.payment.to_string()))
 }

@@ -13,6 +13,8 @@ use crate::deployment::{paid_in, to_uint128};
 use crate::deployment_store::{load_deployment, save_deployment};
 use crate::effects::Effects;
 use crate::error::ContractError;
+use crate::fraud::bond_required;
+use crate::holdback::holds_back;
 use crate::lease::{move_queue_entry, reschedule};
 use crate::registry::{load_bidder, signed_attributes, Bidder};
 use crate::state::{
@@ -155,6 +157,19 @@ pub fn execute_place_bid(
         });
     }
     let bidder = load_bidder(&deps.querier, &params.registry, &provider)?;
+    if holds_back(&params) {
+        // Proven fraud must find the slash in the bond, on every lease the provider holds.
+        let active = bidder.standing.reputation.active_leases;
+        let required = bond_required(&params, active, price)?;
+        if bidder.record.bond < required {
+            return Err(ContractError::BondBelowCoverage {
+                provider: provider.to_string(),
+                bond: bidder.record.bond,
+                required,
+                leases: active,
+            });
+        }
+    }
     let signed = signed_attributes(
         &deps.querier,
         &params.registry,
@@ -411,6 +426,9 @@ pub fn award(
         attestations: 0,
         missed_attestations: 0,
         manifest_received_at: None,
+        unattested: Uint128::zero(),
+        held: Uint128::zero(),
+        released_through: 0,
         settle_at: None,
         grace_ends_at: None,
         attestation_due_at: None,

@@ -16,11 +16,12 @@ use crate::auction::{award, drop_open_bids, ranked_bidders, still_active};
 use crate::deployment_store::{load_deployment, save_deployment};
 use crate::effects::Effects;
 use crate::error::ContractError;
+use crate::holdback;
 use crate::item_tx::ItemTx;
 use crate::lease::{self, move_queue_entry, Closer};
 use crate::state::{
     due_entries, leases, load_order_by_uid, save_lease, save_order, QuarantinedItem, ATTEST_QUEUE,
-    AUCTION_QUEUE, GRACE_QUEUE, PARAMS, QUARANTINE, SETTLE_QUEUE,
+    AUCTION_QUEUE, GRACE_QUEUE, PARAMS, QUARANTINE, RELEASE_QUEUE, SETTLE_QUEUE,
 };
 
 /// Gas an item costs beyond its metered storage: finding and removing its queue entry and the
@@ -36,6 +37,7 @@ struct Tally {
     closed_unfunded: u32,
     missed_attestations: u32,
     settled: u32,
+    released: u32,
     failed: u32,
 }
 
@@ -47,10 +49,17 @@ enum Queue {
     Grace,
     Attest,
     Settle,
+    Release,
 }
 
 impl Queue {
-    const ALL: [Queue; 4] = [Queue::Auction, Queue::Grace, Queue::Attest, Queue::Settle];
+    const ALL: [Queue; 5] = [
+        Queue::Auction,
+        Queue::Grace,
+        Queue::Attest,
+        Queue::Settle,
+        Queue::Release,
+    ];
 
     fn map(self) -> cw_storage_plus::Map<(u64, u64), ()> {
         match self {
@@ -58,6 +67,7 @@ impl Queue {
             Queue::Grace => GRACE_QUEUE,
             Queue::Attest => ATTEST_QUEUE,
             Queue::Settle => SETTLE_QUEUE,
+            Queue::Release => RELEASE_QUEUE,
         }
     }
 
@@ -67,6 +77,7 @@ impl Queue {
             Queue::Grace => "grace",
             Queue::Attest => "attestation",
             Queue::Settle => "settlement",
+            Queue::Release => "release",
         }
     }
 }
@@ -159,6 +170,7 @@ pub fn sudo_end_block(deps: DepsMut, env: Env) -> Result<Response, ContractError
             .add_attribute("closed_unfunded", tally.closed_unfunded.to_string())
             .add_attribute("missed_attestations", tally.missed_attestations.to_string())
             .add_attribute("settled", tally.settled.to_string())
+            .add_attribute("released", tally.released.to_string())
             .add_attribute("failed", tally.failed.to_string())
             .add_attribute("gas_metered", budget.gas_spent.to_string())
             .add_events(failures),
@@ -182,6 +194,7 @@ fn run_item(
         Queue::Grace => end_grace(storage, params, at, uid, now, fx, tally),
         Queue::Attest => miss_attestation(storage, params, at, uid, fx, tally),
         Queue::Settle => settle_due(storage, params, at, uid, now, fx, tally),
+        Queue::Release => release_due(storage, params, uid, now, fx, tally),
     }
 }
 
@@ -317,5 +330,23 @@ fn settle_due(
     save_lease(storage, &lease, LeaseState::Active)?;
     save_deployment(storage, &deployment)?;
     tally.settled += 1;
+    Ok(())
+}
+
+/// An attested period's dispute window closed: its payment (and any other now due) goes out.
+fn release_due(
+    storage: &mut dyn Storage,
+    params: &MarketParams,
+    uid: u64,
+    now: u64,
+    fx: &mut Effects,
+    tally: &mut Tally,
+) -> Result<(), ContractError> {
+    let mut lease = leases().load(storage, uid)?;
+    let released = holdback::release_due(storage, &mut lease, params, now, fx)?;
+    if !released.is_zero() {
+        save_lease(storage, &lease, lease.state)?;
+        tally.released += 1;
+    }
     Ok(())
 }

@@ -95,6 +95,17 @@ pub enum ContractError {
     #[error("lease {id} is closed")]
     LeaseClosed { id: String },
 
+    #[error(
+        "provider {provider} has a bond of {bond}, and {required} must back its {leases} leases \
+         and this one against a slash; bond more to bid"
+    )]
+    BondBelowCoverage {
+        provider: String,
+        bond: Uint128,
+        required: Uint128,
+        leases: u64,
+    },
+
     #[error("fraud on lease {lease} was already proven (attestation {seq}): one slash per lease")]
     FraudAlreadyProven { lease: String, seq: u64 },
 

@@ -1,20 +1,24 @@
 //! Proven fraud, as the referee reports it: a leaf of an attestation did not match its
-//! recomputation. The lease closes without paying what it had not paid yet (that stays in the
-//! deployment's escrow, the tenant's), and the registry slashes the provider
+//! recomputation. The lease closes without paying what it had not paid out yet (held payments
+//! of attested periods, pay not yet attested, accrual since the last settlement: all back to the
+//! tenant), and the registry slashes the provider
 //! `S = max(multiplier × the disputed period's payment, min_slash)`, paying the disputer and the
 //! tenant their shares, burning the rest, and jailing it.
 
 use cosmwasm_std::{to_json_binary, DepsMut, Env, MessageInfo, Response, SubMsg, Uint128, WasmMsg};
 use cw_storage_plus::Map;
-use tessera_api::market::{close_reason, DisputeParams, LeaseState, SECONDS_PER_HOUR};
+use tessera_api::market::{
+    close_reason, DisputeParams, LeaseState, MarketParams, SECONDS_PER_HOUR,
+};
 use tessera_api::registry::{ExecuteMsg as RegistryExecuteMsg, SlashAward};
 use tessera_api::{CommonError, LeaseId};
 
 use crate::deployment_store::{load_deployment, save_deployment};
 use crate::effects::{Effects, REPLY_REGISTRY_REPORT};
 use crate::error::ContractError;
+use crate::holdback::void_pending;
 use crate::lease::{close, load_lease, Closer};
-use crate::state::{Attestation, ATTESTATIONS, PARAMS};
+use crate::state::{save_lease, Attestation, ATTESTATIONS, PARAMS};
 
 /// Lease uid → the attestation whose fraud was proven: one slash per lease.
 const FRAUD_PROVEN: Map<u64, u64> = Map::new("fraud_proven");
@@ -52,13 +56,16 @@ pub fn execute_fraud_proven(
     let slash = slash_amount(terms, lease.price, &attestation)?;
 
     let mut fx = Effects::default();
+    let mut deployment = load_deployment(deps.storage, &lease.owner, lease.dseq)?;
+    // Nothing the lease drew and has not paid out goes to the provider: held payments of
+    // attested periods and pay not yet attested go back to the tenant.
+    let voided = void_pending(&mut lease, &mut deployment, &mut fx);
     if lease.state != LeaseState::Closed {
-        // What accrued since the last payout is voided: the settlement inside `close` finds
-        // nothing owed, and the escrow keeps it for the tenant.
+        // What accrued since the last settlement is voided too: the settlement inside `close`
+        // finds nothing owed, and the escrow keeps it for the tenant.
         lease.settled_to = lease.settled_to.max(now);
         lease.remainder = 0;
         lease.debt = Uint128::zero();
-        let mut deployment = load_deployment(deps.storage, &lease.owner, lease.dseq)?;
         close(
             deps.storage,
             &mut lease,
@@ -69,8 +76,10 @@ pub fn execute_fraud_proven(
             now,
             &mut fx,
         )?;
-        save_deployment(deps.storage, &deployment)?;
+    } else {
+        save_lease(deps.storage, &lease, LeaseState::Closed)?;
     }
+    save_deployment(deps.storage, &deployment)?;
     let slash_msg = WasmMsg::Execute {
         contract_addr: params.registry.clone(),
         msg: to_json_binary(&RegistryExecuteMsg::SlashForFraud {
@@ -99,7 +108,8 @@ pub fn execute_fraud_proven(
                 .add_attribute("lease", id.to_string())
                 .add_attribute("seq", seq.to_string())
                 .add_attribute("disputer", disputer)
-                .add_attribute("slash", slash.to_string()),
+                .add_attribute("slash", slash.to_string())
+                .add_attribute("voided", voided.to_string()),
         )
         .add_submessage(SubMsg::reply_on_error(slash_msg, REPLY_REGISTRY_REPORT)))
 }
@@ -122,4 +132,28 @@ pub fn slash_amount(
         .checked_mul(Uint128::from(terms.slash_multiplier))
         .map_err(|_| CommonError::overflow("slash amount"))?;
     Ok(multiplied.max(terms.min_slash))
+}
+
+/// The bond a provider needs to take one more lease at `price` while it holds `active` leases:
+/// what proven fraud would take on each — the minimum slash on those it holds (their prices
+/// are not read here), and on the new one the slash of a full attestation interval at `price`.
+pub fn bond_required(
+    params: &MarketParams,
+    active: u64,
+    price: Uint128,
+) -> Result<Uint128, ContractError> {
+    let terms = &params.dispute;
+    let overflow = |_| CommonError::overflow("required bond");
+    let interval_pay = price
+        .checked_multiply_ratio(params.attestation_interval_secs, SECONDS_PER_HOUR)
+        .map_err(overflow)?;
+    let new_lease = interval_pay
+        .checked_mul(Uint128::from(terms.slash_multiplier))
+        .map_err(|_| CommonError::overflow("required bond"))?
+        .max(terms.min_slash);
+    terms
+        .min_slash
+        .checked_mul(Uint128::from(active))
+        .and_then(|held| held.checked_add(new_lease))
+        .map_err(|_| CommonError::overflow("required bond").into())
 }

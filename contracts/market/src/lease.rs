@@ -5,7 +5,7 @@
 //! Convention: functions that take `&mut Deployment` leave saving it to their caller; a lease,
 //! order or bid they change they save themselves unless the doc says otherwise.
 
-use cosmwasm_std::{Addr, Api, DepsMut, Env, MessageInfo, Response, Storage, Uint128};
+use cosmwasm_std::{Api, DepsMut, Env, MessageInfo, Response, Storage, Uint128};
 use tessera_api::market::{close_reason, BidState, LeaseState, MarketParams, OrderState};
 use tessera_api::registry::ProviderEvent;
 use tessera_api::{CommonError, LeaseId};
@@ -13,14 +13,16 @@ use tessera_api::{CommonError, LeaseId};
 use crate::deployment_store::{finish_order, load_deployment, save_deployment};
 use crate::effects::Effects;
 use crate::error::ContractError;
-use crate::escrow::{accrue, funds_last_until, split_payout};
+use crate::escrow::{accrue, funds_last_until};
+use crate::holdback;
 use crate::state::{
     leases, load_order_by_uid, save_lease, save_order, Deployment, Lease, ATTEST_QUEUE, BIDS,
     GRACE_QUEUE, ORDER_UIDS, PARAMS, SETTLE_QUEUE,
 };
 
 /// Charges `lease` from the deployment's escrow up to `now`, paying its provider (less the
-/// take) as far as the balance goes; what the balance can't cover becomes debt and moves the
+/// take; held back until attested and undisputed when disputes are on, see `holdback`) as far
+/// as the balance goes; what the balance can't cover becomes debt and moves the
 /// lease to `InsufficientFunds`, and a paid-off debt moves it back. Does not save the lease.
 pub fn settle(
     lease: &mut Lease,
@@ -47,20 +49,7 @@ pub fn settle(
     lease.settled_to = lease.settled_to.max(now);
     lease.remainder = accrual.remainder;
 
-    let split = split_payout(
-        paid,
-        params.take_rate_bps,
-        params.burn_bps,
-        &mut lease.take_carry,
-    );
-    fx.transfers
-        .send(&lease.provider, split.provider, &lease.denom);
-    fx.transfers.send(
-        &Addr::unchecked(&params.community_pool),
-        split.community_pool,
-        &lease.denom,
-    );
-    fx.transfers.burn(split.burn, &lease.denom);
+    holdback::drawn(lease, paid, params, fx);
 
     match (lease.state, lease.debt.is_zero()) {
         (LeaseState::Active, false) => {
@@ -206,6 +195,7 @@ pub fn close(
         });
     }
     settle(lease, deployment, params, now, fx)?;
+    holdback::return_unattested(lease, deployment, fx);
     deployment.escrow.drawing_rate = deployment.escrow.drawing_rate.saturating_sub(lease.price);
     lease.state = LeaseState::Closed;
     lease.closed_at = Some(now);
@@ -348,6 +338,7 @@ pub fn execute_withdraw_lease(
     let mut fx = Effects::default();
     let loaded_state = lease.state;
     let paid = settle(&mut lease, &mut deployment, &params, now, &mut fx)?;
+    let released = holdback::release_due(deps.storage, &mut lease, &params, now, &mut fx)?;
     reschedule(deps.storage, &mut lease, &deployment, &params, now)?;
     save_lease(deps.storage, &lease, loaded_state)?;
     save_deployment(deps.storage, &deployment)?;
@@ -355,6 +346,8 @@ pub fn execute_withdraw_lease(
         Response::new()
             .add_attribute("action", "withdraw_lease")
             .add_attribute("lease", id.to_string())
-            .add_attribute("paid", paid.to_string()),
+            .add_attribute("paid", paid.to_string())
+            .add_attribute("released", released.to_string())
+            .add_attribute("held", lease.held.to_string()),
     ))
 }

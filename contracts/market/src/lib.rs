@@ -16,6 +16,7 @@ pub mod end_block;
 pub mod error;
 pub mod escrow;
 pub mod fraud;
+pub mod holdback;
 pub mod item_tx;
 pub mod lease;
 pub mod params;

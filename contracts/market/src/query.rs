@@ -180,6 +180,8 @@ fn lease_response(storage: &dyn Storage, l: Lease) -> StdResult<LeaseResponse> {
         attestations: l.attestations,
         missed_attestations: l.missed_attestations,
         manifest_received_at: l.manifest_received_at,
+        unattested: l.unattested,
+        held: l.held,
     })
 }
 
@@ -290,6 +292,8 @@ pub fn attestations(
                 inventory_hash: a.inventory_hash,
                 submitted_at_height: a.submitted_at_height,
                 leaf_count: a.leaf_count,
+                payment: a.payment,
+                release_at: a.release_at,
             })
         })
         .collect::<StdResult<_>>()?;

@@ -53,6 +53,8 @@ pub const SETTLE_QUEUE: Map<(u64, u64), ()> = Map::new("q_settle");
 pub const GRACE_QUEUE: Map<(u64, u64), ()> = Map::new("q_grace");
 /// Leases whose next attestation is due at a time: (deadline, uid).
 pub const ATTEST_QUEUE: Map<(u64, u64), ()> = Map::new("q_attest");
+/// Leases with an attested period whose dispute window closes at a time: (release, uid).
+pub const RELEASE_QUEUE: Map<(u64, u64), ()> = Map::new("q_release");
 
 /// A deployment: its orders and the escrow they draw from.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
@@ -221,6 +223,16 @@ pub struct Lease {
     /// cannot release the lease as "manifest never arrived".
     #[serde(default)]
     pub manifest_received_at: Option<u64>,
+    /// With disputes on: drawn from the escrow since the last attestation, owed to no attested
+    /// period yet (the next attestation takes it; closing returns it to the escrow).
+    #[serde(default)]
+    pub unattested: Uint128,
+    /// With disputes on: owed for attested periods whose dispute windows are still open.
+    #[serde(default)]
+    pub held: Uint128,
+    /// Attestations up to this one are paid out (or voided).
+    #[serde(default)]
+    pub released_through: u64,
     /// Queue positions, kept so the entries can be removed when the lease moves on.
     pub settle_at: Option<u64>,
     pub grace_ends_at: Option<u64>,
@@ -257,6 +269,11 @@ pub struct Attestation {
     /// How many leaves `output_root` covers, when the provider said (older records: none).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub leaf_count: Option<u64>,
+    /// What the period paid, held back until `release_at` (disputes on; zero otherwise).
+    #[serde(default, skip_serializing_if = "Uint128::is_zero")]
+    pub payment: Uint128,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub release_at: Option<u64>,
 }
 
 /// Secondary indexes of orders: by state, for providers polling open orders.

@@ -18,6 +18,8 @@ fn an_honest_provider_is_never_slashed_and_every_false_dispute_is_rejected_and_c
     let tenant = suite.account("tenant", RUNS as u128 * 10 * PRICE);
     let disputer = suite.account("disputer", RUNS as u128 * TSR);
     let mut kernels = std::collections::BTreeMap::<&str, u64>::new();
+    let mut earned = 0u128;
+    let start = suite.balance(&provider);
     for run in 0..RUNS {
         let job = TestJob::random(&mut rng);
         *kernels.entry(job.spec.kernel()).or_default() += 1;
@@ -26,6 +28,9 @@ fn an_honest_provider_is_never_slashed_and_every_false_dispute_is_rejected_and_c
             leaves: lease.job.leaf_hashes(),
         };
         let seq = suite.attest(&lease, &committed);
+        let (payment, _) = suite.payment(&lease, seq);
+        assert!(payment > 0, "run {run}: the period paid nothing");
+        earned += provider_share(payment);
         let leaf = rng.below(committed.leaves.len() as u64);
         let before = suite.balance(&provider);
         let res = suite
@@ -40,6 +45,14 @@ fn an_honest_provider_is_never_slashed_and_every_false_dispute_is_rejected_and_c
         assert_eq!(suite.balance(&provider) - before, TSR / 2, "run {run}");
         suite.close(&lease);
     }
+    // Every period's pay is released once its dispute window closes (most while the runs went
+    // on); besides, the provider has half of every false dispute's deposit.
+    suite.advance(86_400);
+    suite.release_all();
+    assert_eq!(
+        suite.balance(&provider) - start,
+        earned + RUNS as u128 * TSR / 2
+    );
     let registered = suite.registered(&provider);
     assert!(!registered.jailed);
     assert_eq!(registered.reputation.slashes, 0);

@@ -52,17 +52,16 @@ pub fn referee_contract() -> Box<dyn Contract<Empty>> {
     Box::new(ContractWrapper::new(c::execute, c::instantiate, c::query).with_migrate(c::migrate))
 }
 
-/// The registry, the market and the referee of [`deploy_market_stack`].
+/// The registry and the market of [`deploy_market_stack`].
 pub struct MarketStack {
     pub registry: Addr,
     pub market: Addr,
-    pub referee: Addr,
 }
 
-/// Stores and instantiates the registry, the market and the referee at the defaults,
-/// `authority` governing them and `pool` their community pool, with `adjust` applied to the
-/// market's params; then the authority tells the registry the market's address and the market
-/// its referee, as genesis does.
+/// Stores and instantiates the registry and the market at the defaults, `authority` governing
+/// both and `pool` their community pool, with `adjust` applied to the market's params; then the
+/// authority tells the registry the market's address, as genesis does. Disputes are off until
+/// [`add_referee`] names a referee.
 pub fn deploy_market_stack(
     app: &mut App,
     admin: &Addr,
@@ -107,6 +106,13 @@ pub fn deploy_market_stack(
         &[],
     )
     .expect("registry learns the market");
+    MarketStack { registry, market }
+}
+
+/// Deploys the referee for `stack`'s market and has `authority` name it the market's
+/// `dispute.referee`, as genesis does: disputes are on, payments held back.
+pub fn add_referee(app: &mut App, admin: &Addr, authority: &Addr, stack: &MarketStack) -> Addr {
+    let market = stack.market.clone();
     let referee_code = app.store_code(referee_contract());
     let referee = app
         .instantiate_contract(
@@ -138,11 +144,7 @@ pub fn deploy_market_stack(
         &[],
     )
     .expect("market learns its referee");
-    MarketStack {
-        registry,
-        market,
-        referee,
-    }
+    referee
 }
 
 /// A suite about one contract: the contract and the chain it runs on, from which every suite

@@ -7,8 +7,8 @@ mod errors;
 mod ledger;
 
 pub use contracts::{
-    deploy_market_stack, governance_contract, market_contract, referee_contract, registry_contract,
-    ContractSuite, MarketStack,
+    add_referee, deploy_market_stack, governance_contract, market_contract, referee_contract,
+    registry_contract, ContractSuite, MarketStack,
 };
 pub use errors::{assert_error_text, contract_message};
 pub use ledger::{advance, balance, first_attr, mint_other, new_app, supply, wasm_attr, Ledger};

@@ -59,9 +59,8 @@ impl Suite {
         let authority = app.api().addr_make("governance");
         let pool = app.api().addr_make("community-pool");
         let admin = app.api().addr_make("admin");
-        let MarketStack {
-            registry, market, ..
-        } = deploy_market_stack(&mut app, &admin, &authority, &pool, adjust);
+        let MarketStack { registry, market } =
+            deploy_market_stack(&mut app, &admin, &authority, &pool, adjust);
         Suite {
             app,
             ledger: Ledger::knowing(vec![

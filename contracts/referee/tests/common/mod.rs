@@ -20,7 +20,9 @@ use tessera_kernels::{mlp, Spec};
 use tessera_testing::amounts::{BID_DEPOSIT, DENOM, INVENTORY, MIN_BOND, TSR};
 use tessera_testing::hardware::{gpu_group, h100, offer};
 use tessera_testing::messages::register_msg;
-use tessera_testing::multi_test::{self, deploy_market_stack, ContractSuite, Ledger, MarketStack};
+use tessera_testing::multi_test::{
+    self, add_referee, deploy_market_stack, ContractSuite, Ledger, MarketStack,
+};
 
 pub type TestResult = cosmwasm_std::StdResult<()>;
 
@@ -224,11 +226,9 @@ impl Suite {
         let authority = app.api().addr_make("governance");
         let pool = app.api().addr_make("community-pool");
         let admin = app.api().addr_make("admin");
-        let MarketStack {
-            registry,
-            market,
-            referee,
-        } = deploy_market_stack(&mut app, &admin, &authority, &pool, adjust);
+        let stack = deploy_market_stack(&mut app, &admin, &authority, &pool, adjust);
+        let referee = add_referee(&mut app, &admin, &authority, &stack);
+        let MarketStack { registry, market } = stack;
         Suite {
             app,
             ledger: Ledger::knowing(vec![
@@ -336,7 +336,8 @@ impl Suite {
         }
     }
 
-    /// The provider attests the lease's next [`PERIOD`] with `committed` as its output.
+    /// The provider attests the lease's next [`PERIOD`] with `committed` as its output; returns
+    /// its seq.
     pub fn attest(&mut self, lease: &Lease, committed: &Committed) -> u64 {
         let start = self.market_lease(&lease.id).attested_to;
         let end = start + PERIOD;
@@ -344,6 +345,8 @@ impl Suite {
             let wait = end - self.now();
             self.advance(wait);
         }
+        // The hook settles the lease first, so the period's pay is drawn when it is attested.
+        self.end_block();
         self.market_execute(
             &lease.provider,
             &MarketExecuteMsg::SubmitAttestation {
@@ -421,9 +424,47 @@ impl Suite {
             .expect("close deployment");
     }
 
+    /// What attestation `seq` of `lease` paid, held until its release time.
+    pub fn payment(&self, lease: &Lease, seq: u64) -> (u128, u64) {
+        let page: tessera_api::market::AttestationsResponse = self
+            .app
+            .wrap()
+            .query_wasm_smart(
+                &self.market,
+                &MarketQueryMsg::Attestations {
+                    lease: lease.id.clone(),
+                    start_after: Some(seq - 1),
+                    limit: Some(1),
+                },
+            )
+            .expect("attestation");
+        let a = &page.attestations[0];
+        (a.payment.u128(), a.release_at.expect("disputes are on"))
+    }
+
+    /// Runs the hook until three blocks in a row release nothing (it takes a bounded number of
+    /// items a block, other queues first).
+    pub fn release_all(&mut self) {
+        let mut idle = 0;
+        while idle < 3 {
+            let res = self.end_block();
+            match multi_test::first_attr(&res, "released").as_deref() {
+                Some("0") => idle += 1,
+                _ => idle = 0,
+            }
+            self.advance(1);
+        }
+    }
+
     pub fn assert_conserved(&self) {
         self.ledger.assert_conserved(&self.app);
     }
+}
+
+/// The provider's part of a payout of `gross`: less the 2 % take (the test params), rounded as
+/// the market rounds a lease's first payout.
+pub fn provider_share(gross: u128) -> u128 {
+    gross - gross * 200 / 10_000
 }
 
 /// The bond every test provider starts with.
