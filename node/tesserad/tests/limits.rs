@@ -216,7 +216,7 @@ fn simulating_store_code_writes_nothing_to_disk_and_cannot_run_the_new_code() {
 
     // Store and instantiate in one simulation: the new code is not on disk, so it cannot run
     // (this was the way to make a simulation run a looping contract without a signature).
-    let next_code_id = 4; // three genesis codes
+    let next_code_id = 5; // four genesis codes
     let instantiate = Any {
         type_url: "/cosmwasm.wasm.v1.MsgInstantiateContract".into(),
         value: wasm_pb::MsgInstantiateContract {
