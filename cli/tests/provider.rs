@@ -297,8 +297,9 @@ fn escrow_running_dry_pauses_the_work_and_a_top_up_resumes_it() {
     chain.add_dev_key("alice");
     let provider_address = chain.add_dev_key("provider");
     // 1.8e9 utsr per core-hour is 500_000 per second: the least deposit (5 TSR) lasts 10 s.
+    // At 1,800 TSR an hour a slash is 900 TSR (three ten-minute periods): the bond must cover it.
     let mut provider = ProviderProcess::new(&chain, "provider", 1_800_000_000);
-    provider.register(&chain, "provider");
+    provider.register_with_bond(&chain, "provider", "1000tsr");
     provider.spawn();
 
     let scratch = tempfile::tempdir().unwrap();

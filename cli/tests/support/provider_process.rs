@@ -74,13 +74,19 @@ impl ProviderProcess {
 
     /// Registers this provider's API address on chain for `key`, bonded at the minimum.
     pub fn register(&self, chain: &DevChain, key: &str) {
+        self.register_with_bond(chain, key, "100tsr");
+    }
+
+    /// [`Self::register`] with another bond: a provider bids only while its bond covers a slash
+    /// on each of its leases, which grows with the price.
+    pub fn register_with_bond(&self, chain: &DevChain, key: &str, bond: &str) {
         chain.json(&[
             "provider",
             "register",
             "--host-uri",
             &self.uri,
             "--bond",
-            "100tsr",
+            bond,
             "--from",
             key,
         ]);
