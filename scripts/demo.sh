@@ -126,6 +126,9 @@ for out in s["outputs"]:
     print(f"\nlease {lease['owner']}/{lease['dseq']}/{lease['gseq']}/{lease['oseq']} won by {lease['provider']}")
     print(f"  {out['work_units']} work units, {out['leaves']} leaves ({out['bytes']} bytes), "
           f"every leaf verified against the output root attested on chain:\n  {out['output_root']}")
+    check = out["check"]
+    print(f"  the {len(check['sampled'])} leaves the chain sampled from attestation {check['seq']} "
+          f"recomputed on this CPU: {len(check['wrong'])} wrong")
     for f in out["files"]:
         print(f"  {out['dir']}/{f['name']}  {f['size']} bytes  sha256 {f['sha256']}")
 print(f"\nopen the frames: {sys.argv[2]}/")
