@@ -52,6 +52,8 @@ pub mod close_reason {
     pub const NETWORK_DEPLOYMENT_CLOSED: u32 = 20_001;
     /// The referee proved a leaf of one of its attestations wrong.
     pub const NETWORK_FRAUD_PROVEN: u32 = 20_002;
+    /// The provider did not reveal a drawn sample within the reveal window.
+    pub const NETWORK_SAMPLE_NOT_REVEALED: u32 = 20_003;
 }
 
 #[cw_serde]
@@ -106,6 +108,10 @@ pub struct DisputeParams {
     pub referee: Option<String>,
     /// An attestation may be disputed until this long after its period ends.
     pub window_secs: u64,
+    /// Once anyone has drawn an attestation's sample (the referee's `draw_sample`), its provider
+    /// has this long (from the draw, or the period's end if later) to reveal the sampled leaves.
+    #[serde(default = "default_reveal_window_secs")]
+    pub reveal_window_secs: u64,
     /// Attached to every dispute; a rejected dispute pays half to the provider and burns half.
     pub deposit: Coin,
     /// The slash is `max(slash_multiplier × the disputed period's payment, min_slash)`.
@@ -116,6 +122,10 @@ pub struct DisputeParams {
     pub tenant_bps: u16,
 }
 
+fn default_reveal_window_secs() -> u64 {
+    3_600
+}
+
 impl Default for DisputeParams {
     /// DESIGN §4.1: a day to dispute, 1 TSR to do it, three periods' pay (10 TSR at least) split
     /// 25 % disputer, 25 % tenant, 50 % burned.
@@ -123,6 +133,7 @@ impl Default for DisputeParams {
         DisputeParams {
             referee: None,
             window_secs: 86_400,
+            reveal_window_secs: default_reveal_window_secs(),
             deposit: Coin::new(1_000_000u128, "utsr"),
             slash_multiplier: 3,
             min_slash: Uint128::new(10_000_000),
@@ -263,6 +274,9 @@ pub enum ExecuteMsg {
         lease: LeaseId,
         seq: u64,
         disputer: String,
+        /// The fraud is a drawn sample never revealed (close reason 20003), not a wrong leaf.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        unrevealed: bool,
     },
     /// Records on chain that the lease's provider received the manifest. The provider may send
     /// it itself (no signature needed), or anyone (the tenant) may send the provider's signed

@@ -35,6 +35,31 @@ pub enum ExecuteMsg {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         input: Option<Binary>,
     },
+    /// Anyone, from three blocks after attestation `seq` and while the chain still keeps those
+    /// blocks' hashes (256 blocks): fixes its sample here. From then on the lease's provider must
+    /// reveal the sampled leaves within the market's `dispute.reveal_window_secs`.
+    DrawSample { lease: LeaseId, seq: u64 },
+    /// The lease's provider: the hashes of the sampled leaves of attestation `seq`, each with its
+    /// inclusion proof against the attested output root, in the sample's order. Draws the sample
+    /// first when nobody has.
+    RevealSample {
+        lease: LeaseId,
+        seq: u64,
+        leaves: Vec<RevealedLeaf>,
+    },
+    /// Anyone, once a drawn sample's reveal window has closed unrevealed: the market treats it
+    /// as proven fraud, the sender as the disputer.
+    SlashUnrevealed { lease: LeaseId, seq: u64 },
+}
+
+/// One sampled leaf as its provider reveals it.
+#[cw_serde]
+pub struct RevealedLeaf {
+    pub index: u64,
+    /// The leaf's hash (hex), as committed under the output root.
+    pub hash: String,
+    /// Its inclusion proof, leaf first (hex).
+    pub proof: Vec<String>,
 }
 
 #[cw_serde]
@@ -42,6 +67,9 @@ pub enum ExecuteMsg {
 pub enum QueryMsg {
     #[returns(ConfigResponse)]
     Config {},
+    /// The sample of attestation `seq` of `lease`: drawn here, or computed from the chain.
+    #[returns(SampleResponse)]
+    Sample { lease: LeaseId, seq: u64 },
     /// What leaf `leaf` of the job a manifest's group runs hashes to, recomputed as a dispute
     /// would: anyone can check a revealed leaf before paying for a dispute.
     #[returns(LeafHashResponse)]
@@ -52,6 +80,24 @@ pub enum QueryMsg {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         input: Option<Binary>,
     },
+}
+
+/// An attestation's sample as the referee holds it: fixed once drawn, with what was revealed.
+#[cw_serde]
+pub struct SampleResponse {
+    pub lease: LeaseId,
+    pub seq: u64,
+    pub leaf_count: u64,
+    /// The sampled leaf indices, increasing.
+    pub leaves: Vec<u64>,
+    /// The seed, hex.
+    pub seed: String,
+    /// When it was drawn here; `None`: not drawn, computed from the chain's block hashes.
+    pub drawn_at: Option<u64>,
+    /// When its provider must have revealed it (once drawn).
+    pub reveal_deadline: Option<u64>,
+    /// The revealed leaf hashes (hex), in the order of `leaves`.
+    pub revealed: Option<Vec<String>>,
 }
 
 #[cw_serde]

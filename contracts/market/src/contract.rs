@@ -105,7 +105,8 @@ pub fn execute(
             lease,
             seq,
             disputer,
-        } => fraud::execute_fraud_proven(deps, env, info, lease, seq, disputer),
+            unrevealed,
+        } => fraud::execute_fraud_proven(deps, env, info, lease, seq, disputer, unrevealed),
         ExecuteMsg::RecordManifestReceipt {
             lease,
             provider_pubkey,

@@ -5,7 +5,9 @@
 //! `S = max(multiplier × the disputed period's payment, min_slash)`, paying the disputer and the
 //! tenant their shares, burning the rest, and jailing it.
 
-use cosmwasm_std::{to_json_binary, DepsMut, Env, MessageInfo, Response, SubMsg, Uint128, WasmMsg};
+use cosmwasm_std::{
+    to_json_binary, Addr, DepsMut, Env, MessageInfo, Response, SubMsg, Uint128, WasmMsg,
+};
 use cw_storage_plus::Map;
 use tessera_api::market::{
     close_reason, DisputeParams, LeaseState, MarketParams, SECONDS_PER_HOUR,
@@ -30,14 +32,36 @@ pub fn execute_fraud_proven(
     id: LeaseId,
     seq: u64,
     disputer: String,
+    unrevealed: bool,
 ) -> Result<Response, ContractError> {
     cw_utils::nonpayable(&info)?;
     let params = PARAMS.load(deps.storage)?;
-    let terms = &params.dispute;
-    if terms.referee.as_deref() != Some(info.sender.as_str()) {
+    if params.dispute.referee.as_deref() != Some(info.sender.as_str()) {
         return Err(CommonError::unauthorized("reporting fraud", "the referee").into());
     }
     let disputer = deps.api.addr_validate(&disputer)?;
+    let reason = if unrevealed {
+        close_reason::NETWORK_SAMPLE_NOT_REVEALED
+    } else {
+        close_reason::NETWORK_FRAUD_PROVEN
+    };
+    convict(deps, env, id, seq, disputer, reason)
+}
+
+/// The consequences of fraud on attestation `seq` of lease `id` (a wrong leaf proven by the
+/// referee, or a sample never revealed): the lease closed with `reason`, everything it has not
+/// paid out back to the tenant, the provider slashed (an award to `disputer`) and jailed. Once
+/// per lease.
+fn convict(
+    deps: DepsMut,
+    env: Env,
+    id: LeaseId,
+    seq: u64,
+    disputer: Addr,
+    reason: u32,
+) -> Result<Response, ContractError> {
+    let params = PARAMS.load(deps.storage)?;
+    let terms = &params.dispute;
     let now = env.block.time.seconds();
     let mut lease = load_lease(deps.storage, deps.api, &id)?;
     let attestation = ATTESTATIONS
@@ -71,7 +95,7 @@ pub fn execute_fraud_proven(
             &mut lease,
             &mut deployment,
             Closer::Network,
-            close_reason::NETWORK_FRAUD_PROVEN,
+            reason,
             &params,
             now,
             &mut fx,
@@ -95,7 +119,11 @@ pub fn execute_fraud_proven(
                     bps: terms.tenant_bps,
                 },
             ],
-            reason: format!("fraud proven on lease {id} attestation {seq}"),
+            reason: if reason == close_reason::NETWORK_SAMPLE_NOT_REVEALED {
+                format!("lease {id} attestation {seq}: the sample was never revealed")
+            } else {
+                format!("fraud proven on lease {id} attestation {seq}")
+            },
         })?,
         funds: vec![],
     };

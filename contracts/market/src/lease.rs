@@ -224,7 +224,10 @@ pub fn close(
         }
         Closer::Provider => ProviderEvent::LeaseClosedByProvider,
         // The provider's fault; the slash is counted by the registry on its own.
-        Closer::Network if reason == close_reason::NETWORK_FRAUD_PROVEN => {
+        Closer::Network
+            if reason == close_reason::NETWORK_FRAUD_PROVEN
+                || reason == close_reason::NETWORK_SAMPLE_NOT_REVEALED =>
+        {
             ProviderEvent::LeaseClosedByProvider
         }
         Closer::Tenant | Closer::Network => ProviderEvent::LeaseCompleted,

@@ -11,6 +11,7 @@ use tessera_api::referee::{
 use crate::dispute::{execute_dispute, Claim};
 use crate::error::ContractError;
 use crate::job::job_of;
+use crate::reveal;
 use crate::state::MARKET;
 
 const CONTRACT_NAME: &str = "crates.io:tessera-referee";
@@ -62,15 +63,27 @@ pub fn execute(
                 input,
             },
         ),
+        ExecuteMsg::DrawSample { lease, seq } => {
+            reveal::execute_draw_sample(deps, env, info, lease, seq)
+        }
+        ExecuteMsg::RevealSample { lease, seq, leaves } => {
+            reveal::execute_reveal_sample(deps, env, info, lease, seq, leaves)
+        }
+        ExecuteMsg::SlashUnrevealed { lease, seq } => {
+            reveal::execute_slash_unrevealed(deps, env, info, lease, seq)
+        }
     }
 }
 
 #[cfg_attr(not(feature = "library"), entry_point)]
-pub fn query(deps: Deps, _env: Env, msg: QueryMsg) -> Result<Binary, ContractError> {
+pub fn query(deps: Deps, env: Env, msg: QueryMsg) -> Result<Binary, ContractError> {
     Ok(match msg {
         QueryMsg::Config {} => to_json_binary(&ConfigResponse {
             market: MARKET.load(deps.storage)?.into_string(),
         })?,
+        QueryMsg::Sample { lease, seq } => {
+            to_json_binary(&reveal::query_sample(deps, env, lease, seq)?)?
+        }
         QueryMsg::LeafHash {
             manifest,
             group,

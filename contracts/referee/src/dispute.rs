@@ -12,8 +12,7 @@ use cosmwasm_std::{
     Uint256, WasmMsg,
 };
 use tessera_api::market::{
-    AttestationResponse, AttestationsResponse, DeploymentResponse, DisputeParams,
-    ExecuteMsg as MarketExecuteMsg, LeaseResponse, MarketParams, OrderResponse,
+    AttestationResponse, DeploymentResponse, ExecuteMsg as MarketExecuteMsg, OrderResponse,
     QueryMsg as MarketQueryMsg,
 };
 use tessera_api::merkle::{self, Hash};
@@ -21,6 +20,7 @@ use tessera_api::{CommonError, LeaseId, OrderId};
 
 use crate::error::ContractError;
 use crate::job::{check_manifest, job_of};
+use crate::market::{attestation, dispute_terms};
 use crate::state::MARKET;
 
 /// What a dispute names.
@@ -90,6 +90,7 @@ pub fn execute_dispute(
                 lease: id.clone(),
                 seq: claim.seq,
                 disputer: info.sender.to_string(),
+                unrevealed: false,
             })?,
             funds: vec![],
         };
@@ -127,54 +128,6 @@ pub fn execute_dispute(
         }
     }
     Ok(response)
-}
-
-/// The market's dispute terms, once it is clear that this contract is its referee.
-fn dispute_terms(deps: Deps, market: &Addr, env: &Env) -> Result<DisputeParams, ContractError> {
-    let params: MarketParams = deps
-        .querier
-        .query_wasm_smart(market, &MarketQueryMsg::Params {})?;
-    match params.dispute.referee.as_deref() {
-        None => Err(ContractError::DisputesOff {}),
-        Some(referee) if referee != env.contract.address.as_str() => {
-            Err(ContractError::NotTheMarketsReferee {
-                referee: referee.to_string(),
-            })
-        }
-        Some(_) => Ok(params.dispute),
-    }
-}
-
-fn attestation(
-    deps: Deps,
-    market: &Addr,
-    id: &LeaseId,
-    seq: u64,
-) -> Result<AttestationResponse, ContractError> {
-    let not_found = || ContractError::AttestationNotFound {
-        lease: id.to_string(),
-        seq,
-    };
-    if seq == 0 {
-        return Err(not_found());
-    }
-    // Confirms the lease exists (the attestations query names a missing one).
-    let _: LeaseResponse = deps
-        .querier
-        .query_wasm_smart(market, &MarketQueryMsg::Lease { id: id.clone() })?;
-    let found: AttestationsResponse = deps.querier.query_wasm_smart(
-        market,
-        &MarketQueryMsg::Attestations {
-            lease: id.clone(),
-            start_after: Some(seq - 1),
-            limit: Some(1),
-        },
-    )?;
-    found
-        .attestations
-        .into_iter()
-        .find(|a| a.seq == seq)
-        .ok_or_else(not_found)
 }
 
 /// The leaf hash the claim says the provider committed, once its proof checks out against the

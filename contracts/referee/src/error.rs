@@ -57,6 +57,18 @@ pub enum ContractError {
 
     #[error("leaf {leaf}: {reason}")]
     Kernel { leaf: u64, reason: String },
+
+    #[error("the sample of attestation {seq} of lease {lease} was already revealed")]
+    SampleAlreadyRevealed { lease: String, seq: u64 },
+
+    #[error("the sample of attestation {seq} of lease {lease} was never drawn, so nothing had to be revealed")]
+    SampleNotDrawn { lease: String, seq: u64 },
+
+    #[error("the provider may reveal the sample until {deadline} (now {now})")]
+    RevealWindowOpen { deadline: u64, now: u64 },
+
+    #[error("revealed leaf {position}: {reason}")]
+    RevealInvalid { position: usize, reason: String },
 }
 
 tessera_api::impl_from_common_error!(ContractError);

@@ -6,6 +6,8 @@ pub mod contract;
 pub mod dispute;
 pub mod error;
 pub mod job;
+pub mod market;
+pub mod reveal;
 pub mod state;
 
 pub use crate::error::ContractError;

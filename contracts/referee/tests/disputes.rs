@@ -116,6 +116,7 @@ fn only_the_referee_reports_fraud() -> TestResult {
                 lease: lease.id.clone(),
                 seq,
                 disputer: stranger.to_string(),
+                unrevealed: false,
             },
             &[],
         )

@@ -136,3 +136,183 @@ fn an_attestation_sample_is_drawn_from_the_three_blocks_after_it() {
     let err = sample_of(&chain, 2).expect_err("forgotten");
     assert!(err.contains("can no longer be drawn"), "{err}");
 }
+
+#[test]
+fn a_drawn_sample_must_be_revealed_with_proofs_or_its_provider_is_slashed() {
+    let (tenant, provider) = (alice(), bob());
+    let mut chain = Chain::start();
+    let (registry, market) = (chain.contract("registry"), chain.contract("market"));
+    let referee = chain.contract("referee");
+    let gpu = json!({"vendor": "nvidia", "model": "h100", "vram_mib": 81920, "count": 8});
+    let txs = vec![
+        chain.execute(
+            &provider,
+            &registry,
+            json!({"register": {"host_uri": "https://p.example.com", "gpus": [gpu]}}),
+            100_000_000,
+        ),
+        chain.execute(
+            &tenant,
+            &market,
+            json!({"create_deployment": {"dseq": 1, "groups": [chain::h100_group("train")],
+                                         "manifest_hash": MANIFEST}}),
+            10_000_000,
+        ),
+    ];
+    assert_ok(&chain.block(txs));
+    let order = json!({"owner": tenant.bech32(), "dseq": 1, "gseq": 1, "oseq": 1});
+    let offer =
+        json!({"gpus": [{"vendor": "nvidia", "model": "h100", "vram_mib": 81920, "count": 1}]});
+    let bid = chain.execute(
+        &provider,
+        &market,
+        json!({"place_bid": {"order": order, "price": "2880000", "offer": offer}}),
+        500_000,
+    );
+    assert_ok(&chain.block(vec![bid]));
+    chain.block_after(30, vec![]);
+    let lease_id = DeploymentId::new(tenant.bech32(), 1)
+        .order(1, 1)
+        .bid(provider.bech32());
+    let start = chain.smart(&market, json!({"lease": {"id": lease_id}}))["created_at"]
+        .as_u64()
+        .expect("created_at");
+
+    // Two periods over the same 1,000-leaf tree.
+    let leaves: Vec<merkle::Hash> = (0..1_000u32)
+        .map(|i| merkle::leaf_hash(&i.to_le_bytes()))
+        .collect();
+    let root = merkle::to_hex(&merkle::root(&leaves));
+    chain.block_after(60, vec![]);
+    let attest = |chain: &Chain, from: u64| {
+        chain.execute(
+            &provider,
+            &market,
+            json!({"submit_attestation": {"lease": lease_id, "period_start": from,
+                "period_end": from + 30, "gpu_seconds": 30, "work_units": 1,
+                "output_root": root, "inventory_hash": "cd".repeat(32), "leaf_count": 1_000}}),
+            0,
+        )
+    };
+    assert_ok(&chain.block(vec![attest(&chain, start)]));
+    assert_ok(&chain.block(vec![attest(&chain, start + 30)]));
+    let second_committed = chain.height;
+    for _ in 0..3 {
+        chain.block(vec![]);
+    }
+    let sample_of = |chain: &Chain, seq: u64| {
+        chain.smart(&referee, json!({"sample": {"lease": lease_id, "seq": seq}}))
+    };
+    let reveal_of = |sample: &serde_json::Value| -> Vec<serde_json::Value> {
+        sample["leaves"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| {
+                let i = i.as_u64().unwrap() as usize;
+                json!({"index": i, "hash": merkle::to_hex(&leaves[i]),
+                       "proof": merkle::proof(&leaves, i).iter().map(merkle::to_hex).collect::<Vec<_>>()})
+            })
+            .collect()
+    };
+    let reveal = |chain: &Chain, who, seq: u64, leaves: &[serde_json::Value]| {
+        chain.execute(
+            who,
+            &referee,
+            json!({"reveal_sample": {"lease": lease_id, "seq": seq, "leaves": leaves}}),
+            0,
+        )
+    };
+    let log = |res: &tesserad::app::abci::FinalizeBlockResponse| res.tx_results[0].log.clone();
+
+    // Attestation 1: the provider reveals; what it reveals must be the sample, each leaf proved.
+    let sample = sample_of(&chain, 1);
+    let good = reveal_of(&sample);
+    let mut bent = good.clone();
+    bent[3]["proof"][0] = json!("00".repeat(32));
+    let res = chain.block(vec![reveal(&chain, &provider, 1, &bent)]);
+    assert!(
+        log(&res).contains(&format!(
+            "revealed leaf 3: leaf {} does not prove against the attested output root",
+            sample["leaves"][3]
+        )),
+        "{}",
+        log(&res)
+    );
+    let res = chain.block(vec![reveal(&chain, &provider, 1, &good[1..])]);
+    assert!(
+        log(&res).contains("the sample has 50 leaves, 49 were revealed"),
+        "{}",
+        log(&res)
+    );
+    let res = chain.block(vec![reveal(&chain, &tenant, 1, &good)]);
+    assert!(
+        log(&res).contains("only be done by the lease's provider"),
+        "{}",
+        log(&res)
+    );
+    assert_ok(&chain.block(vec![reveal(&chain, &provider, 1, &good)]));
+    let revealed = sample_of(&chain, 1);
+    assert_eq!(revealed["leaves"], sample["leaves"]);
+    assert!(
+        revealed["drawn_at"].is_u64(),
+        "revealing drew the sample: {revealed}"
+    );
+    let hashes: Vec<String> = good
+        .iter()
+        .map(|l| l["hash"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(revealed["revealed"], json!(hashes));
+    let res = chain.block(vec![reveal(&chain, &provider, 1, &good)]);
+    assert!(log(&res).contains("was already revealed"), "{}", log(&res));
+
+    // Attestation 2: the tenant draws the sample; the provider stays silent. Not before the
+    // reveal window closes, and then anyone may have it slashed.
+    let draw = chain.execute(
+        &tenant,
+        &referee,
+        json!({"draw_sample": {"lease": lease_id, "seq": 2}}),
+        0,
+    );
+    assert_ok(&chain.block(vec![draw]));
+    let drawn = sample_of(&chain, 2);
+    let deadline = drawn["reveal_deadline"].as_u64().expect("drawn");
+    assert_eq!(deadline, drawn["drawn_at"].as_u64().unwrap() + 3_600);
+    let slash = |chain: &Chain, seq: u64| {
+        chain.execute(
+            &tenant,
+            &referee,
+            json!({"slash_unrevealed": {"lease": lease_id, "seq": seq}}),
+            0,
+        )
+    };
+    let res = chain.block(vec![slash(&chain, 2)]);
+    assert!(
+        log(&res).contains(&format!("may reveal the sample until {deadline}")),
+        "{}",
+        log(&res)
+    );
+    let res = chain.block(vec![slash(&chain, 1)]);
+    assert!(log(&res).contains("was already revealed"), "{}", log(&res));
+    // Fixed on chain, the sample outlives the block hashes it came from.
+    while chain.height < second_committed + 1 + HISTORY {
+        chain.block(vec![]);
+    }
+    assert_eq!(sample_of(&chain, 2)["leaves"], drawn["leaves"]);
+    let tenant_before = chain.balance(&tenant.bech32());
+    chain.block_after(3_600, vec![]);
+    assert_ok(&chain.block(vec![slash(&chain, 2)]));
+    let lease = chain.smart(&market, json!({"lease": {"id": lease_id}}));
+    assert_eq!(lease["close_reason"], 20_003);
+    let standing = chain.smart(
+        &registry,
+        json!({"provider": {"address": provider.bech32()}}),
+    );
+    assert_eq!(standing["jailed"], true);
+    assert_eq!(
+        standing["bond"]["amount"], "90000000",
+        "the 10 TSR minimum slash"
+    );
+    // The tenant: its escrow back and both awards (it drew and it reported), less the fees.
+    assert!(chain.balance(&tenant.bech32()) > tenant_before + 5_000_000);
+}

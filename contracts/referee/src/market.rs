@@ -1,0 +1,59 @@
+//! What the referee reads from the market: the dispute terms (and that this contract is the
+//! market's referee), and an attestation of a lease.
+
+use cosmwasm_std::{Addr, Deps, Env};
+use tessera_api::market::{
+    AttestationResponse, AttestationsResponse, DisputeParams, LeaseResponse, MarketParams,
+    QueryMsg as MarketQueryMsg,
+};
+use tessera_api::LeaseId;
+
+use crate::error::ContractError;
+
+/// The market's dispute terms, once it is clear that this contract is its referee.
+pub fn dispute_terms(deps: Deps, market: &Addr, env: &Env) -> Result<DisputeParams, ContractError> {
+    let params: MarketParams = deps
+        .querier
+        .query_wasm_smart(market, &MarketQueryMsg::Params {})?;
+    match params.dispute.referee.as_deref() {
+        None => Err(ContractError::DisputesOff {}),
+        Some(referee) if referee != env.contract.address.as_str() => {
+            Err(ContractError::NotTheMarketsReferee {
+                referee: referee.to_string(),
+            })
+        }
+        Some(_) => Ok(params.dispute),
+    }
+}
+
+pub fn attestation(
+    deps: Deps,
+    market: &Addr,
+    id: &LeaseId,
+    seq: u64,
+) -> Result<AttestationResponse, ContractError> {
+    let not_found = || ContractError::AttestationNotFound {
+        lease: id.to_string(),
+        seq,
+    };
+    if seq == 0 {
+        return Err(not_found());
+    }
+    // Confirms the lease exists (the attestations query names a missing one).
+    let _: LeaseResponse = deps
+        .querier
+        .query_wasm_smart(market, &MarketQueryMsg::Lease { id: id.clone() })?;
+    let found: AttestationsResponse = deps.querier.query_wasm_smart(
+        market,
+        &MarketQueryMsg::Attestations {
+            lease: id.clone(),
+            start_after: Some(seq - 1),
+            limit: Some(1),
+        },
+    )?;
+    found
+        .attestations
+        .into_iter()
+        .find(|a| a.seq == seq)
+        .ok_or_else(not_found)
+}

@@ -1,0 +1,274 @@
+//! Revealing samples: anyone may fix an attestation's sample here (`draw_sample`) while the
+//! chain still keeps the block hashes it comes from; from then on the lease's provider has the
+//! market's `dispute.reveal_window_secs` to reveal the sampled leaves' hashes with their proofs
+//! (`reveal_sample`). A sample left unrevealed is fraud (`slash_unrevealed`): the market closes
+//! the lease and slashes the provider as for a wrong leaf. The tenant's tools recompute the
+//! revealed leaves and dispute a wrong one.
+
+use cosmwasm_std::{
+    to_json_binary, Addr, Deps, DepsMut, Env, MessageInfo, Response, Storage, WasmMsg,
+};
+use cw_storage_plus::Map;
+use serde::{Deserialize, Serialize};
+use tessera_api::market::{
+    AttestationResponse, AttestationSampleResponse, DisputeParams, ExecuteMsg as MarketExecuteMsg,
+    QueryMsg as MarketQueryMsg,
+};
+use tessera_api::merkle;
+use tessera_api::referee::{RevealedLeaf, SampleResponse};
+use tessera_api::{CommonError, LeaseId};
+
+use crate::error::ContractError;
+use crate::market::{attestation, dispute_terms};
+use crate::state::MARKET;
+
+/// Samples fixed here, by (lease id, seq).
+const DRAWN: Map<(&str, u64), Drawn> = Map::new("drawn");
+
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+struct Drawn {
+    seed: String,
+    leaf_count: u64,
+    leaves: Vec<u64>,
+    drawn_at: u64,
+    revealed: Option<Vec<String>>,
+}
+
+/// The sample as the market draws it from the chain's block hashes (from h + 3, for 256 blocks).
+fn market_sample(
+    deps: Deps,
+    market: &Addr,
+    id: &LeaseId,
+    seq: u64,
+) -> Result<AttestationSampleResponse, ContractError> {
+    Ok(deps.querier.query_wasm_smart(
+        market,
+        &MarketQueryMsg::AttestationSample {
+            lease: id.clone(),
+            seq,
+        },
+    )?)
+}
+
+/// Fixes the sample here, once; drawing again returns what was drawn.
+fn draw(
+    deps: &mut DepsMut,
+    env: &Env,
+    market: &Addr,
+    id: &LeaseId,
+    seq: u64,
+) -> Result<Drawn, ContractError> {
+    let key = id.to_string();
+    if let Some(drawn) = DRAWN.may_load(deps.storage, (&key, seq))? {
+        return Ok(drawn);
+    }
+    let sample = market_sample(deps.as_ref(), market, id, seq)?;
+    let drawn = Drawn {
+        seed: sample.seed,
+        leaf_count: sample.leaf_count,
+        leaves: sample.leaves,
+        drawn_at: env.block.time.seconds(),
+        revealed: None,
+    };
+    DRAWN.save(deps.storage, (&key, seq), &drawn)?;
+    Ok(drawn)
+}
+
+fn deadline(terms: &DisputeParams, attestation: &AttestationResponse, drawn_at: u64) -> u64 {
+    drawn_at
+        .max(attestation.period_end)
+        .saturating_add(terms.reveal_window_secs)
+}
+
+pub fn execute_draw_sample(
+    mut deps: DepsMut,
+    env: Env,
+    info: MessageInfo,
+    id: LeaseId,
+    seq: u64,
+) -> Result<Response, ContractError> {
+    cw_utils::nonpayable(&info)?;
+    let market = MARKET.load(deps.storage)?;
+    let terms = dispute_terms(deps.as_ref(), &market, &env)?;
+    let attested = attestation(deps.as_ref(), &market, &id, seq)?;
+    let drawn = draw(&mut deps, &env, &market, &id, seq)?;
+    Ok(Response::new()
+        .add_attribute("action", "draw_sample")
+        .add_attribute("lease", id.to_string())
+        .add_attribute("seq", seq.to_string())
+        .add_attribute("seed", &drawn.seed)
+        .add_attribute(
+            "reveal_deadline",
+            deadline(&terms, &attested, drawn.drawn_at).to_string(),
+        ))
+}
+
+pub fn execute_reveal_sample(
+    mut deps: DepsMut,
+    env: Env,
+    info: MessageInfo,
+    id: LeaseId,
+    seq: u64,
+    leaves: Vec<RevealedLeaf>,
+) -> Result<Response, ContractError> {
+    cw_utils::nonpayable(&info)?;
+    let market = MARKET.load(deps.storage)?;
+    dispute_terms(deps.as_ref(), &market, &env)?;
+    if info.sender.as_str() != id.provider {
+        return Err(CommonError::unauthorized(
+            "revealing an attestation's sample",
+            "the lease's provider",
+        )
+        .into());
+    }
+    let attested = attestation(deps.as_ref(), &market, &id, seq)?;
+    let mut drawn = draw(&mut deps, &env, &market, &id, seq)?;
+    if drawn.revealed.is_some() {
+        return Err(ContractError::SampleAlreadyRevealed {
+            lease: id.to_string(),
+            seq,
+        });
+    }
+    let root = merkle::from_hex(&attested.output_root).ok_or_else(|| ContractError::BadHash {
+        field: "output_root".into(),
+        value: attested.output_root.clone(),
+    })?;
+    check_reveal(&drawn.leaves, &leaves, &root, drawn.leaf_count)?;
+    drawn.revealed = Some(leaves.into_iter().map(|l| l.hash.to_lowercase()).collect());
+    DRAWN.save(deps.storage, (&id.to_string(), seq), &drawn)?;
+    Ok(Response::new()
+        .add_attribute("action", "reveal_sample")
+        .add_attribute("lease", id.to_string())
+        .add_attribute("seq", seq.to_string())
+        .add_attribute("revealed", drawn.leaves.len().to_string()))
+}
+
+/// Every sampled leaf, in order, each proved under the attested root.
+fn check_reveal(
+    sample: &[u64],
+    leaves: &[RevealedLeaf],
+    root: &merkle::Hash,
+    leaf_count: u64,
+) -> Result<(), ContractError> {
+    if leaves.len() != sample.len() {
+        return Err(ContractError::RevealInvalid {
+            position: leaves.len().min(sample.len()),
+            reason: format!(
+                "the sample has {} leaves, {} were revealed",
+                sample.len(),
+                leaves.len()
+            ),
+        });
+    }
+    for (position, (&index, leaf)) in sample.iter().zip(leaves).enumerate() {
+        let invalid = |reason: String| ContractError::RevealInvalid { position, reason };
+        if leaf.index != index {
+            return Err(invalid(format!(
+                "is leaf {}, the sample's is leaf {index}",
+                leaf.index
+            )));
+        }
+        let hash = merkle::from_hex(&leaf.hash)
+            .ok_or_else(|| invalid(format!("hash {:?} is not 32 hex bytes", leaf.hash)))?;
+        let proof = leaf
+            .proof
+            .iter()
+            .map(|p| {
+                merkle::from_hex(p)
+                    .ok_or_else(|| invalid(format!("proof hash {p:?} is not 32 hex bytes")))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        if !merkle::verify(root, index, leaf_count, &hash, &proof) {
+            return Err(invalid(format!(
+                "leaf {index} does not prove against the attested output root"
+            )));
+        }
+    }
+    Ok(())
+}
+
+pub fn execute_slash_unrevealed(
+    deps: DepsMut,
+    env: Env,
+    info: MessageInfo,
+    id: LeaseId,
+    seq: u64,
+) -> Result<Response, ContractError> {
+    cw_utils::nonpayable(&info)?;
+    let market = MARKET.load(deps.storage)?;
+    let terms = dispute_terms(deps.as_ref(), &market, &env)?;
+    let attested = attestation(deps.as_ref(), &market, &id, seq)?;
+    let drawn =
+        load_drawn(deps.storage, &id, seq)?.ok_or_else(|| ContractError::SampleNotDrawn {
+            lease: id.to_string(),
+            seq,
+        })?;
+    if drawn.revealed.is_some() {
+        return Err(ContractError::SampleAlreadyRevealed {
+            lease: id.to_string(),
+            seq,
+        });
+    }
+    let deadline = deadline(&terms, &attested, drawn.drawn_at);
+    let now = env.block.time.seconds();
+    if now <= deadline {
+        return Err(ContractError::RevealWindowOpen { deadline, now });
+    }
+    let fraud = WasmMsg::Execute {
+        contract_addr: market.to_string(),
+        msg: to_json_binary(&MarketExecuteMsg::FraudProven {
+            lease: id.clone(),
+            seq,
+            disputer: info.sender.to_string(),
+            unrevealed: true,
+        })?,
+        funds: vec![],
+    };
+    Ok(Response::new()
+        .add_attribute("action", "slash_unrevealed")
+        .add_attribute("lease", id.to_string())
+        .add_attribute("seq", seq.to_string())
+        .add_message(fraud))
+}
+
+fn load_drawn(
+    storage: &dyn Storage,
+    id: &LeaseId,
+    seq: u64,
+) -> Result<Option<Drawn>, ContractError> {
+    Ok(DRAWN.may_load(storage, (&id.to_string(), seq))?)
+}
+
+pub fn query_sample(
+    deps: Deps,
+    env: Env,
+    id: LeaseId,
+    seq: u64,
+) -> Result<SampleResponse, ContractError> {
+    let market = MARKET.load(deps.storage)?;
+    if let Some(drawn) = load_drawn(deps.storage, &id, seq)? {
+        let terms = dispute_terms(deps, &market, &env)?;
+        let attested = attestation(deps, &market, &id, seq)?;
+        return Ok(SampleResponse {
+            reveal_deadline: Some(deadline(&terms, &attested, drawn.drawn_at)),
+            lease: id,
+            seq,
+            leaf_count: drawn.leaf_count,
+            leaves: drawn.leaves,
+            seed: drawn.seed,
+            drawn_at: Some(drawn.drawn_at),
+            revealed: drawn.revealed,
+        });
+    }
+    let sample = market_sample(deps, &market, &id, seq)?;
+    Ok(SampleResponse {
+        lease: id,
+        seq,
+        leaf_count: sample.leaf_count,
+        leaves: sample.leaves,
+        seed: sample.seed,
+        drawn_at: None,
+        reveal_deadline: None,
+        revealed: None,
+    })
+}
