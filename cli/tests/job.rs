@@ -201,6 +201,24 @@ fn job_run_takes_a_manifest_to_verified_outputs_and_refuses_tampered_ones() {
         sample["leaves"],
         serde_json::json!((0..12).collect::<Vec<u64>>())
     );
+    // The provider reveals the sampled leaves on its own once the chain can draw them.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let revealed: Value = loop {
+        let sample = chain.json(&["lease", "sample", &lease, &seq]);
+        if sample["revealed"].is_array() {
+            break sample;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "never revealed: {sample}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(500));
+    };
+    assert_eq!(
+        revealed["revealed"].as_array().unwrap().len(),
+        12,
+        "{revealed}"
+    );
     // All the work was done, and `job run` closed the lease when it had the outputs.
     assert_eq!(status["work"]["work_units_done"], 3, "{status}");
     assert_eq!(status["work"]["work_units_total"], 3, "{status}");

@@ -49,6 +49,10 @@ pub async fn reconcile(daemon: &Shared) -> Result<()> {
             (None, _) => adopt(daemon, lease).await?,
             (Some(r), _) => r,
         };
+        // Closed leases too: a drawn sample must be revealed whatever the lease's state.
+        if let Err(e) = crate::reveal::reveal_due(daemon, lease, &record).await {
+            tracing::warn!(lease = %lease.id, error = %e, "revealing a sample failed; retried next pass");
+        }
         if record.closed {
             continue;
         }

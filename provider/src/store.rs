@@ -87,6 +87,9 @@ pub struct LeaseRecord {
     pub last_withdraw: u64,
     /// Closed on chain (or stopped by the owner): its work is over, its outputs stay served.
     pub closed: bool,
+    /// Attestations up to this one have their samples revealed (or had nothing to reveal).
+    #[serde(default)]
+    pub revealed_through: u64,
 }
 
 impl LeaseRecord {
@@ -104,6 +107,7 @@ impl LeaseRecord {
             units_attested: 0,
             last_withdraw: 0,
             closed: false,
+            revealed_through: 0,
         }
     }
 

@@ -7,7 +7,7 @@ use anyhow::{bail, Context as _, Result};
 use clap::Subcommand;
 use serde_json::json;
 use tessera_api::market::{self, close_reason, ExecuteMsg, LeaseFilter, LeaseState, QueryMsg};
-use tessera_api::LeaseId;
+use tessera_api::{referee, LeaseId};
 use tessera_client::events::BlockFollower;
 use tessera_client::node::wasm_events;
 
@@ -142,19 +142,41 @@ pub async fn run(ctx: &Context, cmd: LeaseCmd) -> Result<()> {
         }
         LeaseCmd::Sample { lease, seq } => {
             let id: LeaseId = lease.parse()?;
-            let sample: market::AttestationSampleResponse = ctx
-                .chain()
-                .await?
-                .query_market(&QueryMsg::AttestationSample { lease: id, seq })
-                .await?;
+            let chain = ctx.chain().await?;
+            // The referee holds a drawn sample and what was revealed; without one (disputes
+            // off) the market computes it.
+            let sample: referee::SampleResponse = match chain.referee().await {
+                Ok(referee) => {
+                    chain
+                        .node
+                        .smart_query(&referee, &referee::QueryMsg::Sample { lease: id, seq })
+                        .await?
+                }
+                Err(_) => {
+                    let s: market::AttestationSampleResponse = chain
+                        .query_market(&QueryMsg::AttestationSample { lease: id, seq })
+                        .await?;
+                    referee::SampleResponse {
+                        lease: s.lease,
+                        seq: s.seq,
+                        leaf_count: s.leaf_count,
+                        leaves: s.leaves,
+                        seed: s.seed,
+                        drawn_at: None,
+                        reveal_deadline: None,
+                        revealed: None,
+                    }
+                }
+            };
             ctx.out.either(&sample, || {
+                let state = match (&sample.revealed, sample.reveal_deadline) {
+                    (Some(_), _) => "revealed".to_string(),
+                    (None, Some(deadline)) => format!("drawn, to be revealed by {deadline}"),
+                    (None, None) => "not drawn yet".to_string(),
+                };
                 format!(
-                    "attestation {seq} of {}: leaves {:?} of {} (seed {}, blocks {:?})",
-                    sample.lease,
-                    sample.leaves,
-                    sample.leaf_count,
-                    sample.seed,
-                    sample.block_heights
+                    "attestation {seq} of {}: leaves {:?} of {} (seed {}); {state}",
+                    sample.lease, sample.leaves, sample.leaf_count, sample.seed
                 )
             });
         }
