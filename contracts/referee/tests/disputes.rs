@@ -172,7 +172,9 @@ fn a_dispute_must_show_what_the_provider_committed_with_the_deployments_manifest
 
     // A hash the provider did not commit at that position.
     let other = with(&|m| {
-        let ExecuteMsg::Dispute { leaf_hash, .. } = m;
+        let ExecuteMsg::Dispute { leaf_hash, .. } = m else {
+            unreachable!("a dispute")
+        };
         *leaf_hash = hex(&honest[2]);
     });
     suite.expect_error(
@@ -186,7 +188,9 @@ fn a_dispute_must_show_what_the_provider_committed_with_the_deployments_manifest
         ),
     );
     let out_of_range = with(&|m| {
-        let ExecuteMsg::Dispute { leaf, .. } = m;
+        let ExecuteMsg::Dispute { leaf, .. } = m else {
+            unreachable!("a dispute")
+        };
         *leaf = 6;
     });
     suite.expect_error(
@@ -196,7 +200,9 @@ fn a_dispute_must_show_what_the_provider_committed_with_the_deployments_manifest
         "leaf 6 is out of range: the attestation covers 6 leaves",
     );
     let not_hex = with(&|m| {
-        let ExecuteMsg::Dispute { proof, .. } = m;
+        let ExecuteMsg::Dispute { proof, .. } = m else {
+            unreachable!("a dispute")
+        };
         proof[0] = "zz".into();
     });
     suite.expect_error(
@@ -207,7 +213,9 @@ fn a_dispute_must_show_what_the_provider_committed_with_the_deployments_manifest
     );
     let other_job = TestJob::render(150, 70, 3, 7);
     let wrong_manifest = with(&|m| {
-        let ExecuteMsg::Dispute { manifest, .. } = m;
+        let ExecuteMsg::Dispute { manifest, .. } = m else {
+            unreachable!("a dispute")
+        };
         *manifest = Binary::from(other_job.manifest.clone());
     });
     suite.expect_error(
@@ -221,7 +229,9 @@ fn a_dispute_must_show_what_the_provider_committed_with_the_deployments_manifest
         ),
     );
     let no_such = with(&|m| {
-        let ExecuteMsg::Dispute { seq, .. } = m;
+        let ExecuteMsg::Dispute { seq, .. } = m else {
+            unreachable!("a dispute")
+        };
         *seq = 2;
     });
     suite.expect_error(
@@ -258,7 +268,9 @@ fn a_kernel_with_an_input_file_needs_the_declared_file() -> TestResult {
     let seq = suite.attest(&lease, &cheat);
     let disputer = suite.account("disputer", 4 * TSR);
     let mut msg = Suite::dispute_msg(&lease, seq, &cheat, 2);
-    let ExecuteMsg::Dispute { input, .. } = &mut msg;
+    let ExecuteMsg::Dispute { input, .. } = &mut msg else {
+        unreachable!("a dispute")
+    };
     *input = None;
     suite.expect_error(
         &disputer,
@@ -266,7 +278,9 @@ fn a_kernel_with_an_input_file_needs_the_declared_file() -> TestResult {
         &coins(TSR, DENOM),
         "input \"weights.bin\": the kernel reads it; attach it to the dispute",
     );
-    let ExecuteMsg::Dispute { input, .. } = &mut msg;
+    let ExecuteMsg::Dispute { input, .. } = &mut msg else {
+        unreachable!("a dispute")
+    };
     *input = Some(Binary::from(vec![0u8; 4 * 43]));
     let err = suite
         .execute(&disputer, &msg, &coins(TSR, DENOM))
