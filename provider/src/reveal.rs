@@ -73,10 +73,7 @@ async fn reveal(
         .map(|&index| RevealedLeaf {
             index,
             hash: merkle::to_hex(&tree[index as usize]),
-            proof: merkle::proof(tree, index as usize)
-                .iter()
-                .map(merkle::to_hex)
-                .collect(),
+            proof: merkle::proof_hex(tree, index as usize),
         })
         .collect();
     let msg = tessera_client::tx::execute_contract(

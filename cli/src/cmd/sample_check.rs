@@ -157,10 +157,7 @@ async fn dispute(
         seq,
         leaf,
         leaf_hash: merkle::to_hex(&hashes[leaf as usize]),
-        proof: merkle::proof(hashes, leaf as usize)
-            .iter()
-            .map(merkle::to_hex)
-            .collect(),
+        proof: merkle::proof_hex(hashes, leaf as usize),
         manifest: Binary::from(canonical.into_bytes()),
         input: None,
     };

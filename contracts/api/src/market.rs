@@ -108,6 +108,10 @@ pub struct DisputeParams {
     pub referee: Option<String>,
     /// An attestation may be disputed until this long after its period ends.
     pub window_secs: u64,
+    /// Leaves sampled from every attestation (`k`): 50 catch a provider faking a tenth of its
+    /// leaves 99.5 % of the time.
+    #[serde(default = "default_sample_size")]
+    pub sample_size: u64,
     /// Once anyone has drawn an attestation's sample (the referee's `draw_sample`), its provider
     /// has this long (from the draw, or the period's end if later) to reveal the sampled leaves.
     #[serde(default = "default_reveal_window_secs")]
@@ -122,6 +126,10 @@ pub struct DisputeParams {
     pub tenant_bps: u16,
 }
 
+fn default_sample_size() -> u64 {
+    crate::sampling::DEFAULT_SAMPLE_SIZE
+}
+
 fn default_reveal_window_secs() -> u64 {
     3_600
 }
@@ -133,6 +141,7 @@ impl Default for DisputeParams {
         DisputeParams {
             referee: None,
             window_secs: 86_400,
+            sample_size: default_sample_size(),
             reveal_window_secs: default_reveal_window_secs(),
             deposit: Coin::new(1_000_000u128, "utsr"),
             slash_multiplier: 3,
@@ -411,12 +420,24 @@ pub enum QueryMsg {
     /// block's height + 3 on, and while the chain keeps those hashes (256 blocks).
     #[returns(AttestationSampleResponse)]
     AttestationSample { lease: LeaseId, seq: u64 },
+    /// Until when `provider` has attested payments held for their dispute windows (the
+    /// registry refuses to let it unbond before then).
+    #[returns(PaymentsPendingResponse)]
+    PaymentsPending { provider: String },
     /// End-block items that failed and were set aside, by order uid (a lease has its order's).
     #[returns(QuarantinedResponse)]
     Quarantined {
         start_after: Option<u64>,
         limit: Option<u32>,
     },
+}
+
+#[cw_serde]
+pub struct PaymentsPendingResponse {
+    pub provider: String,
+    /// When the last dispute window over one of its held payments closes; `None` when none is
+    /// open now.
+    pub until: Option<u64>,
 }
 
 /// An end-block item that failed: it left its queue so that the hook could go on.

@@ -67,6 +67,11 @@ pub fn proof(leaves: &[Hash], index: usize) -> Vec<Hash> {
     path
 }
 
+/// [`proof`] as hex, the way messages carry it.
+pub fn proof_hex(leaves: &[Hash], index: usize) -> Vec<String> {
+    proof(leaves, index).iter().map(to_hex).collect()
+}
+
 /// Whether `leaf` is leaf `index` of a tree of `size` leaves with root `root` (RFC 9162
 /// §2.1.3.2).
 pub fn verify(root: &Hash, index: u64, size: u64, leaf: &Hash, proof: &[Hash]) -> bool {

@@ -2,14 +2,14 @@
 //! the work units done and the Merkle root of their outputs. Periods are contiguous from the
 //! lease start, so together they cover the lease without gaps or overlaps.
 
-use cosmwasm_std::{DepsMut, Env, MessageInfo, Response, Uint128};
+use cosmwasm_std::{DepsMut, Env, MessageInfo, Response, Storage, Uint128};
 use tessera_api::market::{validate_attestation_digests, LeaseState};
 use tessera_api::{CommonError, LeaseId};
 
 use crate::error::ContractError;
 use crate::holdback;
 use crate::lease::{load_lease, move_queue_entry};
-use crate::state::{save_lease, Attestation, ATTESTATIONS, ATTEST_QUEUE, PARAMS};
+use crate::state::{save_lease, Attestation, Lease, ATTESTATIONS, ATTEST_QUEUE, PARAMS};
 
 #[allow(clippy::too_many_arguments)]
 pub fn execute_submit_attestation(
@@ -103,4 +103,19 @@ pub fn execute_submit_attestation(
         .add_attribute("work_units", work_units.to_string())
         .add_attribute("output_root", output_root)
         .add_attribute("payment", attestation.payment.to_string()))
+}
+
+/// Attestation `seq` of `lease` (whose public id is `id`), or an error naming both.
+pub fn load_attestation(
+    storage: &dyn Storage,
+    lease: &Lease,
+    id: &LeaseId,
+    seq: u64,
+) -> Result<Attestation, ContractError> {
+    ATTESTATIONS
+        .may_load(storage, (lease.uid, seq))?
+        .ok_or_else(|| ContractError::AttestationNotFound {
+            lease: id.to_string(),
+            seq,
+        })
 }

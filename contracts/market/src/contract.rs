@@ -183,6 +183,9 @@ pub fn query(deps: Deps, env: Env, msg: QueryMsg) -> Result<Binary, ContractErro
         QueryMsg::AttestationSample { lease, seq } => {
             to_json_binary(&sample::attestation_sample(deps, env, lease, seq)?)?
         }
+        QueryMsg::PaymentsPending { provider } => {
+            to_json_binary(&query::payments_pending(deps, env, provider)?)?
+        }
         QueryMsg::Quarantined { start_after, limit } => {
             to_json_binary(&query::quarantined(deps, start_after, limit)?)?
         }

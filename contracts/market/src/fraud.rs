@@ -15,12 +15,13 @@ use tessera_api::market::{
 use tessera_api::registry::{ExecuteMsg as RegistryExecuteMsg, SlashAward};
 use tessera_api::{CommonError, LeaseId};
 
+use crate::attestation::load_attestation;
 use crate::deployment_store::{load_deployment, save_deployment};
 use crate::effects::{Effects, REPLY_REGISTRY_REPORT};
 use crate::error::ContractError;
 use crate::holdback::void_pending;
 use crate::lease::{close, load_lease, Closer};
-use crate::state::{save_lease, Attestation, ATTESTATIONS, PARAMS};
+use crate::state::{save_lease, Attestation, PARAMS};
 
 /// Lease uid → the attestation whose fraud was proven: one slash per lease.
 const FRAUD_PROVEN: Map<u64, u64> = Map::new("fraud_proven");
@@ -64,12 +65,7 @@ fn convict(
     let terms = &params.dispute;
     let now = env.block.time.seconds();
     let mut lease = load_lease(deps.storage, deps.api, &id)?;
-    let attestation = ATTESTATIONS
-        .may_load(deps.storage, (lease.uid, seq))?
-        .ok_or_else(|| ContractError::AttestationNotFound {
-            lease: id.to_string(),
-            seq,
-        })?;
+    let attestation = load_attestation(deps.storage, &lease, &id, seq)?;
     if let Some(proven) = FRAUD_PROVEN.may_load(deps.storage, lease.uid)? {
         return Err(ContractError::FraudAlreadyProven {
             lease: id.to_string(),

@@ -13,7 +13,7 @@ use tessera_api::CommonError;
 use crate::effects::Effects;
 use crate::error::ContractError;
 use crate::escrow::split_payout;
-use crate::state::{Attestation, Deployment, Lease, ATTESTATIONS, RELEASE_QUEUE};
+use crate::state::{Attestation, Deployment, Lease, ATTESTATIONS, PENDING_UNTIL, RELEASE_QUEUE};
 
 /// Whether payments wait for their dispute windows: only when someone can dispute.
 pub fn holds_back(params: &MarketParams) -> bool {
@@ -69,6 +69,12 @@ pub fn hold_for(
     attestation.payment = payment;
     attestation.release_at = Some(release_at);
     RELEASE_QUEUE.save(storage, (release_at, lease.uid), &())?;
+    if !payment.is_zero() {
+        let until = PENDING_UNTIL
+            .may_load(storage, &lease.provider)?
+            .unwrap_or(0);
+        PENDING_UNTIL.save(storage, &lease.provider, &until.max(release_at))?;
+    }
     Ok(())
 }
 
@@ -134,4 +140,15 @@ fn give_back(lease: &mut Lease, deployment: &mut Deployment, amount: Uint128, fx
     } else {
         escrow.balance += amount;
     }
+}
+
+/// Until when `provider` has payments held for a dispute window that is still open at `now`.
+pub fn pending_until(
+    storage: &dyn Storage,
+    provider: &Addr,
+    now: u64,
+) -> Result<Option<u64>, ContractError> {
+    Ok(PENDING_UNTIL
+        .may_load(storage, provider)?
+        .filter(|&until| until > now))
 }

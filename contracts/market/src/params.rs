@@ -17,6 +17,9 @@ use crate::state::PARAMS;
 /// bids) could not run in a block and the queues would never move.
 pub const MIN_END_BLOCK_GAS_BUDGET: u64 = 1_000_000;
 
+/// Most leaves sampled from one attestation: a reveal of this many proofs stays a small tx.
+pub const MAX_SAMPLE_SIZE: u64 = 1_000;
+
 fn invalid(reason: impl Into<String>) -> ContractError {
     CommonError::invalid_params(reason).into()
 }
@@ -104,6 +107,12 @@ fn validate_dispute(api: &dyn Api, d: &mut DisputeParams) -> Result<(), Contract
         return Err(invalid(
             "dispute.deposit must be positive (free disputes would be spam)",
         ));
+    }
+    if d.sample_size == 0 || d.sample_size > MAX_SAMPLE_SIZE {
+        return Err(invalid(format!(
+            "dispute.sample_size is {}, must be 1 to {MAX_SAMPLE_SIZE}",
+            d.sample_size
+        )));
     }
     if d.slash_multiplier == 0 {
         return Err(invalid("dispute.slash_multiplier must be at least 1"));

@@ -5,8 +5,8 @@ use cw_storage_plus::Bound;
 use tessera_api::market::{
     AttestationResponse, AttestationsResponse, BidResponse, BidsResponse, DeploymentResponse,
     DeploymentsResponse, EscrowResponse, LeaseFilter, LeaseResponse, LeaseState, LeasesResponse,
-    MarketParams, OrderResponse, OrderState, OrdersResponse, QuarantinedItemResponse,
-    QuarantinedResponse,
+    MarketParams, OrderResponse, OrderState, OrdersResponse, PaymentsPendingResponse,
+    QuarantinedItemResponse, QuarantinedResponse,
 };
 use tessera_api::pagination::page_size;
 use tessera_api::{BidId, DeploymentId, LeaseId, OrderId};
@@ -15,6 +15,7 @@ use crate::auction::load_order;
 use crate::deployment_store::load_deployment;
 use crate::error::ContractError;
 use crate::escrow::{accrue, funds_last_until};
+use crate::holdback::pending_until;
 use crate::lease::load_lease;
 use crate::state::{
     lease_state_key, leases, order_state_key, orders, with_auction, Bid, Deployment, Lease, Order,
@@ -298,6 +299,16 @@ pub fn attestations(
         })
         .collect::<StdResult<_>>()?;
     Ok(AttestationsResponse { attestations: list })
+}
+
+pub fn payments_pending(
+    deps: Deps,
+    env: Env,
+    provider: String,
+) -> Result<PaymentsPendingResponse, ContractError> {
+    let addr = deps.api.addr_validate(&provider)?;
+    let until = pending_until(deps.storage, &addr, env.block.time.seconds())?;
+    Ok(PaymentsPendingResponse { provider, until })
 }
 
 pub fn quarantined(

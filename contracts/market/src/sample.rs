@@ -8,13 +8,13 @@ use tessera_api::market::AttestationSampleResponse;
 use tessera_api::merkle;
 use tessera_api::sampling::{
     self, attestation_id, query_block_hash, BlockHash, BLOCKS_AFTER_ATTESTATION,
-    DEFAULT_SAMPLE_SIZE,
 };
 use tessera_api::LeaseId;
 
+use crate::attestation::load_attestation;
 use crate::error::ContractError;
 use crate::lease::load_lease;
-use crate::state::ATTESTATIONS;
+use crate::state::PARAMS;
 
 pub fn attestation_sample(
     deps: Deps,
@@ -23,12 +23,7 @@ pub fn attestation_sample(
     seq: u64,
 ) -> Result<AttestationSampleResponse, ContractError> {
     let lease = load_lease(deps.storage, deps.api, &id)?;
-    let attestation = ATTESTATIONS
-        .may_load(deps.storage, (lease.uid, seq))?
-        .ok_or_else(|| ContractError::AttestationNotFound {
-            lease: id.to_string(),
-            seq,
-        })?;
+    let attestation = load_attestation(deps.storage, &lease, &id, seq)?;
     let leaf_count =
         attestation
             .leaf_count
@@ -54,8 +49,9 @@ pub fn attestation_sample(
         })?;
     }
     let seed = sampling::seed(&attestation_id(&id, seq), &hashes, None);
+    let k = PARAMS.load(deps.storage)?.dispute.sample_size;
     Ok(AttestationSampleResponse {
-        leaves: sampling::sample(&seed, leaf_count, DEFAULT_SAMPLE_SIZE),
+        leaves: sampling::sample(&seed, leaf_count, k),
         lease: id,
         seq,
         block_heights: heights.to_vec(),

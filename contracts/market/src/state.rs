@@ -55,6 +55,10 @@ pub const GRACE_QUEUE: Map<(u64, u64), ()> = Map::new("q_grace");
 pub const ATTEST_QUEUE: Map<(u64, u64), ()> = Map::new("q_attest");
 /// Leases with an attested period whose dispute window closes at a time: (release, uid).
 pub const RELEASE_QUEUE: Map<(u64, u64), ()> = Map::new("q_release");
+/// Provider → when the last dispute window over one of its held payments closes. Only ever
+/// raised: a window that has closed, or a payment voided by proven fraud, simply lies in the
+/// past, so nothing has to clean it up.
+pub const PENDING_UNTIL: Map<&Addr, u64> = Map::new("pending_until");
 
 /// A deployment: its orders and the escrow they draw from.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]

@@ -6,7 +6,9 @@ mod common;
 use common::*;
 use cosmwasm_std::{coin, coins, Uint128};
 use cw_multi_test::Executor;
-use tessera_api::market::{ExecuteMsg, InstantiateMsg, MarketParams, MarketParamsUpdate};
+use tessera_api::market::{
+    DisputeParams, ExecuteMsg, InstantiateMsg, MarketParams, MarketParamsUpdate,
+};
 use tessera_api::{CommonError, ValidationError};
 use tessera_market::ContractError;
 
@@ -289,6 +291,51 @@ fn invalid_updates_are_refused_with_their_reason() {
         },
         bad_addr,
     );
+}
+
+#[test]
+fn invalid_dispute_terms_are_refused_and_a_valid_sample_size_is_kept() {
+    let mut s = Suite::new();
+    let with = |adjust: fn(&mut DisputeParams)| {
+        let mut dispute = DisputeParams::default();
+        adjust(&mut dispute);
+        MarketParamsUpdate {
+            dispute: Some(dispute),
+            ..Default::default()
+        }
+    };
+    let cases: Vec<(MarketParamsUpdate, ContractError)> = vec![
+        (
+            with(|d| d.window_secs = 0),
+            invalid("dispute.window_secs must be positive"),
+        ),
+        (
+            with(|d| d.deposit.amount = Default::default()),
+            invalid("dispute.deposit must be positive (free disputes would be spam)"),
+        ),
+        (
+            with(|d| d.sample_size = 0),
+            invalid("dispute.sample_size is 0, must be 1 to 1000"),
+        ),
+        (
+            with(|d| d.sample_size = 1_001),
+            invalid("dispute.sample_size is 1001, must be 1 to 1000"),
+        ),
+        (
+            with(|d| d.slash_multiplier = 0),
+            invalid("dispute.slash_multiplier must be at least 1"),
+        ),
+        (
+            with(|d| (d.disputer_bps, d.tenant_bps) = (6_000, 4_001)),
+            invalid("dispute.disputer_bps + dispute.tenant_bps is 10001, max 10000"),
+        ),
+    ];
+    for (update, expected) in cases {
+        refused(&mut s, update, expected);
+    }
+
+    s.update_params(with(|d| d.sample_size = 200)).unwrap();
+    assert_eq!(s.params().dispute.sample_size, 200);
 }
 
 #[test]

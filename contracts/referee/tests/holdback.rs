@@ -7,7 +7,11 @@ mod common;
 
 use common::*;
 use cosmwasm_std::{coins, Uint128};
-use tessera_api::market::ExecuteMsg as MarketExecuteMsg;
+use cw_multi_test::Executor;
+use tessera_api::market::{
+    ExecuteMsg as MarketExecuteMsg, PaymentsPendingResponse, QueryMsg as MarketQueryMsg,
+};
+use tessera_api::registry::ExecuteMsg as RegistryExecuteMsg;
 use tessera_api::DeploymentId;
 use tessera_testing::amounts::{BID_DEPOSIT, DENOM, TSR};
 use tessera_testing::hardware::{gpu_group, offer};
@@ -190,5 +194,77 @@ fn a_provider_bids_only_while_its_bond_covers_a_slash_on_every_lease() -> TestRe
             BOND + 10 * TSR
         ),
     );
+    Ok(())
+}
+
+#[test]
+fn a_provider_may_not_unbond_or_deregister_while_payments_wait_for_their_windows() -> TestResult {
+    let mut suite = Suite::new();
+    let tenant = suite.account("tenant", 1_000 * TSR);
+    let provider = suite.provider("provider", BOND, 10 * TSR);
+    let lease = suite.lease(&tenant, &provider, TestJob::sha256_batch(512, 8, 1));
+    let committed = Committed {
+        leaves: lease.job.leaf_hashes(),
+    };
+    let registry = suite.registry.clone();
+    let unbond = RegistryExecuteMsg::Unbond {
+        amount: Uint128::new(TSR),
+    };
+    let pending = |suite: &Suite| -> Option<u64> {
+        let res: PaymentsPendingResponse = suite
+            .app
+            .wrap()
+            .query_wasm_smart(
+                &suite.market,
+                &MarketQueryMsg::PaymentsPending {
+                    provider: provider.to_string(),
+                },
+            )
+            .expect("payments pending");
+        res.until
+    };
+
+    // Drawn but not yet attested: nothing is pending, the lease itself keeps min_bond locked.
+    suite.advance(60);
+    suite.end_block();
+    assert_eq!(pending(&suite), None);
+    let seq = suite.attest(&lease, &committed);
+    let (payment, release_at) = suite.payment(&lease, seq);
+    assert!(payment > 0);
+    assert_eq!(pending(&suite), Some(release_at));
+
+    // The lease ends; its attested pay still waits, and so does the bond behind it.
+    suite.close(&lease);
+    let bond = suite.bond(&provider);
+    let expected = format!(
+        "provider {provider} cannot unbond: the market holds its payments for dispute windows \
+         open until {release_at} (unix seconds); its bond answers for them until then"
+    );
+    let err = suite
+        .app
+        .execute_contract(provider.clone(), registry.clone(), &unbond, &[])
+        .expect_err("payments pending");
+    assert_error_text(&err, &expected);
+    let err = suite
+        .app
+        .execute_contract(
+            provider.clone(),
+            registry.clone(),
+            &RegistryExecuteMsg::Deregister {},
+            &[],
+        )
+        .expect_err("payments pending");
+    assert_error_text(&err, &expected.replace("unbond", "deregister"));
+    assert_eq!(suite.bond(&provider), bond, "nothing moved");
+
+    // Once the window has closed the bond is the provider's to take back.
+    suite.advance(release_at - suite.now());
+    assert_eq!(pending(&suite), None);
+    suite
+        .app
+        .execute_contract(provider.clone(), registry, &unbond, &[])?;
+    assert_eq!(suite.bond(&provider), bond - TSR);
+    suite.release_all();
+    suite.assert_conserved();
     Ok(())
 }

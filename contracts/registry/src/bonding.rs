@@ -9,6 +9,7 @@ use tessera_api::registry::{RegistryParams, UnbondingEntry};
 
 use crate::bond_math;
 use crate::error::ContractError;
+use crate::pending::ensure_no_payments_pending;
 use crate::state::{
     load_provider, load_standing, load_unbonding, save_unbonding, Standing, PARAMS, PROVIDERS,
     STANDING, UNBONDING,
@@ -60,6 +61,7 @@ pub fn execute_unbond(
             bond: provider.bond,
         });
     }
+    ensure_no_payments_pending(deps.as_ref(), &params, &info.sender, "unbond")?;
     let mut entries = load_unbonding(deps.storage, &info.sender)?;
     if entries.len() >= params.max_unbonding_entries as usize {
         return Err(ContractError::TooManyUnbondingEntries {

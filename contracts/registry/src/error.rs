@@ -41,6 +41,16 @@ pub enum ContractError {
     },
 
     #[error(
+        "provider {provider} cannot {action}: the market holds its payments for dispute windows \
+         open until {until} (unix seconds); its bond answers for them until then"
+    )]
+    PaymentsPending {
+        provider: String,
+        action: &'static str,
+        until: u64,
+    },
+
+    #[error(
         "provider {provider} has {active_leases} active leases: {locked} of its bond {bond} stays \
          locked until they end"
     )]

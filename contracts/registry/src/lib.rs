@@ -14,6 +14,7 @@ pub mod contract;
 pub mod error;
 pub mod msg;
 pub mod params;
+pub mod pending;
 pub mod provider;
 pub mod query;
 pub mod reputation;

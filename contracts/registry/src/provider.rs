@@ -14,6 +14,7 @@ use tessera_api::registry::{validate_registration, ProviderInfo};
 
 use crate::bonding::{to_u128, unbond_on_deregister, unjail_if_bonded};
 use crate::error::ContractError;
+use crate::pending::ensure_no_payments_pending;
 use crate::state::{
     load_provider, load_standing, Provider, ATTRIBUTE_INDEX, PARAMS, PROVIDERS, SIGNED,
 };
@@ -164,6 +165,7 @@ pub fn execute_deregister(
             active: active_leases,
         });
     }
+    ensure_no_payments_pending(deps.as_ref(), &params, &info.sender, "deregister")?;
     let mut response = Response::new()
         .add_attribute("action", "deregister")
         .add_attribute("provider", &info.sender)

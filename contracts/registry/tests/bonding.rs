@@ -122,6 +122,35 @@ fn unbonding_nothing_or_more_than_the_bond_is_refused() -> TestResult {
 }
 
 #[test]
+fn unbonding_and_deregistering_wait_while_the_market_holds_payments() -> TestResult {
+    let mut suite = Suite::new();
+    let provider = suite.provider.clone();
+    suite.register(&provider, 300, vec![])?;
+    let until = suite.app.block_info().time.seconds() + 3_600;
+    suite.set_payments_pending(Some(until));
+    let pending = |action| ContractError::PaymentsPending {
+        provider: provider.to_string(),
+        action,
+        until,
+    };
+    assert_error(
+        suite.execute(&provider, &unbond(100), &[]),
+        pending("unbond"),
+    );
+    assert_error(
+        suite.execute(&provider, &ExecuteMsg::Deregister {}, &[]),
+        pending("deregister"),
+    );
+    assert_eq!(suite.provider(&provider).bond, coin(300, DENOM));
+
+    // The last window closes: the bond moves again.
+    suite.advance(3_600);
+    suite.execute(&provider, &unbond(100), &[])?;
+    suite.execute(&provider, &ExecuteMsg::Deregister {}, &[])?;
+    Ok(())
+}
+
+#[test]
 fn unbonding_is_refused_once_the_entries_limit_is_in_flight() -> TestResult {
     let mut suite = Suite::new();
     let provider = suite.provider.clone();

@@ -15,7 +15,11 @@ use tessera_registry::ContractError;
 fn instantiation_stores_the_params_and_auditors() -> TestResult {
     let suite = Suite::new();
     let params: RegistryParams = suite.query(&QueryMsg::Params {})?;
-    assert_eq!(params, default_params());
+    let expected = RegistryParams {
+        market: Some(suite.market.to_string()),
+        ..default_params()
+    };
+    assert_eq!(params, expected);
     let auditors: AuditorsResponse = suite.query(&QueryMsg::Auditors {})?;
     assert_eq!(auditors.auditors, vec![suite.auditor.to_string()]);
     Ok(())

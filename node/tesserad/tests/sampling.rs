@@ -14,8 +14,19 @@ fn block_hash(height: u64) -> BlockHash {
     chain::block_hash(height).try_into().expect("32 bytes")
 }
 
-#[test]
-fn an_attestation_sample_is_drawn_from_the_three_blocks_after_it() {
+/// A chain where `bob`, registered and bonded, leases 8 H100s to `alice` at 2.88 TSR an hour.
+struct Leased {
+    chain: Chain,
+    tenant: tessera_testing::node::Wallet,
+    provider: tessera_testing::node::Wallet,
+    registry: String,
+    market: String,
+    lease_id: tessera_api::LeaseId,
+    /// When the lease started (its first period's start).
+    start: u64,
+}
+
+fn leased() -> Leased {
     let (tenant, provider) = (alice(), bob());
     let mut chain = Chain::start();
     let (registry, market) = (chain.contract("registry"), chain.contract("market"));
@@ -52,6 +63,27 @@ fn an_attestation_sample_is_drawn_from_the_three_blocks_after_it() {
         .bid(provider.bech32());
     let lease = chain.smart(&market, json!({"lease": {"id": lease_id}}));
     let start = lease["created_at"].as_u64().expect("created_at");
+    Leased {
+        chain,
+        tenant,
+        provider,
+        registry,
+        market,
+        lease_id,
+        start,
+    }
+}
+
+#[test]
+fn an_attestation_sample_is_drawn_from_the_three_blocks_after_it() {
+    let Leased {
+        mut chain,
+        provider,
+        market,
+        lease_id,
+        start,
+        ..
+    } = leased();
 
     // Two periods: the first from a provider that states no leaf count, the second with one.
     chain.block_after(60, vec![]);
@@ -95,7 +127,12 @@ fn an_attestation_sample_is_drawn_from_the_three_blocks_after_it() {
         ],
         None,
     );
-    let leaves = sampling::sample(&seed, 1_000, DEFAULT_SAMPLE_SIZE);
+    // k is the market's governance param, 50 at genesis.
+    let k = chain.smart(&market, json!({"params": {}}))["dispute"]["sample_size"]
+        .as_u64()
+        .expect("dispute.sample_size");
+    assert_eq!(k, DEFAULT_SAMPLE_SIZE);
+    let leaves = sampling::sample(&seed, 1_000, k);
     assert_eq!(sample["seed"], merkle::to_hex(&seed));
     assert_eq!(
         sample["block_heights"],
@@ -103,7 +140,7 @@ fn an_attestation_sample_is_drawn_from_the_three_blocks_after_it() {
     );
     assert_eq!(sample["leaf_count"], 1_000);
     assert_eq!(sample["leaves"], json!(leaves));
-    assert_eq!(leaves.len() as u64, DEFAULT_SAMPLE_SIZE);
+    assert_eq!(leaves.len() as u64, k);
     // The same answer later on.
     chain.block(vec![]);
     assert_eq!(sample_of(&chain, 2).expect("still there"), sample);
@@ -139,44 +176,16 @@ fn an_attestation_sample_is_drawn_from_the_three_blocks_after_it() {
 
 #[test]
 fn a_drawn_sample_must_be_revealed_with_proofs_or_its_provider_is_slashed() {
-    let (tenant, provider) = (alice(), bob());
-    let mut chain = Chain::start();
-    let (registry, market) = (chain.contract("registry"), chain.contract("market"));
+    let Leased {
+        mut chain,
+        tenant,
+        provider,
+        registry,
+        market,
+        lease_id,
+        start,
+    } = leased();
     let referee = chain.contract("referee");
-    let gpu = json!({"vendor": "nvidia", "model": "h100", "vram_mib": 81920, "count": 8});
-    let txs = vec![
-        chain.execute(
-            &provider,
-            &registry,
-            json!({"register": {"host_uri": "https://p.example.com", "gpus": [gpu]}}),
-            100_000_000,
-        ),
-        chain.execute(
-            &tenant,
-            &market,
-            json!({"create_deployment": {"dseq": 1, "groups": [chain::h100_group("train")],
-                                         "manifest_hash": MANIFEST}}),
-            10_000_000,
-        ),
-    ];
-    assert_ok(&chain.block(txs));
-    let order = json!({"owner": tenant.bech32(), "dseq": 1, "gseq": 1, "oseq": 1});
-    let offer =
-        json!({"gpus": [{"vendor": "nvidia", "model": "h100", "vram_mib": 81920, "count": 1}]});
-    let bid = chain.execute(
-        &provider,
-        &market,
-        json!({"place_bid": {"order": order, "price": "2880000", "offer": offer}}),
-        500_000,
-    );
-    assert_ok(&chain.block(vec![bid]));
-    chain.block_after(30, vec![]);
-    let lease_id = DeploymentId::new(tenant.bech32(), 1)
-        .order(1, 1)
-        .bid(provider.bech32());
-    let start = chain.smart(&market, json!({"lease": {"id": lease_id}}))["created_at"]
-        .as_u64()
-        .expect("created_at");
 
     // Two periods over the same 1,000-leaf tree.
     let leaves: Vec<merkle::Hash> = (0..1_000u32)
@@ -211,7 +220,7 @@ fn a_drawn_sample_must_be_revealed_with_proofs_or_its_provider_is_slashed() {
             .map(|i| {
                 let i = i.as_u64().unwrap() as usize;
                 json!({"index": i, "hash": merkle::to_hex(&leaves[i]),
-                       "proof": merkle::proof(&leaves, i).iter().map(merkle::to_hex).collect::<Vec<_>>()})
+                       "proof": merkle::proof_hex(&leaves, i)})
             })
             .collect()
     };

@@ -226,10 +226,7 @@ fn measure(case: &Case) {
         seq: 1,
         leaf,
         leaf_hash: merkle::to_hex(&leaves[leaf as usize]),
-        proof: merkle::proof(&leaves, leaf as usize)
-            .iter()
-            .map(merkle::to_hex)
-            .collect(),
+        proof: merkle::proof_hex(&leaves, leaf as usize),
         manifest: Binary::from(manifest),
         input: input.map(Binary::from),
     };

@@ -169,10 +169,7 @@ impl Committed {
     }
 
     pub fn proof(&self, leaf: u64) -> Vec<String> {
-        merkle::proof(&self.leaves, leaf as usize)
-            .iter()
-            .map(hex)
-            .collect()
+        merkle::proof_hex(&self.leaves, leaf as usize)
     }
 
     /// The honest tree with `faked` leaves replaced by hashes of garbage.

@@ -4,10 +4,14 @@
 #![allow(dead_code, unused_imports)]
 
 use cosmwasm_std::testing::MockApi;
-use cosmwasm_std::{coin, Addr, Coin, StdResult, Uint128};
-use cw_multi_test::{App, AppResponse, Executor};
+use cosmwasm_std::{
+    coin, to_json_binary, Addr, Binary, Coin, Deps, DepsMut, Empty, Env, MessageInfo, Response,
+    StdError, StdResult, Uint128,
+};
+use cw_multi_test::{App, AppResponse, ContractWrapper, Executor};
 use serde::de::DeserializeOwned;
 use tessera_api::attributes::Attribute;
+use tessera_api::market::{PaymentsPendingResponse, QueryMsg as MarketQueryMsg};
 use tessera_api::registry::{
     ExecuteMsg, InstantiateMsg, MigrateMsg, ProviderEvent, ProviderInfo, ProviderResponse,
     QueryMsg, RegistryParams, Reputation, UnbondingResponse,
@@ -82,6 +86,46 @@ pub struct Suite {
     pub stranger: Addr,
 }
 
+/// A stand-in for the market: the registry only sends it `payments_pending`, which answers
+/// what the test last set with [`Suite::set_payments_pending`] while that time is in the future.
+mod stub_market {
+    use super::*;
+
+    const PENDING_UNTIL: &[u8] = b"pending_until";
+
+    pub fn instantiate(_: DepsMut, _: Env, _: MessageInfo, _: Empty) -> StdResult<Response> {
+        Ok(Response::new())
+    }
+
+    /// Sets (or clears, with `null`) until when the provider's payments are pending.
+    pub fn execute(
+        deps: DepsMut,
+        _: Env,
+        _: MessageInfo,
+        until: Option<u64>,
+    ) -> StdResult<Response> {
+        match until {
+            Some(until) => deps.storage.set(PENDING_UNTIL, &until.to_be_bytes()),
+            None => deps.storage.remove(PENDING_UNTIL),
+        }
+        Ok(Response::new())
+    }
+
+    pub fn query(deps: Deps, env: Env, msg: MarketQueryMsg) -> StdResult<Binary> {
+        let MarketQueryMsg::PaymentsPending { provider } = msg else {
+            return Err(StdError::msg(
+                "the stub market answers payments_pending only",
+            ));
+        };
+        let until = deps
+            .storage
+            .get(PENDING_UNTIL)
+            .map(|bytes| u64::from_be_bytes(bytes.try_into().expect("8 bytes")))
+            .filter(|&until| until > env.block.time.seconds());
+        to_json_binary(&PaymentsPendingResponse { provider, until })
+    }
+}
+
 /// Accounts given genesis balances.
 const FUNDED: [&str; 8] = [
     "gov",
@@ -128,6 +172,18 @@ impl Suite {
         });
         let code_id = app.store_code(registry_contract());
         let authority = addr("gov");
+        let stub = app.store_code(Box::new(ContractWrapper::new(
+            stub_market::execute,
+            stub_market::instantiate,
+            stub_market::query,
+        )));
+        let market =
+            app.instantiate_contract(stub, authority.clone(), &Empty {}, &[], "stub-market", None)?;
+        // Params naming the account "market" get the stub market in its place.
+        let mut params = params;
+        if params.market.as_deref() == Some(addr("market").as_str()) {
+            params.market = Some(market.to_string());
+        }
         let registry = app.instantiate_contract(
             code_id,
             authority.clone(),
@@ -141,7 +197,7 @@ impl Suite {
             code_id,
             registry,
             authority,
-            market: addr("market"),
+            market,
             pool: addr("pool"),
             auditor: addr("auditor"),
             auditor2: addr("auditor2"),
@@ -161,6 +217,14 @@ impl Suite {
         let funds = if bond == 0 { vec![] } else { utsr(bond) };
         let msg = register_msg("gpu.example.com", attributes);
         self.execute(provider, &msg, &funds)
+    }
+
+    /// Has the market say `provider`'s payments are held until `until` (`None`: none are).
+    pub fn set_payments_pending(&mut self, until: Option<u64>) {
+        let stub = self.market.clone();
+        self.app
+            .execute_contract(self.authority.clone(), stub, &until, &[])
+            .expect("the stub market takes it");
     }
 
     /// The authority migrates the registry to the same code (what a governance upgrade runs).
