@@ -219,6 +219,22 @@ fn job_run_takes_a_manifest_to_verified_outputs_and_refuses_tampered_ones() {
         12,
         "{revealed}"
     );
+    // A leaf the tenant demands is revealed by the provider on its own, with its proof.
+    let demand = chain.json(&["lease", "demand", &lease, &seq, "5", "--from", "alice"]);
+    assert_eq!(demand["demand"]["leaf"], 5, "{demand}");
+    assert!(demand["demand"]["revealed"].is_null(), "{demand}");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        let open = chain.json(&["lease", "demands", &lease]);
+        if open["demands"].as_array().unwrap().is_empty() {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "demand never answered: {open}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(500));
+    }
     // All the work was done, and `job run` closed the lease when it had the outputs.
     assert_eq!(status["work"]["work_units_done"], 3, "{status}");
     assert_eq!(status["work"]["work_units_total"], 3, "{status}");

@@ -221,21 +221,16 @@ impl ContractSigner<'_> {
         )
     }
 
-    /// A dispute to `referee` (from [`Tessera::referee`]), the market's dispute deposit
-    /// attached by the caller.
-    pub async fn dispute(
+    /// A message to `referee` (from [`Tessera::referee`]); a dispute attaches the market's
+    /// dispute deposit as `funds`.
+    pub async fn referee(
         &self,
         referee: &str,
         msg: &referee::ExecuteMsg,
-        deposit: &Coin,
+        funds: &[Coin],
         options: &TxOptions,
     ) -> Result<TxOutcome> {
-        let msg = execute_contract(
-            &self.signer.address(),
-            referee,
-            msg,
-            std::slice::from_ref(deposit),
-        )?;
+        let msg = execute_contract(&self.signer.address(), referee, msg, funds)?;
         self.signer.send(vec![msg], options).await
     }
 

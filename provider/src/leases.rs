@@ -53,6 +53,9 @@ pub async fn reconcile(daemon: &Shared) -> Result<()> {
         if let Err(e) = crate::reveal::reveal_due(daemon, lease, &record).await {
             tracing::warn!(lease = %lease.id, error = %e, "revealing a sample failed; retried next pass");
         }
+        if let Err(e) = crate::reveal::answer_demands(daemon, lease, &record).await {
+            tracing::warn!(lease = %lease.id, error = %e, "revealing a demanded leaf failed; retried next pass");
+        }
         if record.closed {
             continue;
         }

@@ -1,12 +1,13 @@
 //! Revealing samples: once the chain can draw an attestation's sample (three blocks after it),
 //! the provider posts the sampled leaves' hashes with their inclusion proofs to the referee,
 //! before anyone asks. A drawn sample left unrevealed past the reveal window is slashed like a
-//! wrong leaf (docs/verification.md), so this runs for closed leases too.
+//! wrong leaf (docs/verification.md), so this runs for closed leases too. The same goes for the
+//! leaves a tenant demands (`answer_demands`).
 
 use anyhow::Result;
 use tessera_api::market::LeaseResponse;
 use tessera_api::merkle;
-use tessera_api::referee::{self, RevealedLeaf, SampleResponse};
+use tessera_api::referee::{self, DemandsResponse, RevealedLeaf, SampleResponse};
 
 use crate::daemon::Shared;
 use crate::store::LeaseRecord;
@@ -58,15 +59,7 @@ async fn reveal(
     sample: &SampleResponse,
 ) -> Result<()> {
     let hashes = record.leaf_hashes()?;
-    // The attestation committed the tree of its first `leaf_count` leaves (units finish in order).
-    let tree = hashes.get(..sample.leaf_count as usize).ok_or_else(|| {
-        anyhow::anyhow!(
-            "attestation {} covers {} leaves, this provider has {}",
-            sample.seq,
-            sample.leaf_count,
-            hashes.len()
-        )
-    })?;
+    let tree = committed_tree(&hashes, sample.seq, sample.leaf_count)?;
     let leaves = sample
         .leaves
         .iter()
@@ -96,6 +89,74 @@ async fn reveal(
         .map_err(anyhow::Error::msg)?;
     tracing::info!(lease = %lease.id, seq = sample.seq, leaves = sample.leaves.len(), "sample revealed");
     Ok(())
+}
+
+/// Reveals the leaves the tenant demanded of this lease's attestations and that are still open.
+/// Demands only come while an attestation's dispute window is open, so once the last one has
+/// closed there is nothing to ask the referee.
+pub async fn answer_demands(
+    daemon: &Shared,
+    lease: &LeaseResponse,
+    record: &LeaseRecord,
+) -> Result<()> {
+    let terms = daemon.market_params.read().await.dispute.clone();
+    let Some(referee) = terms.referee else {
+        return Ok(());
+    };
+    let last_window_closes = lease.attested_to.saturating_add(terms.window_secs);
+    if lease.attestations == 0 || daemon.block_time() >= last_window_closes {
+        return Ok(());
+    }
+    let query = referee::QueryMsg::OpenDemands {
+        lease: lease.id.clone(),
+        start_after: None,
+        limit: Some(100),
+    };
+    let open: DemandsResponse = daemon.chain.node.smart_query(&referee, &query).await?;
+    if open.demands.is_empty() {
+        return Ok(());
+    }
+    let hashes = record.leaf_hashes()?;
+    for demand in open.demands {
+        let tree = committed_tree(&hashes, demand.seq, demand.leaf_count)?;
+        let index = demand.leaf as usize;
+        let msg = tessera_client::tx::execute_contract(
+            &daemon.address,
+            &referee,
+            &referee::ExecuteMsg::RevealLeaf {
+                lease: lease.id.clone(),
+                seq: demand.seq,
+                leaf: RevealedLeaf {
+                    index: demand.leaf,
+                    hash: merkle::to_hex(&tree[index]),
+                    proof: merkle::proof_hex(tree, index),
+                },
+            },
+            &[],
+        )?;
+        let what = format!(
+            "reveal demanded leaf {} of {} #{}",
+            demand.leaf, lease.id, demand.seq
+        );
+        daemon
+            .queue
+            .send(msg, what)
+            .await
+            .map_err(anyhow::Error::msg)?;
+        tracing::info!(lease = %lease.id, seq = demand.seq, leaf = demand.leaf, "demanded leaf revealed");
+    }
+    Ok(())
+}
+
+/// The tree attestation `seq` committed: that of the first `leaf_count` leaves (units finish
+/// in order).
+fn committed_tree(hashes: &[merkle::Hash], seq: u64, leaf_count: u64) -> Result<&[merkle::Hash]> {
+    hashes.get(..leaf_count as usize).ok_or_else(|| {
+        anyhow::anyhow!(
+            "attestation {seq} covers {leaf_count} leaves, this provider has {}",
+            hashes.len()
+        )
+    })
 }
 
 fn mark_revealed(daemon: &Shared, lease: &LeaseResponse, seq: u64) -> Result<()> {

@@ -1,5 +1,6 @@
-//! `tessera lease`: list, show, status (lease, escrow and attestations), watch (follow the
-//! lease's events on chain until it closes), close, and withdraw (provider payout).
+//! `tessera lease`: list, show, status (lease, escrow and attestations), sample and demand
+//! (verification), watch (follow the lease's events on chain until it closes), close, and
+//! withdraw (provider payout).
 
 use std::path::PathBuf;
 
@@ -36,6 +37,11 @@ pub enum LeaseCmd {
     /// The leaves usage attestation SEQ of the lease must reveal: drawn on chain from the hashes
     /// of the three blocks after it (see docs/verification.md)
     Sample { lease: String, seq: u64 },
+    /// Demand leaf LEAF of usage attestation SEQ (tenant): the provider must reveal its hash
+    /// with a proof within the market's reveal window or be slashed (see docs/verification.md)
+    Demand { lease: String, seq: u64, leaf: u64 },
+    /// The lease's demanded leaves its provider has not revealed yet, with their deadlines
+    Demands { lease: String },
     /// Hand the lease's provider the manifest (it must hash to the deployment's on chain)
     SendManifest { lease: String, manifest: PathBuf },
     /// Download the lease's output leaves, verify each against the output root the provider
@@ -177,6 +183,70 @@ pub async fn run(ctx: &Context, cmd: LeaseCmd) -> Result<()> {
                 format!(
                     "attestation {seq} of {}: leaves {:?} of {} (seed {}); {state}",
                     sample.lease, sample.leaves, sample.leaf_count, sample.seed
+                )
+            });
+        }
+        LeaseCmd::Demand { lease, seq, leaf } => {
+            let id: LeaseId = lease.parse()?;
+            let session = ctx.session().await?;
+            let referee_addr = session.chain.referee().await?;
+            let msg = referee::ExecuteMsg::DemandLeaf {
+                lease: id.clone(),
+                seq,
+                leaf,
+            };
+            let outcome = session
+                .contracts()
+                .referee(&referee_addr, &msg, &[], &ctx.tx_options()?)
+                .await?;
+            let demand: referee::DemandResponse = session
+                .chain
+                .node
+                .smart_query(
+                    &referee_addr,
+                    &referee::QueryMsg::Demand {
+                        lease: id.clone(),
+                        seq,
+                        leaf,
+                    },
+                )
+                .await?;
+            print_tx(
+                &ctx.out,
+                &outcome,
+                json!({ "demand": demand }),
+                format!(
+                    "leaf {leaf} of attestation {seq} of {id} demanded; the provider must reveal \
+                     it by {}",
+                    demand.reveal_deadline
+                ),
+            );
+        }
+        LeaseCmd::Demands { lease } => {
+            let id: LeaseId = lease.parse()?;
+            let chain = ctx.chain().await?;
+            let referee_addr = chain.referee().await?;
+            let open: referee::DemandsResponse = chain
+                .node
+                .smart_query(
+                    &referee_addr,
+                    &referee::QueryMsg::OpenDemands {
+                        lease: id.clone(),
+                        start_after: None,
+                        limit: Some(100),
+                    },
+                )
+                .await?;
+            ctx.out.either(&open, || {
+                Output::lines(
+                    &open.demands,
+                    &format!("lease {id}: no demanded leaf waits for its reveal"),
+                    |d| {
+                        format!(
+                            "attestation {} leaf {}: to be revealed by {}",
+                            d.seq, d.leaf, d.reveal_deadline
+                        )
+                    },
                 )
             });
         }

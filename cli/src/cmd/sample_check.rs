@@ -166,7 +166,12 @@ async fn dispute(
     ));
     let outcome = session
         .contracts()
-        .dispute(&referee_addr, &msg, &deposit, &ctx.tx_options()?)
+        .referee(
+            &referee_addr,
+            &msg,
+            std::slice::from_ref(&deposit),
+            &ctx.tx_options()?,
+        )
         .await
         .context("sending the dispute")?;
     let verdict = outcome

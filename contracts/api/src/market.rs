@@ -52,7 +52,8 @@ pub mod close_reason {
     pub const NETWORK_DEPLOYMENT_CLOSED: u32 = 20_001;
     /// The referee proved a leaf of one of its attestations wrong.
     pub const NETWORK_FRAUD_PROVEN: u32 = 20_002;
-    /// The provider did not reveal a drawn sample within the reveal window.
+    /// The provider did not reveal a drawn sample, or a leaf its tenant demanded, within the
+    /// reveal window.
     pub const NETWORK_SAMPLE_NOT_REVEALED: u32 = 20_003;
 }
 

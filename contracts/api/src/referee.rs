@@ -47,9 +47,25 @@ pub enum ExecuteMsg {
         seq: u64,
         leaves: Vec<RevealedLeaf>,
     },
-    /// Anyone, once a drawn sample's reveal window has closed unrevealed: the market treats it
-    /// as proven fraud, the sender as the disputer.
-    SlashUnrevealed { lease: LeaseId, seq: u64 },
+    /// Anyone, once a drawn sample's reveal window (or, with `leaf`, a demanded leaf's) has
+    /// closed unrevealed: the market treats it as proven fraud, the sender as the disputer.
+    SlashUnrevealed {
+        lease: LeaseId,
+        seq: u64,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        leaf: Option<u64>,
+    },
+    /// The lease's tenant: demands leaf `leaf` of attestation `seq`, sampled or not. Its provider
+    /// must reveal it (`reveal_leaf`) within `dispute.reveal_window_secs`, and the demand must
+    /// leave that whole window inside the attestation's dispute window. At most
+    /// `dispute.sample_size` demands per attestation.
+    DemandLeaf { lease: LeaseId, seq: u64, leaf: u64 },
+    /// The lease's provider: a demanded leaf's hash with its inclusion proof.
+    RevealLeaf {
+        lease: LeaseId,
+        seq: u64,
+        leaf: RevealedLeaf,
+    },
 }
 
 /// One sampled leaf as its provider reveals it.
@@ -70,6 +86,17 @@ pub enum QueryMsg {
     /// The sample of attestation `seq` of `lease`: drawn here, or computed from the chain.
     #[returns(SampleResponse)]
     Sample { lease: LeaseId, seq: u64 },
+    /// Leaf `leaf` of attestation `seq` as demanded: when, until when, what was revealed.
+    #[returns(DemandResponse)]
+    Demand { lease: LeaseId, seq: u64, leaf: u64 },
+    /// The lease's demands still waiting for their reveal, by (seq, leaf): what its provider
+    /// must answer.
+    #[returns(DemandsResponse)]
+    OpenDemands {
+        lease: LeaseId,
+        start_after: Option<DemandedLeaf>,
+        limit: Option<u32>,
+    },
     /// What leaf `leaf` of the job a manifest's group runs hashes to, recomputed as a dispute
     /// would: anyone can check a revealed leaf before paying for a dispute.
     #[returns(LeafHashResponse)]
@@ -98,6 +125,31 @@ pub struct SampleResponse {
     pub reveal_deadline: Option<u64>,
     /// The revealed leaf hashes (hex), in the order of `leaves`.
     pub revealed: Option<Vec<String>>,
+}
+
+#[cw_serde]
+pub struct DemandedLeaf {
+    pub seq: u64,
+    pub leaf: u64,
+}
+
+#[cw_serde]
+pub struct DemandResponse {
+    pub lease: LeaseId,
+    pub seq: u64,
+    pub leaf: u64,
+    /// Leaves the attestation covers: the tree the leaf's proof is against.
+    pub leaf_count: u64,
+    pub demanded_at: u64,
+    /// When its provider must have revealed it.
+    pub reveal_deadline: u64,
+    /// The revealed leaf hash (hex), once revealed.
+    pub revealed: Option<String>,
+}
+
+#[cw_serde]
+pub struct DemandsResponse {
+    pub demands: Vec<DemandResponse>,
 }
 
 #[cw_serde]

@@ -1,4 +1,4 @@
-//! Entry points: instantiate with the market, `dispute`, and the queries.
+//! Entry points: instantiate with the market; disputes, reveals and demands; the queries.
 
 #[cfg(not(feature = "library"))]
 use cosmwasm_std::entry_point;
@@ -8,6 +8,7 @@ use tessera_api::referee::{
     ConfigResponse, ExecuteMsg, InstantiateMsg, LeafHashResponse, MigrateMsg, QueryMsg,
 };
 
+use crate::demand;
 use crate::dispute::{execute_dispute, Claim};
 use crate::error::ContractError;
 use crate::job::job_of;
@@ -69,8 +70,21 @@ pub fn execute(
         ExecuteMsg::RevealSample { lease, seq, leaves } => {
             reveal::execute_reveal_sample(deps, env, info, lease, seq, leaves)
         }
-        ExecuteMsg::SlashUnrevealed { lease, seq } => {
-            reveal::execute_slash_unrevealed(deps, env, info, lease, seq)
+        ExecuteMsg::SlashUnrevealed {
+            lease,
+            seq,
+            leaf: None,
+        } => reveal::execute_slash_unrevealed(deps, env, info, lease, seq),
+        ExecuteMsg::SlashUnrevealed {
+            lease,
+            seq,
+            leaf: Some(leaf),
+        } => demand::execute_slash_withheld(deps, env, info, lease, seq, leaf),
+        ExecuteMsg::DemandLeaf { lease, seq, leaf } => {
+            demand::execute_demand_leaf(deps, env, info, lease, seq, leaf)
+        }
+        ExecuteMsg::RevealLeaf { lease, seq, leaf } => {
+            demand::execute_reveal_leaf(deps, env, info, lease, seq, leaf)
         }
     }
 }
@@ -84,6 +98,19 @@ pub fn query(deps: Deps, env: Env, msg: QueryMsg) -> Result<Binary, ContractErro
         QueryMsg::Sample { lease, seq } => {
             to_json_binary(&reveal::query_sample(deps, env, lease, seq)?)?
         }
+        QueryMsg::Demand { lease, seq, leaf } => {
+            to_json_binary(&demand::query_demand(deps, lease, seq, leaf)?)?
+        }
+        QueryMsg::OpenDemands {
+            lease,
+            start_after,
+            limit,
+        } => to_json_binary(&demand::query_open_demands(
+            deps,
+            lease,
+            start_after,
+            limit,
+        )?)?,
         QueryMsg::LeafHash {
             manifest,
             group,

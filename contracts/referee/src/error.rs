@@ -69,6 +69,31 @@ pub enum ContractError {
 
     #[error("revealed leaf {position}: {reason}")]
     RevealInvalid { position: usize, reason: String },
+
+    #[error(
+        "leaf demands of attestation {seq} of lease {lease} closed at {latest} (now {now}): the \
+         provider's whole reveal window must fit in the dispute window"
+    )]
+    DemandTooLate {
+        lease: String,
+        seq: u64,
+        latest: u64,
+        now: u64,
+    },
+
+    #[error("leaf {leaf} of attestation {seq} of lease {lease} was already demanded")]
+    AlreadyDemanded { lease: String, seq: u64, leaf: u64 },
+
+    #[error(
+        "attestation {seq} of lease {lease} already has {max} demanded leaves, the most allowed"
+    )]
+    TooManyDemands { lease: String, seq: u64, max: u64 },
+
+    #[error("leaf {leaf} of attestation {seq} of lease {lease} was never demanded")]
+    NotDemanded { lease: String, seq: u64, leaf: u64 },
+
+    #[error("leaf {leaf} of attestation {seq} of lease {lease} was already revealed")]
+    LeafAlreadyRevealed { lease: String, seq: u64, leaf: u64 },
 }
 
 tessera_api::impl_from_common_error!(ContractError);

@@ -3,6 +3,7 @@
 //! Messages: `tessera_api::referee`; the protocol: docs/verification.md.
 
 pub mod contract;
+pub mod demand;
 pub mod dispute;
 pub mod error;
 pub mod job;

@@ -129,10 +129,7 @@ pub fn execute_reveal_sample(
             seq,
         });
     }
-    let root = merkle::from_hex(&attested.output_root).ok_or_else(|| ContractError::BadHash {
-        field: "output_root".into(),
-        value: attested.output_root.clone(),
-    })?;
+    let root = output_root(&attested)?;
     check_reveal(&drawn.leaves, &leaves, &root, drawn.leaf_count)?;
     drawn.revealed = Some(leaves.into_iter().map(|l| l.hash.to_lowercase()).collect());
     DRAWN.save(deps.storage, (&id.to_string(), seq), &drawn)?;
@@ -161,30 +158,46 @@ fn check_reveal(
         });
     }
     for (position, (&index, leaf)) in sample.iter().zip(leaves).enumerate() {
-        let invalid = |reason: String| ContractError::RevealInvalid { position, reason };
-        if leaf.index != index {
-            return Err(invalid(format!(
-                "is leaf {}, the sample's is leaf {index}",
-                leaf.index
-            )));
-        }
-        let hash = merkle::from_hex(&leaf.hash)
-            .ok_or_else(|| invalid(format!("hash {:?} is not 32 hex bytes", leaf.hash)))?;
-        let proof = leaf
-            .proof
-            .iter()
-            .map(|p| {
-                merkle::from_hex(p)
-                    .ok_or_else(|| invalid(format!("proof hash {p:?} is not 32 hex bytes")))
-            })
-            .collect::<Result<Vec<_>, _>>()?;
-        if !merkle::verify(root, index, leaf_count, &hash, &proof) {
-            return Err(invalid(format!(
-                "leaf {index} does not prove against the attested output root"
-            )));
-        }
+        proves(leaf, index, root, leaf_count)
+            .map_err(|reason| ContractError::RevealInvalid { position, reason })?;
     }
     Ok(())
+}
+
+/// Whether `leaf` is leaf `index` of the `leaf_count`-leaf tree under `root`; why not, if not.
+pub fn proves(
+    leaf: &RevealedLeaf,
+    index: u64,
+    root: &merkle::Hash,
+    leaf_count: u64,
+) -> Result<(), String> {
+    if leaf.index != index {
+        return Err(format!(
+            "is leaf {}, the one asked for is leaf {index}",
+            leaf.index
+        ));
+    }
+    let hash = merkle::from_hex(&leaf.hash)
+        .ok_or_else(|| format!("hash {:?} is not 32 hex bytes", leaf.hash))?;
+    let proof = leaf
+        .proof
+        .iter()
+        .map(|p| merkle::from_hex(p).ok_or_else(|| format!("proof hash {p:?} is not 32 hex bytes")))
+        .collect::<Result<Vec<_>, _>>()?;
+    if !merkle::verify(root, index, leaf_count, &hash, &proof) {
+        return Err(format!(
+            "leaf {index} does not prove against the attested output root"
+        ));
+    }
+    Ok(())
+}
+
+/// The attested output root, parsed.
+pub fn output_root(attested: &AttestationResponse) -> Result<merkle::Hash, ContractError> {
+    merkle::from_hex(&attested.output_root).ok_or_else(|| ContractError::BadHash {
+        field: "output_root".into(),
+        value: attested.output_root.clone(),
+    })
 }
 
 pub fn execute_slash_unrevealed(
