@@ -47,6 +47,7 @@ fn create(dseq: u64, max_price: u128) -> ExecuteMsg {
         groups: vec![group(max_price)],
         manifest_hash: "ab".repeat(32),
         bid_window_secs: Some(600),
+        sample_size: None,
     }
 }
 

@@ -33,6 +33,10 @@ pub enum DeploymentCmd {
         /// Auction window in seconds (default: the market's)
         #[arg(long)]
         bid_window: Option<u64>,
+        /// Leaves to sample from each attestation, when you want more than the market's
+        /// `dispute.sample_size` (at most 1,000)
+        #[arg(long)]
+        sample_size: Option<u64>,
     },
     /// Replace the deployment's manifest hash with that of a changed manifest
     Update { dseq: u64, manifest: PathBuf },
@@ -71,6 +75,7 @@ pub async fn run(ctx: &Context, cmd: DeploymentCmd) -> Result<()> {
             deposit,
             dseq,
             bid_window,
+            sample_size,
         } => {
             let manifest = load_manifest(&manifest)?;
             let session = ctx.session().await?;
@@ -78,8 +83,12 @@ pub async fn run(ctx: &Context, cmd: DeploymentCmd) -> Result<()> {
                 Some(text) => parse_coin(&text)?,
                 None => default_deposit(&session.chain, &manifest).await?,
             };
-            let (id, outcome) =
-                create(ctx, &session, &manifest, &deposit, dseq, bid_window).await?;
+            let terms = Terms {
+                dseq,
+                bid_window_secs: bid_window,
+                sample_size,
+            };
+            let (id, outcome) = create(ctx, &session, &manifest, &deposit, terms).await?;
             print_tx(
                 &ctx.out,
                 &outcome,
@@ -242,14 +251,22 @@ pub async fn default_deposit(chain: &Tessera, manifest: &Manifest) -> Result<Coi
     }
 }
 
+/// What a new deployment asks of the market besides its manifest and deposit (each `None`:
+/// the market's default).
+#[derive(Debug, Default)]
+pub struct Terms {
+    pub dseq: Option<u64>,
+    pub bid_window_secs: Option<u64>,
+    pub sample_size: Option<u64>,
+}
+
 /// Creates the deployment a manifest describes.
 pub async fn create(
     ctx: &Context,
     session: &crate::context::Session,
     manifest: &Manifest,
     deposit: &Coin,
-    dseq: Option<u64>,
-    bid_window_secs: Option<u64>,
+    terms: Terms,
 ) -> Result<(DeploymentId, tessera_client::node::TxOutcome)> {
     let plan = manifest.plan();
     if deposit.denom != plan.denom {
@@ -260,10 +277,11 @@ pub async fn create(
         );
     }
     let msg = ExecuteMsg::CreateDeployment {
-        dseq,
+        dseq: terms.dseq,
         groups: plan.groups.clone(),
         manifest_hash: manifest.hash_hex(),
-        bid_window_secs,
+        bid_window_secs: terms.bid_window_secs,
+        sample_size: terms.sample_size,
     };
     Ok(session
         .contracts()

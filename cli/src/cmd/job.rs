@@ -12,7 +12,7 @@ use tessera_api::{DeploymentId, LeaseId};
 use tessera_client::coin::parse_coin;
 use tessera_client::outputs::OutputJob;
 
-use crate::cmd::deployment::{create, default_deposit, load_manifest};
+use crate::cmd::deployment::{create, default_deposit, load_manifest, Terms};
 use crate::cmd::lease_run::{run_lease, LeaseOutput};
 use crate::context::{Context, Session};
 
@@ -35,6 +35,10 @@ pub enum JobCmd {
         /// Auction window in seconds (default: the market's)
         #[arg(long)]
         bid_window: Option<u64>,
+        /// Leaves to sample (and check) from each attestation, when you want more than the
+        /// market's `dispute.sample_size` (at most 1,000)
+        #[arg(long)]
+        sample_size: Option<u64>,
         /// Seconds to wait for the auction to award every order
         #[arg(long, default_value_t = 180)]
         auction_timeout: u64,
@@ -64,6 +68,7 @@ pub async fn run(ctx: &Context, cmd: JobCmd) -> Result<()> {
         out,
         deposit,
         bid_window,
+        sample_size,
         auction_timeout,
         keep,
     } = cmd;
@@ -84,7 +89,12 @@ pub async fn run(ctx: &Context, cmd: JobCmd) -> Result<()> {
         Some(text) => parse_coin(&text)?,
         None => default_deposit(&session.chain, &manifest).await?,
     };
-    let (id, _) = create(ctx, &session, &manifest, &deposit, None, bid_window)
+    let terms = Terms {
+        dseq: None,
+        bid_window_secs: bid_window,
+        sample_size,
+    };
+    let (id, _) = create(ctx, &session, &manifest, &deposit, terms)
         .await
         .context("step create deployment")?;
     ctx.out.note(format!("deployment {id} created"));

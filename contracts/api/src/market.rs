@@ -227,6 +227,10 @@ pub enum ExecuteMsg {
         groups: Vec<GroupSpec>,
         manifest_hash: String,
         bid_window_secs: Option<u64>,
+        /// Leaves to sample from each of its leases' attestations when the tenant wants more than
+        /// the market's `dispute.sample_size` (at most 1,000); the larger of the two applies.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        sample_size: Option<u64>,
     },
     UpdateManifest {
         dseq: u64,
@@ -475,6 +479,9 @@ pub struct DeploymentResponse {
     pub bid_window_secs: u64,
     pub created_at: u64,
     pub closed_at: Option<u64>,
+    /// The tenant's own `k`, when it asked for more leaves than the market samples.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sample_size: Option<u64>,
 }
 
 #[cw_serde]

@@ -47,14 +47,18 @@ pub fn execute(
             groups,
             manifest_hash,
             bid_window_secs,
+            sample_size,
         } => deployment::execute_create_deployment(
             deps,
             env,
             info,
-            dseq,
-            groups,
-            manifest_hash,
-            bid_window_secs,
+            deployment::NewDeployment {
+                dseq,
+                groups,
+                manifest_hash,
+                bid_window_secs,
+                sample_size,
+            },
         ),
         ExecuteMsg::UpdateManifest {
             dseq,

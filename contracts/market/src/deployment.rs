@@ -14,6 +14,7 @@ use crate::deployment_store::{finish_order, load_deployment, refund_escrow, save
 use crate::effects::Effects;
 use crate::error::ContractError;
 use crate::lease::{self, move_queue_entry, Closer};
+use crate::params::MAX_SAMPLE_SIZE;
 use crate::state::{
     create_order, leases, load_order_by_uid, next_order_uid, save_lease, save_order, Deployment,
     Escrow, Order, AUCTION_QUEUE, BIDS, DEPLOYMENTS, ORDER_UIDS, PARAMS,
@@ -64,15 +65,28 @@ fn validate_groups(groups: &[GroupSpec], params: &MarketParams) -> Result<(), Co
     Ok(())
 }
 
+/// What `create_deployment` asks for.
+pub struct NewDeployment {
+    pub dseq: Option<u64>,
+    pub groups: Vec<GroupSpec>,
+    pub manifest_hash: String,
+    pub bid_window_secs: Option<u64>,
+    pub sample_size: Option<u64>,
+}
+
 pub fn execute_create_deployment(
     deps: DepsMut,
     env: Env,
     info: MessageInfo,
-    dseq: Option<u64>,
-    groups: Vec<GroupSpec>,
-    manifest_hash: String,
-    bid_window_secs: Option<u64>,
+    new: NewDeployment,
 ) -> Result<Response, ContractError> {
+    let NewDeployment {
+        dseq,
+        groups,
+        manifest_hash,
+        bid_window_secs,
+        sample_size,
+    } = new;
     let params = PARAMS.load(deps.storage)?;
     let now = env.block.time.seconds();
 
@@ -108,6 +122,16 @@ pub fn execute_create_deployment(
             min: params.min_bid_window_secs,
             max: params.max_bid_window_secs,
         });
+    }
+    if let Some(k) = sample_size {
+        let market_k = params.dispute.sample_size;
+        if !(market_k..=MAX_SAMPLE_SIZE).contains(&k) {
+            return Err(ContractError::SampleSizeOutOfBounds {
+                k,
+                min: market_k,
+                max: MAX_SAMPLE_SIZE,
+            });
+        }
     }
     let dseq = dseq.unwrap_or(env.block.height);
     if dseq == 0 {
@@ -157,6 +181,7 @@ pub fn execute_create_deployment(
         bid_window_secs,
         created_at: now,
         closed_at: None,
+        sample_size,
         escrow: Escrow {
             balance: amount,
             total_deposited: amount,

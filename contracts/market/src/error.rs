@@ -27,6 +27,12 @@ pub enum ContractError {
     #[error("bid window of {secs} s is outside {min}..={max} s")]
     BidWindowOutOfBounds { secs: u64, min: u64, max: u64 },
 
+    #[error(
+        "sample_size {k} is outside {min}..={max}: a deployment may ask for more leaves than the \
+         market samples ({min}), not fewer"
+    )]
+    SampleSizeOutOfBounds { k: u64, min: u64, max: u64 },
+
     #[error("deployment {id} already exists")]
     DeploymentExists { id: String },
 

@@ -41,6 +41,7 @@ fn deployment_response(deps: Deps, d: Deployment) -> Result<DeploymentResponse, 
         bid_window_secs: d.bid_window_secs,
         created_at: d.created_at,
         closed_at: d.closed_at,
+        sample_size: d.sample_size,
     })
 }
 

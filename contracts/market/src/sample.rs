@@ -12,6 +12,7 @@ use tessera_api::sampling::{
 use tessera_api::LeaseId;
 
 use crate::attestation::load_attestation;
+use crate::deployment_store::load_deployment;
 use crate::error::ContractError;
 use crate::lease::load_lease;
 use crate::state::PARAMS;
@@ -49,7 +50,10 @@ pub fn attestation_sample(
         })?;
     }
     let seed = sampling::seed(&attestation_id(&id, seq), &hashes, None);
-    let k = PARAMS.load(deps.storage)?.dispute.sample_size;
+    // The tenant may have asked for more leaves than the market samples; never fewer.
+    let market_k = PARAMS.load(deps.storage)?.dispute.sample_size;
+    let deployment = load_deployment(deps.storage, &lease.owner, id.dseq)?;
+    let k = market_k.max(deployment.sample_size.unwrap_or(0));
     Ok(AttestationSampleResponse {
         leaves: sampling::sample(&seed, leaf_count, k),
         lease: id,

@@ -78,6 +78,9 @@ pub struct Deployment {
     pub created_at: u64,
     pub closed_at: Option<u64>,
     pub escrow: Escrow,
+    /// The tenant's own `k` (more than the market's `dispute.sample_size`), if it asked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sample_size: Option<u64>,
 }
 
 /// Funds held for a deployment. Invariant: `total_deposited = balance + total_spent + refunded`.

@@ -77,6 +77,7 @@ fn another_tenant_cannot_touch_a_deployment_it_does_not_own() {
             groups: vec![gpu_group("again", 1, TSR)],
             manifest_hash: MANIFEST.into(),
             bid_window_secs: None,
+            sample_size: None,
         },
         &coins(MIN_DEPOSIT, DENOM),
         ContractError::DeploymentExists {
@@ -345,6 +346,7 @@ fn deposits_and_bids_refuse_missing_or_mixed_funds() {
         groups: vec![gpu_group("train", 1, TSR)],
         manifest_hash: MANIFEST.into(),
         bid_window_secs: None,
+        sample_size: None,
     };
     s.expect_error(
         &tenant,

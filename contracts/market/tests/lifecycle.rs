@@ -179,6 +179,7 @@ fn dseq_defaults_to_the_block_height_and_deployments_are_listed_by_owner() {
             groups: vec![gpu_group("a", 1, TSR), gpu_group("b", 2, 2 * TSR)],
             manifest_hash: MANIFEST.into(),
             bid_window_secs: Some(10),
+            sample_size: None,
         },
         &coins(MIN_DEPOSIT, DENOM),
     )

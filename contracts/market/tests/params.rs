@@ -32,6 +32,7 @@ fn create(bid_window_secs: Option<u64>) -> ExecuteMsg {
         groups: vec![gpu_group("train", 1, TSR)],
         manifest_hash: MANIFEST.into(),
         bid_window_secs,
+        sample_size: None,
     }
 }
 
@@ -339,6 +340,44 @@ fn invalid_dispute_terms_are_refused_and_a_valid_sample_size_is_kept() {
 }
 
 #[test]
+fn a_deployment_may_ask_for_more_sampled_leaves_than_the_market_not_fewer() {
+    let mut s = Suite::new();
+    let tenant = s.tenant("tenant");
+    let market_k = s.params().dispute.sample_size;
+    let with_k = |dseq: u64, k: u64| ExecuteMsg::CreateDeployment {
+        dseq: Some(dseq),
+        groups: vec![gpu_group("train", 1, TSR)],
+        manifest_hash: MANIFEST.into(),
+        bid_window_secs: None,
+        sample_size: Some(k),
+    };
+    for k in [0, market_k - 1, 1_001] {
+        s.expect_error(
+            &tenant,
+            &with_k(1, k),
+            &coins(MIN_DEPOSIT, DENOM),
+            ContractError::SampleSizeOutOfBounds {
+                k,
+                min: market_k,
+                max: 1_000,
+            },
+        );
+    }
+    s.execute(&tenant, &with_k(1, 200), &coins(MIN_DEPOSIT, DENOM))
+        .unwrap();
+    assert_eq!(s.deployment(&tenant, 1).sample_size, Some(200));
+    s.execute(&tenant, &create(None), &coins(MIN_DEPOSIT, DENOM))
+        .expect_err("dseq 1 is taken");
+    let mut plain = create(None);
+    if let ExecuteMsg::CreateDeployment { dseq, .. } = &mut plain {
+        *dseq = Some(2);
+    }
+    s.execute(&tenant, &plain, &coins(MIN_DEPOSIT, DENOM))
+        .unwrap();
+    assert_eq!(s.deployment(&tenant, 2).sample_size, None);
+}
+
+#[test]
 fn the_bid_window_of_a_new_deployment_must_be_within_bounds() {
     let mut s = Suite::new();
     let tenant = s.tenant("tenant");
@@ -372,6 +411,7 @@ fn the_bid_window_of_a_new_deployment_must_be_within_bounds() {
             groups: vec![gpu_group("train", 1, TSR)],
             manifest_hash: MANIFEST.into(),
             bid_window_secs: Some(61),
+            sample_size: None,
         },
         &coins(MIN_DEPOSIT, DENOM),
         ContractError::BidWindowOutOfBounds {

@@ -143,6 +143,7 @@ fn create(deps: &mut Deps, env: &Env, owner: &Addr, dseq: u64, window: u64) {
             groups: vec![group("g")],
             manifest_hash: MANIFEST.into(),
             bid_window_secs: Some(window),
+            sample_size: None,
         },
     )
     .expect("creates");

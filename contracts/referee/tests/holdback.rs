@@ -171,6 +171,7 @@ fn a_provider_bids_only_while_its_bond_covers_a_slash_on_every_lease() -> TestRe
             groups: vec![gpu_group(GROUP, 1, PRICE)],
             manifest_hash: job.manifest_hash(),
             bid_window_secs: None,
+            sample_size: None,
         },
         &coins(10 * PRICE, DENOM),
     )?;

@@ -26,11 +26,17 @@ struct Leased {
     start: u64,
 }
 
-fn leased() -> Leased {
+/// `sample_size`: the tenant's own `k` on the deployment, if any.
+fn leased(sample_size: Option<u64>) -> Leased {
     let (tenant, provider) = (alice(), bob());
     let mut chain = Chain::start();
     let (registry, market) = (chain.contract("registry"), chain.contract("market"));
     let gpu = json!({"vendor": "nvidia", "model": "h100", "vram_mib": 81920, "count": 8});
+    let mut create = json!({"create_deployment": {"dseq": 1, "groups": [chain::h100_group("train")],
+                                                  "manifest_hash": MANIFEST}});
+    if let Some(k) = sample_size {
+        create["create_deployment"]["sample_size"] = json!(k);
+    }
     let txs = vec![
         chain.execute(
             &provider,
@@ -38,13 +44,7 @@ fn leased() -> Leased {
             json!({"register": {"host_uri": "https://p.example.com", "gpus": [gpu]}}),
             100_000_000,
         ),
-        chain.execute(
-            &tenant,
-            &market,
-            json!({"create_deployment": {"dseq": 1, "groups": [chain::h100_group("train")],
-                                         "manifest_hash": MANIFEST}}),
-            10_000_000,
-        ),
+        chain.execute(&tenant, &market, create, 10_000_000),
     ];
     assert_ok(&chain.block(txs));
     let order = json!({"owner": tenant.bech32(), "dseq": 1, "gseq": 1, "oseq": 1});
@@ -83,7 +83,7 @@ fn an_attestation_sample_is_drawn_from_the_three_blocks_after_it() {
         lease_id,
         start,
         ..
-    } = leased();
+    } = leased(None);
 
     // Two periods: the first from a provider that states no leaf count, the second with one.
     chain.block_after(60, vec![]);
@@ -175,7 +175,7 @@ fn an_attestation_sample_is_drawn_from_the_three_blocks_after_it() {
 }
 
 #[test]
-fn a_drawn_sample_must_be_revealed_with_proofs_or_its_provider_is_slashed() {
+fn a_drawn_sample_of_the_tenants_k_must_be_revealed_with_proofs_or_its_provider_is_slashed() {
     let Leased {
         mut chain,
         tenant,
@@ -184,7 +184,7 @@ fn a_drawn_sample_must_be_revealed_with_proofs_or_its_provider_is_slashed() {
         market,
         lease_id,
         start,
-    } = leased();
+    } = leased(Some(80));
     let referee = chain.contract("referee");
 
     // Two periods over the same 1,000-leaf tree.
@@ -235,7 +235,9 @@ fn a_drawn_sample_must_be_revealed_with_proofs_or_its_provider_is_slashed() {
     let log = |res: &tesserad::app::abci::FinalizeBlockResponse| res.tx_results[0].log.clone();
 
     // Attestation 1: the provider reveals; what it reveals must be the sample, each leaf proved.
+    // The tenant asked for 80 leaves, more than the market's 50.
     let sample = sample_of(&chain, 1);
+    assert_eq!(sample["leaves"].as_array().unwrap().len(), 80, "{sample}");
     let good = reveal_of(&sample);
     let mut bent = good.clone();
     bent[3]["proof"][0] = json!("00".repeat(32));
@@ -250,7 +252,7 @@ fn a_drawn_sample_must_be_revealed_with_proofs_or_its_provider_is_slashed() {
     );
     let res = chain.block(vec![reveal(&chain, &provider, 1, &good[1..])]);
     assert!(
-        log(&res).contains("the sample has 50 leaves, 49 were revealed"),
+        log(&res).contains("the sample has 80 leaves, 79 were revealed"),
         "{}",
         log(&res)
     );

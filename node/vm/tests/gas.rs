@@ -46,6 +46,7 @@ fn with_deployment() -> (Tessera, String) {
                 groups: vec![gpu_group("train", 2, 4 * TSR)],
                 manifest_hash: MANIFEST.into(),
                 bid_window_secs: None,
+                sample_size: None,
             },
             utsr(10 * TSR),
         )

@@ -30,6 +30,7 @@ fn a_bid_becomes_a_lease_at_end_block_and_the_registry_counts_it() {
                 groups: vec![gpu_group("train", 2, 4 * TSR)],
                 manifest_hash: MANIFEST.into(),
                 bid_window_secs: None,
+                sample_size: None,
             },
             utsr(10 * TSR),
         )
@@ -157,6 +158,7 @@ fn a_bid_from_an_unregistered_provider_fails_and_leaves_no_writes() {
                 groups: vec![gpu_group("g", 1, 4 * TSR)],
                 manifest_hash: MANIFEST.into(),
                 bid_window_secs: None,
+                sample_size: None,
             },
             utsr(10 * TSR),
         )

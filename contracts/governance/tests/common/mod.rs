@@ -223,6 +223,7 @@ impl Suite {
                     groups: vec![group],
                     manifest_hash: MANIFEST.into(),
                     bid_window_secs: None,
+                    sample_size: None,
                 },
                 &coins(500 * TSR, DENOM),
             )

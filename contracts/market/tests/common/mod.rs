@@ -132,6 +132,7 @@ impl Suite {
                 groups,
                 manifest_hash: MANIFEST.into(),
                 bid_window_secs: None,
+                sample_size: None,
             },
             &coins(deposit, DENOM),
         )

@@ -308,6 +308,7 @@ impl Suite {
                 groups: vec![gpu_group(GROUP, 1, PRICE)],
                 manifest_hash: job.manifest_hash(),
                 bid_window_secs: None,
+                sample_size: None,
             },
             &coins(10 * PRICE, DENOM),
         )
