@@ -7,16 +7,15 @@
 //! attestation takes at most `dispute.sample_size` of them, so the provider's cost of answering
 //! stays bounded.
 
-use cosmwasm_std::{to_json_binary, Deps, DepsMut, Env, MessageInfo, Order, Response, WasmMsg};
+use cosmwasm_std::{Deps, DepsMut, Env, MessageInfo, Order, Response};
 use cw_storage_plus::{Bound, Map};
 use serde::{Deserialize, Serialize};
-use tessera_api::market::ExecuteMsg as MarketExecuteMsg;
 use tessera_api::pagination::page_size;
 use tessera_api::referee::{DemandResponse, DemandedLeaf, DemandsResponse, RevealedLeaf};
 use tessera_api::{CommonError, LeaseId};
 
 use crate::error::ContractError;
-use crate::market::{attestation, dispute_terms};
+use crate::market::{attestation, dispute_terms, fraud_proven};
 use crate::reveal::{output_root, proves};
 use crate::state::MARKET;
 
@@ -176,16 +175,7 @@ pub fn execute_slash_withheld(
             now,
         });
     }
-    let fraud = WasmMsg::Execute {
-        contract_addr: market.to_string(),
-        msg: to_json_binary(&MarketExecuteMsg::FraudProven {
-            lease: id,
-            seq,
-            disputer: info.sender.to_string(),
-            unrevealed: true,
-        })?,
-        funds: vec![],
-    };
+    let fraud = fraud_proven(&market, id, seq, &info.sender, true)?;
     Ok(Response::new()
         .add_attribute("action", "slash_unrevealed")
         .add_attribute("lease", key)

@@ -8,19 +8,17 @@
 //! work always costs.
 
 use cosmwasm_std::{
-    to_json_binary, Addr, BankMsg, Binary, Coin, Deps, DepsMut, Env, MessageInfo, Response,
-    Uint256, WasmMsg,
+    Addr, BankMsg, Binary, Coin, Deps, DepsMut, Env, MessageInfo, Response, Uint256,
 };
 use tessera_api::market::{
-    AttestationResponse, DeploymentResponse, ExecuteMsg as MarketExecuteMsg, OrderResponse,
-    QueryMsg as MarketQueryMsg,
+    AttestationResponse, DeploymentResponse, OrderResponse, QueryMsg as MarketQueryMsg,
 };
 use tessera_api::merkle::{self, Hash};
 use tessera_api::{CommonError, LeaseId, OrderId};
 
 use crate::error::ContractError;
 use crate::job::{check_manifest, job_of};
-use crate::market::{attestation, dispute_terms};
+use crate::market::{attestation, dispute_terms, fraud_proven};
 use crate::state::MARKET;
 
 /// What a dispute names.
@@ -84,16 +82,7 @@ pub fn execute_dispute(
         .add_attribute("committed", merkle::to_hex(&committed))
         .add_attribute("recomputed", merkle::to_hex(&recomputed));
     if recomputed != committed {
-        let fraud = WasmMsg::Execute {
-            contract_addr: market.to_string(),
-            msg: to_json_binary(&MarketExecuteMsg::FraudProven {
-                lease: id.clone(),
-                seq: claim.seq,
-                disputer: info.sender.to_string(),
-                unrevealed: false,
-            })?,
-            funds: vec![],
-        };
+        let fraud = fraud_proven(&market, id.clone(), claim.seq, &info.sender, false)?;
         return Ok(response
             .add_attribute("verdict", "fraud")
             .add_message(fraud)

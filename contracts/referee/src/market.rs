@@ -1,10 +1,10 @@
-//! What the referee reads from the market: the dispute terms (and that this contract is the
-//! market's referee), and an attestation of a lease.
+//! What the referee reads from the market (the dispute terms, and that this contract is the
+//! market's referee; an attestation of a lease) and what it tells it (proven fraud).
 
-use cosmwasm_std::{Addr, Deps, Env};
+use cosmwasm_std::{to_json_binary, Addr, Deps, Env, StdResult, WasmMsg};
 use tessera_api::market::{
-    AttestationResponse, AttestationsResponse, DisputeParams, LeaseResponse, MarketParams,
-    QueryMsg as MarketQueryMsg,
+    AttestationResponse, AttestationsResponse, DisputeParams, ExecuteMsg as MarketExecuteMsg,
+    LeaseResponse, MarketParams, QueryMsg as MarketQueryMsg,
 };
 use tessera_api::LeaseId;
 
@@ -56,4 +56,25 @@ pub fn attestation(
         .into_iter()
         .find(|a| a.seq == seq)
         .ok_or_else(not_found)
+}
+
+/// Tells the market that attestation `seq` of `lease` is proven fraudulent (`unrevealed`: a
+/// sample or demanded leaf was never revealed), `disputer` sharing the slash.
+pub fn fraud_proven(
+    market: &Addr,
+    lease: LeaseId,
+    seq: u64,
+    disputer: &Addr,
+    unrevealed: bool,
+) -> StdResult<WasmMsg> {
+    Ok(WasmMsg::Execute {
+        contract_addr: market.to_string(),
+        msg: to_json_binary(&MarketExecuteMsg::FraudProven {
+            lease,
+            seq,
+            disputer: disputer.to_string(),
+            unrevealed,
+        })?,
+        funds: vec![],
+    })
 }

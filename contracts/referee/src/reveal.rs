@@ -5,21 +5,18 @@
 //! the lease and slashes the provider as for a wrong leaf. The tenant's tools recompute the
 //! revealed leaves and dispute a wrong one.
 
-use cosmwasm_std::{
-    to_json_binary, Addr, Deps, DepsMut, Env, MessageInfo, Response, Storage, WasmMsg,
-};
+use cosmwasm_std::{Addr, Deps, DepsMut, Env, MessageInfo, Response, Storage};
 use cw_storage_plus::Map;
 use serde::{Deserialize, Serialize};
 use tessera_api::market::{
-    AttestationResponse, AttestationSampleResponse, DisputeParams, ExecuteMsg as MarketExecuteMsg,
-    QueryMsg as MarketQueryMsg,
+    AttestationResponse, AttestationSampleResponse, DisputeParams, QueryMsg as MarketQueryMsg,
 };
 use tessera_api::merkle;
 use tessera_api::referee::{RevealedLeaf, SampleResponse};
 use tessera_api::{CommonError, LeaseId};
 
 use crate::error::ContractError;
-use crate::market::{attestation, dispute_terms};
+use crate::market::{attestation, dispute_terms, fraud_proven};
 use crate::state::MARKET;
 
 /// Samples fixed here, by (lease id, seq).
@@ -227,16 +224,7 @@ pub fn execute_slash_unrevealed(
     if now <= deadline {
         return Err(ContractError::RevealWindowOpen { deadline, now });
     }
-    let fraud = WasmMsg::Execute {
-        contract_addr: market.to_string(),
-        msg: to_json_binary(&MarketExecuteMsg::FraudProven {
-            lease: id.clone(),
-            seq,
-            disputer: info.sender.to_string(),
-            unrevealed: true,
-        })?,
-        funds: vec![],
-    };
+    let fraud = fraud_proven(&market, id.clone(), seq, &info.sender, true)?;
     Ok(Response::new()
         .add_attribute("action", "slash_unrevealed")
         .add_attribute("lease", id.to_string())
