@@ -63,30 +63,15 @@ async fn reveal(
     let leaves = sample
         .leaves
         .iter()
-        .map(|&index| RevealedLeaf {
-            index,
-            hash: merkle::to_hex(&tree[index as usize]),
-            proof: merkle::proof_hex(tree, index as usize),
-        })
-        .collect();
-    let msg = tessera_client::tx::execute_contract(
-        &daemon.address,
-        referee,
-        &referee::ExecuteMsg::RevealSample {
-            lease: lease.id.clone(),
-            seq: sample.seq,
-            leaves,
-        },
-        &[],
-    )?;
-    daemon
-        .queue
-        .send(
-            msg,
-            format!("reveal the sample of {} #{}", lease.id, sample.seq),
-        )
-        .await
-        .map_err(anyhow::Error::msg)?;
+        .map(|&index| revealed_leaf(tree, index))
+        .collect::<Result<_>>()?;
+    let msg = referee::ExecuteMsg::RevealSample {
+        lease: lease.id.clone(),
+        seq: sample.seq,
+        leaves,
+    };
+    let what = format!("reveal the sample of {} #{}", lease.id, sample.seq);
+    send(daemon, referee, &msg, what).await?;
     tracing::info!(lease = %lease.id, seq = sample.seq, leaves = sample.leaves.len(), "sample revealed");
     Ok(())
 }
@@ -119,32 +104,48 @@ pub async fn answer_demands(
     let hashes = record.leaf_hashes()?;
     for demand in open.demands {
         let tree = committed_tree(&hashes, demand.seq, demand.leaf_count)?;
-        let index = demand.leaf as usize;
-        let msg = tessera_client::tx::execute_contract(
-            &daemon.address,
-            &referee,
-            &referee::ExecuteMsg::RevealLeaf {
-                lease: lease.id.clone(),
-                seq: demand.seq,
-                leaf: RevealedLeaf {
-                    index: demand.leaf,
-                    hash: merkle::to_hex(&tree[index]),
-                    proof: merkle::proof_hex(tree, index),
-                },
-            },
-            &[],
-        )?;
+        let msg = referee::ExecuteMsg::RevealLeaf {
+            lease: lease.id.clone(),
+            seq: demand.seq,
+            leaf: revealed_leaf(tree, demand.leaf)?,
+        };
         let what = format!(
             "reveal demanded leaf {} of {} #{}",
             demand.leaf, lease.id, demand.seq
         );
-        daemon
-            .queue
-            .send(msg, what)
-            .await
-            .map_err(anyhow::Error::msg)?;
+        send(daemon, &referee, &msg, what).await?;
         tracing::info!(lease = %lease.id, seq = demand.seq, leaf = demand.leaf, "demanded leaf revealed");
     }
+    Ok(())
+}
+
+/// Leaf `index` of `tree` with its inclusion proof, as the referee takes it. The index comes
+/// from the chain: one outside the tree is an error, not a panic.
+fn revealed_leaf(tree: &[merkle::Hash], index: u64) -> Result<RevealedLeaf> {
+    let at = usize::try_from(index)
+        .ok()
+        .filter(|&at| at < tree.len())
+        .ok_or_else(|| anyhow::anyhow!("leaf {index} is outside a tree of {}", tree.len()))?;
+    Ok(RevealedLeaf {
+        index,
+        hash: merkle::to_hex(&tree[at]),
+        proof: merkle::proof_hex(tree, at),
+    })
+}
+
+/// Sends `msg` to the referee through the daemon's tx queue (`what` names it in its logs).
+async fn send(
+    daemon: &Shared,
+    referee: &str,
+    msg: &referee::ExecuteMsg,
+    what: String,
+) -> Result<()> {
+    let msg = tessera_client::tx::execute_contract(&daemon.address, referee, msg, &[])?;
+    daemon
+        .queue
+        .send(msg, what)
+        .await
+        .map_err(anyhow::Error::msg)?;
     Ok(())
 }
 

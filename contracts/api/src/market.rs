@@ -288,7 +288,8 @@ pub enum ExecuteMsg {
         lease: LeaseId,
         seq: u64,
         disputer: String,
-        /// The fraud is a drawn sample never revealed (close reason 20003), not a wrong leaf.
+        /// The fraud is a drawn sample or a demanded leaf never revealed (close reason 20003),
+        /// not a wrong leaf.
         #[serde(default, skip_serializing_if = "std::ops::Not::not")]
         unrevealed: bool,
     },

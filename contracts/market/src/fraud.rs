@@ -50,7 +50,7 @@ pub fn execute_fraud_proven(
 }
 
 /// The consequences of fraud on attestation `seq` of lease `id` (a wrong leaf proven by the
-/// referee, or a sample never revealed): the lease closed with `reason`, everything it has not
+/// referee, or a sampled or demanded leaf never revealed): the lease closed with `reason`, everything it has not
 /// paid out back to the tenant, the provider slashed (an award to `disputer`) and jailed. Once
 /// per lease.
 fn convict(
@@ -116,7 +116,9 @@ fn convict(
                 },
             ],
             reason: if reason == close_reason::NETWORK_SAMPLE_NOT_REVEALED {
-                format!("lease {id} attestation {seq}: the sample was never revealed")
+                format!(
+                    "lease {id} attestation {seq}: a sampled or demanded leaf was never revealed"
+                )
             } else {
                 format!("fraud proven on lease {id} attestation {seq}")
             },
@@ -138,8 +140,7 @@ fn convict(
         .add_submessage(SubMsg::reply_on_error(slash_msg, REPLY_REGISTRY_REPORT)))
 }
 
-/// `max(multiplier × price × period / 1 h, min_slash)`: what the disputed period paid, times
-/// the multiplier, so faking never saves more than it risks.
+/// The slash for the disputed attestation: see [`slash_for_period`].
 pub fn slash_amount(
     terms: &DisputeParams,
     price_per_hour: Uint128,
@@ -148,13 +149,23 @@ pub fn slash_amount(
     let period = attestation
         .period_end
         .saturating_sub(attestation.period_start);
-    let overflow = |_| CommonError::overflow("slash amount");
+    slash_for_period(terms, price_per_hour, period)
+}
+
+/// `max(multiplier × price × secs / 1 h, min_slash)`: what a period of `secs` pays, times the
+/// multiplier, so faking never saves more than it risks.
+fn slash_for_period(
+    terms: &DisputeParams,
+    price_per_hour: Uint128,
+    secs: u64,
+) -> Result<Uint128, ContractError> {
+    let overflow = || CommonError::overflow("slash amount");
     let period_pay = price_per_hour
-        .checked_multiply_ratio(period, SECONDS_PER_HOUR)
-        .map_err(overflow)?;
+        .checked_multiply_ratio(secs, SECONDS_PER_HOUR)
+        .map_err(|_| overflow())?;
     let multiplied = period_pay
         .checked_mul(Uint128::from(terms.slash_multiplier))
-        .map_err(|_| CommonError::overflow("slash amount"))?;
+        .map_err(|_| overflow())?;
     Ok(multiplied.max(terms.min_slash))
 }
 
@@ -167,14 +178,7 @@ pub fn bond_required(
     price: Uint128,
 ) -> Result<Uint128, ContractError> {
     let terms = &params.dispute;
-    let overflow = |_| CommonError::overflow("required bond");
-    let interval_pay = price
-        .checked_multiply_ratio(params.attestation_interval_secs, SECONDS_PER_HOUR)
-        .map_err(overflow)?;
-    let new_lease = interval_pay
-        .checked_mul(Uint128::from(terms.slash_multiplier))
-        .map_err(|_| CommonError::overflow("required bond"))?
-        .max(terms.min_slash);
+    let new_lease = slash_for_period(terms, price, params.attestation_interval_secs)?;
     terms
         .min_slash
         .checked_mul(Uint128::from(active))

@@ -31,7 +31,7 @@ pub struct DeclaredInput {
 /// Checks that `manifest` is the one the deployment committed to: its sha256 is
 /// `manifest_hash`.
 pub fn check_manifest(manifest: &[u8], manifest_hash: &str) -> Result<(), ContractError> {
-    let got = merkle::to_hex(&Sha256::digest(manifest).into());
+    let got = sha256_hex(manifest);
     if !got.eq_ignore_ascii_case(manifest_hash) {
         return Err(ContractError::ManifestMismatch {
             expected: manifest_hash.to_string(),
@@ -39,6 +39,10 @@ pub fn check_manifest(manifest: &[u8], manifest_hash: &str) -> Result<(), Contra
         });
     }
     Ok(())
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    merkle::to_hex(&Sha256::digest(bytes).into())
 }
 
 /// The job of `group` in a canonical manifest.
@@ -117,7 +121,7 @@ impl LeaseJob {
                 })
             }
             (Some(declared), Some(bytes)) => {
-                let got = merkle::to_hex(&Sha256::digest(bytes).into());
+                let got = sha256_hex(bytes);
                 if !got.eq_ignore_ascii_case(&declared.sha256) {
                     return Err(ContractError::Input {
                         name: declared.name.clone(),

@@ -55,8 +55,7 @@ fn draw(
     id: &LeaseId,
     seq: u64,
 ) -> Result<Drawn, ContractError> {
-    let key = id.to_string();
-    if let Some(drawn) = DRAWN.may_load(deps.storage, (&key, seq))? {
+    if let Some(drawn) = load_drawn(deps.storage, id, seq)? {
         return Ok(drawn);
     }
     let sample = market_sample(deps.as_ref(), market, id, seq)?;
@@ -67,7 +66,7 @@ fn draw(
         drawn_at: env.block.time.seconds(),
         revealed: None,
     };
-    DRAWN.save(deps.storage, (&key, seq), &drawn)?;
+    DRAWN.save(deps.storage, (&id.to_string(), seq), &drawn)?;
     Ok(drawn)
 }
 
