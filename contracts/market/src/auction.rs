@@ -157,19 +157,7 @@ pub fn execute_place_bid(
         });
     }
     let bidder = load_bidder(&deps.querier, &params.registry, &provider)?;
-    if holds_back(&params) {
-        // Proven fraud must find the slash in the bond, on every lease the provider holds.
-        let active = bidder.standing.reputation.active_leases;
-        let required = bond_required(&params, active, price)?;
-        if bidder.record.bond < required {
-            return Err(ContractError::BondBelowCoverage {
-                provider: provider.to_string(),
-                bond: bidder.record.bond,
-                required,
-                leases: active,
-            });
-        }
-    }
+    check_bond_covers(&params, &provider, &bidder, price)?;
     let signed = signed_attributes(
         &deps.querier,
         &params.registry,
@@ -274,11 +262,7 @@ pub fn execute_accept_bid(
             state: format!("{:?}", bid.state).to_lowercase(),
         });
     }
-    if !still_active(&deps.querier, &params.registry, &provider) {
-        return Err(ContractError::ProviderNotActive {
-            provider: provider.to_string(),
-        });
-    }
+    may_take_lease(&deps.querier, &params, &provider, bid.price)?;
     let mut deployment = load_deployment(deps.storage, &order.owner, order.dseq)?;
     let mut fx = Effects::default();
     award(
@@ -299,9 +283,12 @@ pub fn execute_accept_bid(
     ))
 }
 
-/// The open bids of an order, best first: lowest price, then higher reputation, then the
+/// The open bidders of an order with their prices, best first: lowest price, then higher reputation, then the
 /// earlier bid, then the lower address (so the order is total and deterministic).
-pub fn ranked_bidders(storage: &dyn Storage, order_uid: u64) -> Result<Vec<Addr>, ContractError> {
+pub fn ranked_bidders(
+    storage: &dyn Storage,
+    order_uid: u64,
+) -> Result<Vec<(Addr, Uint128)>, ContractError> {
     let mut open: Vec<Bid> = BIDS
         .prefix(order_uid)
         .range(storage, None, None, cosmwasm_std::Order::Ascending)
@@ -316,7 +303,7 @@ pub fn ranked_bidders(storage: &dyn Storage, order_uid: u64) -> Result<Vec<Addr>
             b.provider.clone(),
         )
     });
-    Ok(open.into_iter().map(|b| b.provider).collect())
+    Ok(open.into_iter().map(|b| (b.provider, b.price)).collect())
 }
 
 /// Removes every open bid of an order and queues its deposit back.
@@ -339,10 +326,46 @@ pub fn drop_open_bids(
     Ok(())
 }
 
-/// Whether the registry still lets `provider` take a lease: it may have been jailed or have
-/// unbonded since it bid. A provider the registry no longer knows is not active.
-pub fn still_active(querier: &QuerierWrapper, registry: &str, provider: &Addr) -> bool {
-    load_bidder(querier, registry, provider).is_ok_and(|b| b.active)
+/// Proven fraud must find the slash in the bond, on every lease the provider holds: its bond
+/// covers the minimum slash of each lease it has and the slash of one more at `price`.
+fn check_bond_covers(
+    params: &MarketParams,
+    provider: &Addr,
+    bidder: &Bidder,
+    price: Uint128,
+) -> Result<(), ContractError> {
+    if !holds_back(params) {
+        return Ok(());
+    }
+    let active = bidder.standing.reputation.active_leases;
+    let required = bond_required(params, active, price)?;
+    if bidder.record.bond < required {
+        return Err(ContractError::BondBelowCoverage {
+            provider: provider.to_string(),
+            bond: bidder.record.bond,
+            required,
+            leases: active,
+        });
+    }
+    Ok(())
+}
+
+/// Whether the registry still lets `provider` take a lease at `price`: it may have been jailed
+/// or have unbonded since it bid, or won other leases since, so that its bond no longer covers
+/// one more. A provider the registry no longer knows may not.
+pub fn may_take_lease(
+    querier: &QuerierWrapper,
+    params: &MarketParams,
+    provider: &Addr,
+    price: Uint128,
+) -> Result<(), ContractError> {
+    let bidder = load_bidder(querier, &params.registry, provider)?;
+    if !bidder.active {
+        return Err(ContractError::ProviderNotActive {
+            provider: provider.to_string(),
+        });
+    }
+    check_bond_covers(params, provider, &bidder, price)
 }
 
 /// Turns `winner`'s bid into a lease: other open bids lose and get their deposits back, the

@@ -12,7 +12,7 @@ use cosmwasm_std::{DepsMut, Env, Event, QuerierWrapper, Response, Storage};
 use tessera_api::market::{close_reason, LeaseState, MarketParams, OrderState};
 use tessera_api::registry::ProviderEvent;
 
-use crate::auction::{award, drop_open_bids, ranked_bidders, still_active};
+use crate::auction::{award, drop_open_bids, may_take_lease, ranked_bidders};
 use crate::deployment_store::{load_deployment, save_deployment};
 use crate::effects::Effects;
 use crate::error::ContractError;
@@ -214,10 +214,12 @@ fn close_auction(
     if order.state != OrderState::Open || order.window_ends_at != Some(at) {
         return Ok(());
     }
-    // The best bidder that is still active wins; one jailed or unbonded since it bid loses.
+    // The best bidder that may still take the lease wins; one jailed or unbonded since it bid,
+    // or whose bond no longer covers one more lease (it won others meanwhile), loses.
     let winner = ranked_bidders(storage, uid)?
         .into_iter()
-        .find(|bidder| still_active(querier, &params.registry, bidder));
+        .find(|(bidder, price)| may_take_lease(querier, params, bidder, *price).is_ok())
+        .map(|(bidder, _)| bidder);
     match winner {
         Some(winner) => {
             let mut deployment = load_deployment(storage, &order.owner, order.dseq)?;

@@ -199,6 +199,84 @@ fn a_provider_bids_only_while_its_bond_covers_a_slash_on_every_lease() -> TestRe
 }
 
 #[test]
+fn a_bid_wins_only_if_the_bond_still_covers_the_lease_when_it_is_awarded() -> TestResult {
+    let mut suite = Suite::new();
+    let tenant = suite.account("tenant", 1_000 * TSR);
+    // A 100 TSR bond covers the 10 TSR minimum slash on ten leases: nine held, room for one.
+    let provider = suite.provider("provider", BOND, 20 * TSR);
+    for _ in 0..9 {
+        suite.lease(&tenant, &provider, TestJob::matmul(64, 1));
+    }
+    // Two bids, each covered when placed.
+    let mut bids = Vec::new();
+    for dseq in [10, 11] {
+        let job = TestJob::matmul(64, dseq);
+        suite.market_execute(
+            &tenant,
+            &MarketExecuteMsg::CreateDeployment {
+                dseq: Some(dseq),
+                groups: vec![gpu_group(GROUP, 1, PRICE)],
+                manifest_hash: job.manifest_hash(),
+                bid_window_secs: None,
+                sample_size: None,
+            },
+            &coins(10 * PRICE, DENOM),
+        )?;
+        let order = DeploymentId::new(tenant.as_str(), dseq).order(1, 1);
+        suite.market_execute(
+            &provider,
+            &MarketExecuteMsg::PlaceBid {
+                order: order.clone(),
+                price: Uint128::new(PRICE),
+                offer: offer(1),
+            },
+            &coins(BID_DEPOSIT, DENOM),
+        )?;
+        bids.push(order.bid(provider.as_str()));
+    }
+    // The first award uses the room; the tenant cannot accept the second.
+    suite.market_execute(
+        &tenant,
+        &MarketExecuteMsg::AcceptBid {
+            bid: bids[0].clone(),
+        },
+        &[],
+    )?;
+    let err = suite
+        .market_execute(
+            &tenant,
+            &MarketExecuteMsg::AcceptBid {
+                bid: bids[1].clone(),
+            },
+            &[],
+        )
+        .unwrap_err();
+    assert_error_text(
+        &err,
+        &format!(
+            "provider {provider} has a bond of {BOND}, and {} must back its 10 leases and this \
+             one against a slash; bond more to bid",
+            BOND + 10 * TSR
+        ),
+    );
+    // Nor does the auction award it when the window closes: the bid is dropped, its deposit
+    // returned, and the order waits for another bidder.
+    let before = suite.balance(&provider);
+    suite.advance(30);
+    suite.end_block();
+    assert_eq!(suite.balance(&provider) - before, BID_DEPOSIT);
+    let lease: Result<tessera_api::market::LeaseResponse, _> = suite.app.wrap().query_wasm_smart(
+        &suite.market,
+        &MarketQueryMsg::Lease {
+            id: bids[1].clone(),
+        },
+    );
+    assert!(lease.is_err(), "no lease for the uncovered bid: {lease:?}");
+    suite.assert_conserved();
+    Ok(())
+}
+
+#[test]
 fn a_provider_may_not_unbond_or_deregister_while_payments_wait_for_their_windows() -> TestResult {
     let mut suite = Suite::new();
     let tenant = suite.account("tenant", 1_000 * TSR);
