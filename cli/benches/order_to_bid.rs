@@ -48,6 +48,7 @@ fn create(dseq: u64, max_price: u128) -> ExecuteMsg {
         manifest_hash: "ab".repeat(32),
         bid_window_secs: Some(600),
         sample_size: None,
+        secret_hash: None,
     }
 }
 

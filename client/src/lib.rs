@@ -11,6 +11,7 @@
 //!   ([`provider_auth`]), outputs verified leaf by leaf against the attested Merkle root
 //! - [`transport_identity`]: the provider's TLS certificate pinned by the fingerprint in its
 //!   registry record; self-signed certificates and the server TLS config for providers
+//! - [`tenant_secret`]: the sampling secret a deployment commits to, derived from the tenant's key
 //! - [`outputs`]: a job's leaves verified, then assembled into files by `tessera-kernels`
 //! - [`events::BlockFollower`]: every block's events, in order, resuming where it stopped
 //! - [`manifest`]: deployment manifests (re-exported from `tessera-manifest`)
@@ -34,6 +35,7 @@ pub mod node;
 pub mod outputs;
 pub mod provider_api;
 pub mod provider_auth;
+pub mod tenant_secret;
 mod transport;
 pub mod transport_identity;
 pub mod tx;

@@ -17,7 +17,8 @@ use crate::store::LeaseRecord;
 const NOTHING_TO_REVEAL: [&str; 2] = ["did not state its leaf count", "can no longer be drawn"];
 
 /// Reveals the samples of the lease's attestations that the chain can draw and that are not
-/// revealed yet, in order; stops at the first that cannot be drawn yet.
+/// revealed yet, in order; stops at the first that cannot be drawn yet (too early, or waiting
+/// for the tenant's secret).
 pub async fn reveal_due(
     daemon: &Shared,
     lease: &LeaseResponse,
@@ -43,6 +44,11 @@ pub async fn reveal_due(
             // Not drawable yet (fewer than three blocks after it), or the node is away: next pass.
             Err(_) => return Ok(()),
         };
+        if sample.awaiting_secret {
+            // The tenant has not revealed its secret: no sample yet, for this attestation or
+            // (one secret per deployment) any later one. Next pass.
+            return Ok(());
+        }
         if sample.revealed.is_none() {
             reveal(daemon, lease, record, &referee, &sample).await?;
         }

@@ -1,4 +1,5 @@
-//! `tessera deployment`: create from a manifest, update its manifest, top up, close, list, show.
+//! `tessera deployment`: create from a manifest, reveal its sampling secret, update its manifest,
+//! top up, close, list, show.
 
 use std::path::{Path, PathBuf};
 
@@ -7,9 +8,10 @@ use clap::Subcommand;
 use cosmwasm_std::Coin;
 use serde_json::json;
 use tessera_api::market::{self, ExecuteMsg, QueryMsg};
-use tessera_api::DeploymentId;
+use tessera_api::{referee, DeploymentId};
 use tessera_client::coin::{display, parse_coin};
 use tessera_client::contracts::Tessera;
+use tessera_client::tenant_secret;
 use tessera_manifest::Manifest;
 
 use crate::context::Context;
@@ -37,6 +39,19 @@ pub enum DeploymentCmd {
         /// `dispute.sample_size` (at most 1,000)
         #[arg(long)]
         sample_size: Option<u64>,
+        /// Commit to a sampling secret derived from your key: samples wait for it until you
+        /// reveal it (`tessera deployment reveal-secret`), so no provider can know them when it
+        /// attests, not even one producing blocks. `dseq` defaults to the chain's height
+        #[arg(long)]
+        commit_secret: bool,
+    },
+    /// Reveal the sampling secret a deployment committed to (derived from your key again, or
+    /// given), so that its leases' samples can be drawn
+    RevealSecret {
+        dseq: u64,
+        /// The secret, hex (default: derived from --from's key, as `create --commit-secret` did)
+        #[arg(long)]
+        secret: Option<String>,
     },
     /// Replace the deployment's manifest hash with that of a changed manifest
     Update { dseq: u64, manifest: PathBuf },
@@ -76,6 +91,7 @@ pub async fn run(ctx: &Context, cmd: DeploymentCmd) -> Result<()> {
             dseq,
             bid_window,
             sample_size,
+            commit_secret,
         } => {
             let manifest = load_manifest(&manifest)?;
             let session = ctx.session().await?;
@@ -87,6 +103,12 @@ pub async fn run(ctx: &Context, cmd: DeploymentCmd) -> Result<()> {
                 dseq,
                 bid_window_secs: bid_window,
                 sample_size,
+                secret_hash: None,
+            };
+            let terms = if commit_secret {
+                terms.with_secret(&session).await?
+            } else {
+                terms
             };
             let (id, outcome) = create(ctx, &session, &manifest, &deposit, terms).await?;
             print_tx(
@@ -98,6 +120,25 @@ pub async fn run(ctx: &Context, cmd: DeploymentCmd) -> Result<()> {
                     display(&deposit),
                     manifest.hash_hex()
                 ),
+            );
+        }
+        DeploymentCmd::RevealSecret { dseq, secret } => {
+            let session = ctx.session().await?;
+            let id = DeploymentId::new(session.signer.address(), dseq);
+            let secret = match secret {
+                Some(hex) => hex,
+                None => hex::encode(tenant_secret::derive(
+                    session.signer.key(),
+                    session.signer.chain_id(),
+                    dseq,
+                )?),
+            };
+            let outcome = reveal_secret(ctx, &session, &id, secret).await?;
+            print_tx(
+                &ctx.out,
+                &outcome,
+                json!({ "deployment": id }),
+                format!("the sampling secret of deployment {id} is revealed"),
             );
         }
         DeploymentCmd::Update { dseq, manifest } => {
@@ -258,6 +299,43 @@ pub struct Terms {
     pub dseq: Option<u64>,
     pub bid_window_secs: Option<u64>,
     pub sample_size: Option<u64>,
+    /// sha256 of the tenant's sampling secret (hex), when it commits one.
+    pub secret_hash: Option<String>,
+}
+
+impl Terms {
+    /// Commits to the secret `tessera_client::tenant_secret` derives for this deployment from
+    /// the signer's key. The secret needs the deployment's sequence, so one is picked here when
+    /// none was given: the chain's height, as the market would.
+    pub async fn with_secret(mut self, session: &crate::context::Session) -> Result<Self> {
+        let dseq = match self.dseq {
+            Some(dseq) => dseq,
+            None => session.chain.node.status().await?.height,
+        };
+        let secret = tenant_secret::derive(session.signer.key(), session.signer.chain_id(), dseq)?;
+        self.dseq = Some(dseq);
+        self.secret_hash = Some(tenant_secret::commitment(&secret));
+        Ok(self)
+    }
+}
+
+/// Reveals deployment `id`'s sampling secret (hex) to the referee.
+pub async fn reveal_secret(
+    ctx: &Context,
+    session: &crate::context::Session,
+    id: &DeploymentId,
+    secret: String,
+) -> Result<tessera_client::node::TxOutcome> {
+    let referee = session.chain.referee().await?;
+    let msg = referee::ExecuteMsg::RevealSecret {
+        owner: id.owner.clone(),
+        dseq: id.dseq,
+        secret,
+    };
+    Ok(session
+        .contracts()
+        .referee(&referee, &msg, &[], &ctx.tx_options()?)
+        .await?)
 }
 
 /// Creates the deployment a manifest describes.
@@ -282,6 +360,7 @@ pub async fn create(
         manifest_hash: manifest.hash_hex(),
         bid_window_secs: terms.bid_window_secs,
         sample_size: terms.sample_size,
+        secret_hash: terms.secret_hash,
     };
     Ok(session
         .contracts()

@@ -39,6 +39,10 @@ pub enum JobCmd {
         /// market's `dispute.sample_size` (at most 1,000)
         #[arg(long)]
         sample_size: Option<u64>,
+        /// Commit to a sampling secret derived from your key and reveal it only once the job is
+        /// attested, before the check: no provider can know the sample when it attests
+        #[arg(long)]
+        commit_secret: bool,
         /// Seconds to wait for the auction to award every order
         #[arg(long, default_value_t = 180)]
         auction_timeout: u64,
@@ -69,6 +73,7 @@ pub async fn run(ctx: &Context, cmd: JobCmd) -> Result<()> {
         deposit,
         bid_window,
         sample_size,
+        commit_secret,
         auction_timeout,
         keep,
     } = cmd;
@@ -93,6 +98,15 @@ pub async fn run(ctx: &Context, cmd: JobCmd) -> Result<()> {
         dseq: None,
         bid_window_secs: bid_window,
         sample_size,
+        secret_hash: None,
+    };
+    let terms = if commit_secret {
+        terms
+            .with_secret(&session)
+            .await
+            .context("step create deployment")?
+    } else {
+        terms
     };
     let (id, _) = create(ctx, &session, &manifest, &deposit, terms)
         .await

@@ -171,10 +171,18 @@ pub async fn run(ctx: &Context, cmd: LeaseCmd) -> Result<()> {
                         drawn_at: None,
                         reveal_deadline: None,
                         revealed: None,
+                        awaiting_secret: s.secret_hash.is_some(),
                     }
                 }
             };
             ctx.out.either(&sample, || {
+                if sample.awaiting_secret {
+                    return format!(
+                        "attestation {seq} of {}: {} leaves, sample waits for the tenant's \
+                         secret (tessera deployment reveal-secret)",
+                        sample.lease, sample.leaf_count
+                    );
+                }
                 let state = match (&sample.revealed, sample.reveal_deadline) {
                     (Some(_), _) => "revealed".to_string(),
                     (None, Some(deadline)) => format!("drawn, to be revealed by {deadline}"),

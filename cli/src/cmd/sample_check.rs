@@ -15,8 +15,10 @@ use tessera_api::referee;
 use tessera_api::LeaseId;
 use tessera_client::manifest::Manifest;
 use tessera_client::outputs::Collector;
+use tessera_client::tenant_secret;
 use tessera_kernels::Spec;
 
+use crate::cmd::deployment::reveal_secret;
 use crate::context::{Context, Session};
 
 /// How long to wait for the sample: it exists three blocks after the attestation.
@@ -70,7 +72,7 @@ pub async fn check_sample(
             not_checked: Some(why.into()),
         });
     }
-    let sample = wait_for_sample(session, lease, seq).await?;
+    let sample = wait_for_sample(ctx, session, lease, seq).await?;
     let hashes: Vec<Hash> = leaves
         .leaves()
         .iter()
@@ -110,20 +112,52 @@ pub async fn check_sample(
     })
 }
 
-/// The sample, once the chain can draw it (three blocks after the attestation).
+/// Which leaves of how many an attestation samples.
+struct Sample {
+    leaf_count: u64,
+    leaves: Vec<u64>,
+}
+
+/// The sample, once the chain can draw it (three blocks after the attestation): the referee's
+/// (it knows the tenant's secret), or without disputes the market's. A sample waiting for the
+/// tenant's secret gets it revealed here when this key is the tenant's.
 async fn wait_for_sample(
+    ctx: &Context,
     session: &Session,
     lease: &LeaseId,
     seq: u64,
-) -> Result<AttestationSampleResponse> {
+) -> Result<Sample> {
     let deadline = Instant::now() + SAMPLE_WAIT;
+    let referee = session.chain.referee().await.ok();
     loop {
-        let query = QueryMsg::AttestationSample {
-            lease: lease.clone(),
-            seq,
+        let answer = match &referee {
+            Some(referee) => {
+                let query = referee::QueryMsg::Sample {
+                    lease: lease.clone(),
+                    seq,
+                };
+                session
+                    .chain
+                    .node
+                    .smart_query::<_, referee::SampleResponse>(referee, &query)
+                    .await
+                    .map(|s| (s.awaiting_secret, s.leaf_count, s.leaves))
+            }
+            None => {
+                let query = QueryMsg::AttestationSample {
+                    lease: lease.clone(),
+                    seq,
+                };
+                session
+                    .chain
+                    .query_market::<AttestationSampleResponse>(&query)
+                    .await
+                    .map(|s| (false, s.leaf_count, s.leaves))
+            }
         };
-        match session.chain.query_market(&query).await {
-            Ok(sample) => return Ok(sample),
+        match answer {
+            Ok((true, ..)) => reveal_own_secret(ctx, session, lease).await?,
+            Ok((false, leaf_count, leaves)) => return Ok(Sample { leaf_count, leaves }),
             Err(e) if Instant::now() >= deadline => {
                 return Err(e).with_context(|| {
                     format!(
@@ -135,6 +169,34 @@ async fn wait_for_sample(
             Err(_) => tokio::time::sleep(Duration::from_millis(500)).await,
         }
     }
+}
+
+/// Reveals the sampling secret of `lease`'s deployment, derived from this key as
+/// `--commit-secret` committed it.
+async fn reveal_own_secret(ctx: &Context, session: &Session, lease: &LeaseId) -> Result<()> {
+    let id = lease.deployment();
+    if session.signer.address() != id.owner {
+        bail!(
+            "the sample of lease {lease} waits for its tenant's secret; only the tenant ({}) can \
+             reveal it",
+            id.owner
+        );
+    }
+    let secret = tenant_secret::derive(session.signer.key(), session.signer.chain_id(), id.dseq)?;
+    let deployment = session.chain.deployment(&id).await?;
+    if deployment.secret_hash.as_deref() != Some(tenant_secret::commitment(&secret).as_str()) {
+        bail!(
+            "deployment {id} committed to a secret this key does not derive: reveal it with \
+             `tessera deployment reveal-secret {} --secret HEX`",
+            id.dseq
+        );
+    }
+    reveal_secret(ctx, session, &id, hex::encode(secret))
+        .await
+        .with_context(|| format!("revealing the sampling secret of deployment {id}"))?;
+    ctx.out
+        .note(format!("deployment {id}: sampling secret revealed"));
+    Ok(())
 }
 
 /// Sends the referee a dispute of `leaf`: its committed hash, its proof against the attested

@@ -231,6 +231,11 @@ pub enum ExecuteMsg {
         /// the market's `dispute.sample_size` (at most 1,000); the larger of the two applies.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         sample_size: Option<u64>,
+        /// sha256 (hex) of a secret the tenant keeps: its leases' samples then mix in the secret
+        /// too, once the tenant reveals it to the referee (`reveal_secret`), so that not even a
+        /// provider that produces blocks can know them beforehand.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        secret_hash: Option<String>,
     },
     UpdateManifest {
         dseq: u64,
@@ -483,6 +488,9 @@ pub struct DeploymentResponse {
     /// The tenant's own `k`, when it asked for more leaves than the market samples.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sample_size: Option<u64>,
+    /// sha256 (hex) of the tenant's sampling secret, when it committed one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secret_hash: Option<String>,
 }
 
 #[cw_serde]
@@ -604,13 +612,23 @@ pub struct AttestationResponse {
 pub struct AttestationSampleResponse {
     pub lease: LeaseId,
     pub seq: u64,
-    /// The heights whose block hashes went into the seed.
+    /// The heights whose block hashes go into the seed.
     pub block_heights: Vec<u64>,
-    /// The seed, hex.
+    /// Their hashes (hex), in the same order.
+    #[serde(default)]
+    pub block_hashes: Vec<String>,
+    /// The seed (hex); empty while the sample waits for the tenant's secret.
     pub seed: String,
     pub leaf_count: u64,
-    /// The sampled leaf indices, increasing.
+    /// How many leaves the sample takes (`k`: the market's, or the tenant's when larger).
+    #[serde(default)]
+    pub sample_size: u64,
+    /// The sampled leaf indices, increasing; empty while the sample waits for the tenant's
+    /// secret (the referee draws it once the secret is revealed).
     pub leaves: Vec<u64>,
+    /// sha256 (hex) of the tenant's secret, when the deployment committed one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secret_hash: Option<String>,
 }
 
 #[cw_serde]

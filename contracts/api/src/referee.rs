@@ -66,6 +66,14 @@ pub enum ExecuteMsg {
         seq: u64,
         leaf: RevealedLeaf,
     },
+    /// Anyone who knows it (the tenant): the secret (hex) whose sha256 deployment
+    /// `owner`/`dseq` committed to. Its leases' samples can be drawn from then on; each
+    /// sample's reveal window must still fit inside its attestation's dispute window.
+    RevealSecret {
+        owner: String,
+        dseq: u64,
+        secret: String,
+    },
 }
 
 /// One sampled leaf as its provider reveals it.
@@ -125,6 +133,10 @@ pub struct SampleResponse {
     pub reveal_deadline: Option<u64>,
     /// The revealed leaf hashes (hex), in the order of `leaves`.
     pub revealed: Option<Vec<String>>,
+    /// The deployment committed a secret not revealed yet: no leaves (and no seed) until it is.
+    /// Drawing meanwhile keeps the block hashes, so that the sample can be drawn later.
+    #[serde(default)]
+    pub awaiting_secret: bool,
 }
 
 #[cw_serde]

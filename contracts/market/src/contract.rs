@@ -48,6 +48,7 @@ pub fn execute(
             manifest_hash,
             bid_window_secs,
             sample_size,
+            secret_hash,
         } => deployment::execute_create_deployment(
             deps,
             env,
@@ -58,6 +59,7 @@ pub fn execute(
                 manifest_hash,
                 bid_window_secs,
                 sample_size,
+                secret_hash,
             },
         ),
         ExecuteMsg::UpdateManifest {

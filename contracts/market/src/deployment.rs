@@ -8,6 +8,7 @@ use tessera_api::market::{
     close_reason, validate_manifest_hash, BidState, DeploymentState, GroupSpec, LeaseState,
     MarketParams, OrderState,
 };
+use tessera_api::validation::check_sha256_hex;
 use tessera_api::{CommonError, DeploymentId};
 
 use crate::deployment_store::{finish_order, load_deployment, refund_escrow, save_deployment};
@@ -72,6 +73,7 @@ pub struct NewDeployment {
     pub manifest_hash: String,
     pub bid_window_secs: Option<u64>,
     pub sample_size: Option<u64>,
+    pub secret_hash: Option<String>,
 }
 
 pub fn execute_create_deployment(
@@ -86,6 +88,7 @@ pub fn execute_create_deployment(
         manifest_hash,
         bid_window_secs,
         sample_size,
+        secret_hash,
     } = new;
     let params = PARAMS.load(deps.storage)?;
     let now = env.block.time.seconds();
@@ -115,6 +118,9 @@ pub fn execute_create_deployment(
     }
     validate_groups(&groups, &params)?;
     validate_manifest_hash(&manifest_hash)?;
+    if let Some(hash) = &secret_hash {
+        check_sha256_hex("secret_hash", hash)?;
+    }
     let bid_window_secs = bid_window_secs.unwrap_or(params.bid_window_secs);
     if !(params.min_bid_window_secs..=params.max_bid_window_secs).contains(&bid_window_secs) {
         return Err(ContractError::BidWindowOutOfBounds {
@@ -182,6 +188,7 @@ pub fn execute_create_deployment(
         created_at: now,
         closed_at: None,
         sample_size,
+        secret_hash,
         escrow: Escrow {
             balance: amount,
             total_deposited: amount,

@@ -42,6 +42,7 @@ fn deployment_response(deps: Deps, d: Deployment) -> Result<DeploymentResponse, 
         created_at: d.created_at,
         closed_at: d.closed_at,
         sample_size: d.sample_size,
+        secret_hash: d.secret_hash,
     })
 }
 

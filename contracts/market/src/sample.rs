@@ -1,7 +1,8 @@
 //! The leaves an attestation must reveal, as a query: drawn by `tessera_api::sampling` from the
 //! hashes of the three blocks after the one that committed the attestation, which the chain keeps
 //! for 256 blocks. Everyone asking gets the same answer; nobody could know it when the provider
-//! attested. (Revealing, disputes and the tenant's secret come with the rest of verification.)
+//! attested. When the tenant committed a secret, the answer carries the block hashes and `k`
+//! without the sample: the referee draws it once the secret is revealed.
 
 use cosmwasm_std::{Deps, Env};
 use tessera_api::market::AttestationSampleResponse;
@@ -49,17 +50,30 @@ pub fn attestation_sample(
             }
         })?;
     }
-    let seed = sampling::seed(&attestation_id(&id, seq), &hashes, None);
     // The tenant may have asked for more leaves than the market samples; never fewer.
     let market_k = PARAMS.load(deps.storage)?.dispute.sample_size;
     let deployment = load_deployment(deps.storage, &lease.owner, id.dseq)?;
     let k = market_k.max(deployment.sample_size.unwrap_or(0));
+    // With a tenant's secret committed, the sample waits for it: the referee draws it.
+    let (seed, leaves) = match deployment.secret_hash {
+        Some(_) => (String::new(), Vec::new()),
+        None => {
+            let seed = sampling::seed(&attestation_id(&id, seq), &hashes, None);
+            (
+                merkle::to_hex(&seed),
+                sampling::sample(&seed, leaf_count, k),
+            )
+        }
+    };
     Ok(AttestationSampleResponse {
-        leaves: sampling::sample(&seed, leaf_count, k),
+        leaves,
         lease: id,
         seq,
         block_heights: heights.to_vec(),
-        seed: merkle::to_hex(&seed),
+        block_hashes: hashes.iter().map(merkle::to_hex).collect(),
+        seed,
         leaf_count,
+        sample_size: k,
+        secret_hash: deployment.secret_hash,
     })
 }

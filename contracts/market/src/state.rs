@@ -81,6 +81,9 @@ pub struct Deployment {
     /// The tenant's own `k` (more than the market's `dispute.sample_size`), if it asked.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sample_size: Option<u64>,
+    /// sha256 (hex) of the tenant's sampling secret, if it committed one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secret_hash: Option<String>,
 }
 
 /// Funds held for a deployment. Invariant: `total_deposited = balance + total_spent + refunded`.

@@ -78,6 +78,7 @@ fn another_tenant_cannot_touch_a_deployment_it_does_not_own() {
             manifest_hash: MANIFEST.into(),
             bid_window_secs: None,
             sample_size: None,
+            secret_hash: None,
         },
         &coins(MIN_DEPOSIT, DENOM),
         ContractError::DeploymentExists {
@@ -347,6 +348,7 @@ fn deposits_and_bids_refuse_missing_or_mixed_funds() {
         manifest_hash: MANIFEST.into(),
         bid_window_secs: None,
         sample_size: None,
+        secret_hash: None,
     };
     s.expect_error(
         &tenant,

@@ -180,6 +180,7 @@ fn dseq_defaults_to_the_block_height_and_deployments_are_listed_by_owner() {
             manifest_hash: MANIFEST.into(),
             bid_window_secs: Some(10),
             sample_size: None,
+            secret_hash: None,
         },
         &coins(MIN_DEPOSIT, DENOM),
     )

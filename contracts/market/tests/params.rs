@@ -33,6 +33,7 @@ fn create(bid_window_secs: Option<u64>) -> ExecuteMsg {
         manifest_hash: MANIFEST.into(),
         bid_window_secs,
         sample_size: None,
+        secret_hash: None,
     }
 }
 
@@ -350,6 +351,7 @@ fn a_deployment_may_ask_for_more_sampled_leaves_than_the_market_not_fewer() {
         manifest_hash: MANIFEST.into(),
         bid_window_secs: None,
         sample_size: Some(k),
+        secret_hash: None,
     };
     for k in [0, market_k - 1, 1_001] {
         s.expect_error(
@@ -412,6 +414,7 @@ fn the_bid_window_of_a_new_deployment_must_be_within_bounds() {
             manifest_hash: MANIFEST.into(),
             bid_window_secs: Some(61),
             sample_size: None,
+            secret_hash: None,
         },
         &coins(MIN_DEPOSIT, DENOM),
         ContractError::BidWindowOutOfBounds {

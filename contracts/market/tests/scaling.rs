@@ -144,6 +144,7 @@ fn create(deps: &mut Deps, env: &Env, owner: &Addr, dseq: u64, window: u64) {
             manifest_hash: MANIFEST.into(),
             bid_window_secs: Some(window),
             sample_size: None,
+            secret_hash: None,
         },
     )
     .expect("creates");

@@ -1,4 +1,4 @@
-//! Entry points: instantiate with the market; disputes, reveals and demands; the queries.
+//! Entry points: instantiate with the market; disputes, reveals, demands and secrets; the queries.
 
 #[cfg(not(feature = "library"))]
 use cosmwasm_std::entry_point;
@@ -13,6 +13,7 @@ use crate::dispute::{execute_dispute, Claim};
 use crate::error::ContractError;
 use crate::job::job_of;
 use crate::reveal;
+use crate::secret;
 use crate::state::MARKET;
 
 const CONTRACT_NAME: &str = "crates.io:tessera-referee";
@@ -86,6 +87,11 @@ pub fn execute(
         ExecuteMsg::RevealLeaf { lease, seq, leaf } => {
             demand::execute_reveal_leaf(deps, env, info, lease, seq, leaf)
         }
+        ExecuteMsg::RevealSecret {
+            owner,
+            dseq,
+            secret,
+        } => secret::execute_reveal_secret(deps, env, info, owner, dseq, secret),
     }
 }
 

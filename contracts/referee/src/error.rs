@@ -64,6 +64,37 @@ pub enum ContractError {
     #[error("the sample of attestation {seq} of lease {lease} was never drawn, so nothing had to be revealed")]
     SampleNotDrawn { lease: String, seq: u64 },
 
+    #[error("deployment {deployment} committed no secret, so there is none to reveal")]
+    NoSecretCommitted { deployment: String },
+
+    #[error("the secret of deployment {deployment} was already revealed")]
+    SecretAlreadyRevealed { deployment: String },
+
+    #[error("the secret's sha256 is {got}, but deployment {deployment} committed to {committed}")]
+    SecretMismatch {
+        deployment: String,
+        committed: String,
+        got: String,
+    },
+
+    #[error(
+        "the sample of attestation {seq} of lease {lease} waits for the tenant's secret: nothing \
+         to reveal until the tenant reveals it"
+    )]
+    SampleAwaitsSecret { lease: String, seq: u64 },
+
+    #[error(
+        "too late to draw the sample of attestation {seq} of lease {lease}: a reveal window \
+         opened now would end at {reveal_by}, after its dispute window closes at {closes}; that \
+         sample lapses"
+    )]
+    SecretTooLate {
+        lease: String,
+        seq: u64,
+        reveal_by: u64,
+        closes: u64,
+    },
+
     #[error("the provider may reveal the sample until {deadline} (now {now})")]
     RevealWindowOpen { deadline: u64, now: u64 },
 

@@ -41,7 +41,7 @@ pub fn check_manifest(manifest: &[u8], manifest_hash: &str) -> Result<(), Contra
     Ok(())
 }
 
-fn sha256_hex(bytes: &[u8]) -> String {
+pub fn sha256_hex(bytes: &[u8]) -> String {
     merkle::to_hex(&Sha256::digest(bytes).into())
 }
 

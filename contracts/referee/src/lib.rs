@@ -9,6 +9,7 @@ pub mod error;
 pub mod job;
 pub mod market;
 pub mod reveal;
+pub mod secret;
 pub mod state;
 
 pub use crate::error::ContractError;

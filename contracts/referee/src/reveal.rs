@@ -4,6 +4,10 @@
 //! (`reveal_sample`). A sample left unrevealed is fraud (`slash_unrevealed`): the market closes
 //! the lease and slashes the provider as for a wrong leaf. The tenant's tools recompute the
 //! revealed leaves and dispute a wrong one.
+//!
+//! When the deployment committed a tenant's secret, drawing before the secret is revealed keeps
+//! the block hashes here (the chain forgets them after 256 blocks); the sample is drawn from
+//! them and the secret once it is revealed, and the reveal window starts then.
 
 use cosmwasm_std::{Addr, Deps, DepsMut, Env, MessageInfo, Response, Storage};
 use cw_storage_plus::Map;
@@ -13,14 +17,71 @@ use tessera_api::market::{
 };
 use tessera_api::merkle;
 use tessera_api::referee::{RevealedLeaf, SampleResponse};
+use tessera_api::sampling::{self, attestation_id, BlockHash, BLOCKS_AFTER_ATTESTATION};
 use tessera_api::{CommonError, LeaseId};
 
 use crate::error::ContractError;
 use crate::market::{attestation, dispute_terms, fraud_proven};
+use crate::secret::revealed;
 use crate::state::MARKET;
 
 /// Samples fixed here, by (lease id, seq).
 const DRAWN: Map<(&str, u64), Drawn> = Map::new("drawn");
+
+/// Samples waiting for their deployment's secret, by (lease id, seq): what the sample is drawn
+/// from besides the secret, kept while the chain still had the block hashes.
+const AWAITING: Map<(&str, u64), Awaiting> = Map::new("awaiting");
+
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+struct Awaiting {
+    block_hashes: Vec<String>,
+    leaf_count: u64,
+    sample_size: u64,
+}
+
+impl Awaiting {
+    fn of(sample: AttestationSampleResponse) -> Self {
+        Self {
+            block_hashes: sample.block_hashes,
+            leaf_count: sample.leaf_count,
+            sample_size: sample.sample_size,
+        }
+    }
+
+    /// The seed (hex) and the sample, with the tenant's secret.
+    fn sample(
+        &self,
+        id: &LeaseId,
+        seq: u64,
+        secret: &merkle::Hash,
+    ) -> Result<(String, Vec<u64>), ContractError> {
+        let mut hashes: [BlockHash; BLOCKS_AFTER_ATTESTATION as usize] = Default::default();
+        if self.block_hashes.len() != hashes.len() {
+            return Err(ContractError::BadHash {
+                field: "block_hashes".into(),
+                value: self.block_hashes.join(","),
+            });
+        }
+        for (hash, hex) in hashes.iter_mut().zip(&self.block_hashes) {
+            *hash = merkle::from_hex(hex).ok_or_else(|| ContractError::BadHash {
+                field: "block_hashes".into(),
+                value: hex.clone(),
+            })?;
+        }
+        let seed = sampling::seed(&attestation_id(id, seq), &hashes, Some(secret));
+        Ok((
+            merkle::to_hex(&seed),
+            sampling::sample(&seed, self.leaf_count, self.sample_size),
+        ))
+    }
+}
+
+/// Where drawing an attestation's sample stands.
+enum Draw {
+    Fixed(Drawn),
+    /// The deployment's secret is not revealed yet; the block hashes are kept.
+    AwaitingSecret,
+}
 
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 struct Drawn {
@@ -47,27 +108,68 @@ fn market_sample(
     )?)
 }
 
-/// Fixes the sample here, once; drawing again returns what was drawn.
+/// Fixes the sample here, once; drawing again returns what was drawn. With a tenant's secret
+/// committed and not yet revealed, keeps the block hashes instead.
 fn draw(
     deps: &mut DepsMut,
     env: &Env,
     market: &Addr,
+    terms: &DisputeParams,
+    attested: &AttestationResponse,
     id: &LeaseId,
-    seq: u64,
-) -> Result<Drawn, ContractError> {
+) -> Result<Draw, ContractError> {
+    let seq = attested.seq;
     if let Some(drawn) = load_drawn(deps.storage, id, seq)? {
-        return Ok(drawn);
+        return Ok(Draw::Fixed(drawn));
     }
-    let sample = market_sample(deps.as_ref(), market, id, seq)?;
+    let lease_key = id.to_string();
+    let key = (lease_key.as_str(), seq);
+    let now = env.block.time.seconds();
+    let awaiting = match AWAITING.may_load(deps.storage, key)? {
+        Some(awaiting) => awaiting,
+        None => {
+            let sample = market_sample(deps.as_ref(), market, id, seq)?;
+            if sample.secret_hash.is_none() {
+                let drawn = Drawn {
+                    seed: sample.seed,
+                    leaf_count: sample.leaf_count,
+                    leaves: sample.leaves,
+                    drawn_at: now,
+                    revealed: None,
+                };
+                DRAWN.save(deps.storage, key, &drawn)?;
+                return Ok(Draw::Fixed(drawn));
+            }
+            Awaiting::of(sample)
+        }
+    };
+    let Some(secret) = revealed(deps.storage, &id.owner, id.dseq)? else {
+        AWAITING.save(deps.storage, key, &awaiting)?;
+        return Ok(Draw::AwaitingSecret);
+    };
+    // The provider's whole reveal window must fit inside the dispute window, or an unrevealed
+    // sample could be slashed after its payment was released.
+    let reveal_by = deadline(terms, attested, now);
+    let closes = attested.period_end.saturating_add(terms.window_secs);
+    if reveal_by > closes {
+        return Err(ContractError::SecretTooLate {
+            lease: id.to_string(),
+            seq,
+            reveal_by,
+            closes,
+        });
+    }
+    let (seed, leaves) = awaiting.sample(id, seq, &secret)?;
     let drawn = Drawn {
-        seed: sample.seed,
-        leaf_count: sample.leaf_count,
-        leaves: sample.leaves,
-        drawn_at: env.block.time.seconds(),
+        seed,
+        leaf_count: awaiting.leaf_count,
+        leaves,
+        drawn_at: now,
         revealed: None,
     };
-    DRAWN.save(deps.storage, (&id.to_string(), seq), &drawn)?;
-    Ok(drawn)
+    AWAITING.remove(deps.storage, key);
+    DRAWN.save(deps.storage, key, &drawn)?;
+    Ok(Draw::Fixed(drawn))
 }
 
 fn deadline(terms: &DisputeParams, attestation: &AttestationResponse, drawn_at: u64) -> u64 {
@@ -87,16 +189,19 @@ pub fn execute_draw_sample(
     let market = MARKET.load(deps.storage)?;
     let terms = dispute_terms(deps.as_ref(), &market, &env)?;
     let attested = attestation(deps.as_ref(), &market, &id, seq)?;
-    let drawn = draw(&mut deps, &env, &market, &id, seq)?;
-    Ok(Response::new()
+    let response = Response::new()
         .add_attribute("action", "draw_sample")
         .add_attribute("lease", id.to_string())
-        .add_attribute("seq", seq.to_string())
-        .add_attribute("seed", &drawn.seed)
-        .add_attribute(
-            "reveal_deadline",
-            deadline(&terms, &attested, drawn.drawn_at).to_string(),
-        ))
+        .add_attribute("seq", seq.to_string());
+    Ok(
+        match draw(&mut deps, &env, &market, &terms, &attested, &id)? {
+            Draw::Fixed(drawn) => response.add_attribute("seed", &drawn.seed).add_attribute(
+                "reveal_deadline",
+                deadline(&terms, &attested, drawn.drawn_at).to_string(),
+            ),
+            Draw::AwaitingSecret => response.add_attribute("awaiting", "tenant_secret"),
+        },
+    )
 }
 
 pub fn execute_reveal_sample(
@@ -109,7 +214,7 @@ pub fn execute_reveal_sample(
 ) -> Result<Response, ContractError> {
     cw_utils::nonpayable(&info)?;
     let market = MARKET.load(deps.storage)?;
-    dispute_terms(deps.as_ref(), &market, &env)?;
+    let terms = dispute_terms(deps.as_ref(), &market, &env)?;
     if info.sender.as_str() != id.provider {
         return Err(CommonError::unauthorized(
             "revealing an attestation's sample",
@@ -118,7 +223,12 @@ pub fn execute_reveal_sample(
         .into());
     }
     let attested = attestation(deps.as_ref(), &market, &id, seq)?;
-    let mut drawn = draw(&mut deps, &env, &market, &id, seq)?;
+    let Draw::Fixed(mut drawn) = draw(&mut deps, &env, &market, &terms, &attested, &id)? else {
+        return Err(ContractError::SampleAwaitsSecret {
+            lease: id.to_string(),
+            seq,
+        });
+    };
     if drawn.revealed.is_some() {
         return Err(ContractError::SampleAlreadyRevealed {
             lease: id.to_string(),
@@ -258,17 +368,41 @@ pub fn query_sample(
             seed: drawn.seed,
             drawn_at: Some(drawn.drawn_at),
             revealed: drawn.revealed,
+            awaiting_secret: false,
         });
     }
-    let sample = market_sample(deps, &market, &id, seq)?;
-    Ok(SampleResponse {
-        lease: id,
+    let undrawn = |seed, leaf_count, leaves, awaiting_secret| SampleResponse {
+        lease: id.clone(),
         seq,
-        leaf_count: sample.leaf_count,
-        leaves: sample.leaves,
-        seed: sample.seed,
+        leaf_count,
+        leaves,
+        seed,
         drawn_at: None,
         reveal_deadline: None,
         revealed: None,
+        awaiting_secret,
+    };
+    let awaiting = match AWAITING.may_load(deps.storage, (&id.to_string(), seq))? {
+        Some(awaiting) => awaiting,
+        None => {
+            let sample = market_sample(deps, &market, &id, seq)?;
+            if sample.secret_hash.is_none() {
+                return Ok(undrawn(
+                    sample.seed,
+                    sample.leaf_count,
+                    sample.leaves,
+                    false,
+                ));
+            }
+            Awaiting::of(sample)
+        }
+    };
+    Ok(match revealed(deps.storage, &id.owner, id.dseq)? {
+        // What drawing now would fix.
+        Some(secret) => {
+            let (seed, leaves) = awaiting.sample(&id, seq, &secret)?;
+            undrawn(seed, awaiting.leaf_count, leaves, false)
+        }
+        None => undrawn(String::new(), awaiting.leaf_count, Vec::new(), true),
     })
 }

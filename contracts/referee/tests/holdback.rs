@@ -172,6 +172,7 @@ fn a_provider_bids_only_while_its_bond_covers_a_slash_on_every_lease() -> TestRe
             manifest_hash: job.manifest_hash(),
             bid_window_secs: None,
             sample_size: None,
+            secret_hash: None,
         },
         &coins(10 * PRICE, DENOM),
     )?;
@@ -219,6 +220,7 @@ fn a_bid_wins_only_if_the_bond_still_covers_the_lease_when_it_is_awarded() -> Te
                 manifest_hash: job.manifest_hash(),
                 bid_window_secs: None,
                 sample_size: None,
+                secret_hash: None,
             },
             &coins(10 * PRICE, DENOM),
         )?;

@@ -3,6 +3,7 @@
 //! before the third block after the attestation, and not once the chain forgot those blocks.
 
 use serde_json::json;
+use sha2::{Digest, Sha256};
 use tessera_api::sampling::{self, BlockHash, DEFAULT_SAMPLE_SIZE};
 use tessera_api::{merkle, DeploymentId};
 use tessera_testing::node::chain::{self, assert_ok, Chain};
@@ -26,16 +27,16 @@ struct Leased {
     start: u64,
 }
 
-/// `sample_size`: the tenant's own `k` on the deployment, if any.
-fn leased(sample_size: Option<u64>) -> Leased {
+/// `terms`: what else `create_deployment` asks for (the tenant's own `k`, a secret's hash).
+fn leased(terms: serde_json::Value) -> Leased {
     let (tenant, provider) = (alice(), bob());
     let mut chain = Chain::start();
     let (registry, market) = (chain.contract("registry"), chain.contract("market"));
     let gpu = json!({"vendor": "nvidia", "model": "h100", "vram_mib": 81920, "count": 8});
     let mut create = json!({"create_deployment": {"dseq": 1, "groups": [chain::h100_group("train")],
                                                   "manifest_hash": MANIFEST}});
-    if let Some(k) = sample_size {
-        create["create_deployment"]["sample_size"] = json!(k);
+    for (field, value) in terms.as_object().expect("an object") {
+        create["create_deployment"][field] = value.clone();
     }
     let txs = vec![
         chain.execute(
@@ -83,7 +84,7 @@ fn an_attestation_sample_is_drawn_from_the_three_blocks_after_it() {
         lease_id,
         start,
         ..
-    } = leased(None);
+    } = leased(json!({}));
 
     // Two periods: the first from a provider that states no leaf count, the second with one.
     chain.block_after(60, vec![]);
@@ -184,7 +185,7 @@ fn a_drawn_sample_of_the_tenants_k_must_be_revealed_with_proofs_or_its_provider_
         market,
         lease_id,
         start,
-    } = leased(Some(80));
+    } = leased(json!({"sample_size": 80}));
     let referee = chain.contract("referee");
 
     // Two periods over the same 1,000-leaf tree.
@@ -326,4 +327,193 @@ fn a_drawn_sample_of_the_tenants_k_must_be_revealed_with_proofs_or_its_provider_
     );
     // The tenant: its escrow back and both awards (it drew and it reported), less the fees.
     assert!(chain.balance(&tenant.bech32()) > tenant_before + 5_000_000);
+}
+
+#[test]
+fn a_tenants_secret_holds_the_sample_back_until_it_is_revealed_and_the_hashes_are_kept_meanwhile() {
+    let secret = [7u8; 32];
+    let commitment = merkle::to_hex(&Sha256::digest(secret).into());
+    let Leased {
+        mut chain,
+        tenant,
+        provider,
+        market,
+        lease_id,
+        start,
+        ..
+    } = leased(json!({"secret_hash": commitment}));
+    let referee = chain.contract("referee");
+    let log = |res: &tesserad::app::abci::FinalizeBlockResponse| res.tx_results[0].log.clone();
+    let deployment = chain.smart(
+        &market,
+        json!({"deployment": {"owner": tenant.bech32(), "dseq": 1}}),
+    );
+    assert_eq!(deployment["secret_hash"], json!(commitment));
+
+    let leaves: Vec<merkle::Hash> = (0..1_000u32)
+        .map(|i| merkle::leaf_hash(&i.to_le_bytes()))
+        .collect();
+    let root = merkle::to_hex(&merkle::root(&leaves));
+    chain.block_after(60, vec![]);
+    let attest = |chain: &Chain, from: u64| {
+        chain.execute(
+            &provider,
+            &market,
+            json!({"submit_attestation": {"lease": lease_id, "period_start": from,
+                "period_end": from + 30, "gpu_seconds": 30, "work_units": 1,
+                "output_root": root, "inventory_hash": "cd".repeat(32), "leaf_count": 1_000}}),
+            0,
+        )
+    };
+    assert_ok(&chain.block(vec![attest(&chain, start)]));
+    let committed = chain.height;
+    assert_ok(&chain.block(vec![attest(&chain, start + 30)]));
+    for _ in 0..3 {
+        chain.block(vec![]);
+    }
+    let hashes = [
+        block_hash(committed + 1),
+        block_hash(committed + 2),
+        block_hash(committed + 3),
+    ];
+
+    // The market gives what the sample is drawn from, not the sample.
+    let inputs = chain.smart(
+        &market,
+        json!({"attestation_sample": {"lease": lease_id, "seq": 1}}),
+    );
+    assert_eq!(inputs["leaves"], json!([]));
+    assert_eq!(inputs["seed"], "");
+    assert_eq!(inputs["secret_hash"], json!(commitment));
+    assert_eq!(inputs["sample_size"], DEFAULT_SAMPLE_SIZE);
+    assert_eq!(
+        inputs["block_hashes"],
+        json!(hashes.iter().map(merkle::to_hex).collect::<Vec<_>>())
+    );
+    let sample_of = |chain: &Chain, seq: u64| {
+        chain.smart(&referee, json!({"sample": {"lease": lease_id, "seq": seq}}))
+    };
+    let waiting = sample_of(&chain, 1);
+    assert_eq!(waiting["awaiting_secret"], true, "{waiting}");
+    assert_eq!(waiting["leaves"], json!([]));
+
+    // Nothing to reveal yet; drawing keeps the block hashes of both attestations.
+    let reveal = |chain: &Chain, seq: u64, sample: &serde_json::Value| {
+        let revealed: Vec<serde_json::Value> = sample["leaves"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| {
+                let i = i.as_u64().unwrap() as usize;
+                json!({"index": i, "hash": merkle::to_hex(&leaves[i]),
+                       "proof": merkle::proof_hex(&leaves, i)})
+            })
+            .collect();
+        chain.execute(
+            &provider,
+            &referee,
+            json!({"reveal_sample": {"lease": lease_id, "seq": seq, "leaves": revealed}}),
+            0,
+        )
+    };
+    let res = chain.block(vec![reveal(&chain, 1, &waiting)]);
+    assert!(
+        log(&res).contains("waits for the tenant's secret"),
+        "{}",
+        log(&res)
+    );
+    let draw = |chain: &Chain, seq: u64| {
+        chain.execute(
+            &tenant,
+            &referee,
+            json!({"draw_sample": {"lease": lease_id, "seq": seq}}),
+            0,
+        )
+    };
+    assert_ok(&chain.block(vec![draw(&chain, 1)]));
+    assert_ok(&chain.block(vec![draw(&chain, 2)]));
+    // The chain forgets the blocks; the referee kept their hashes.
+    while chain.height < committed + 2 + HISTORY {
+        chain.block(vec![]);
+    }
+    assert_eq!(sample_of(&chain, 1)["awaiting_secret"], true);
+
+    // Only the committed secret opens it, and only once.
+    let reveal_secret = |chain: &Chain, dseq: u64, secret: &[u8; 32]| {
+        chain.execute(
+            &tenant,
+            &referee,
+            json!({"reveal_secret": {"owner": tenant.bech32(), "dseq": dseq,
+                                     "secret": merkle::to_hex(secret)}}),
+            0,
+        )
+    };
+    let res = chain.block(vec![reveal_secret(&chain, 1, &[8u8; 32])]);
+    assert!(
+        log(&res).contains(&format!(
+            "but deployment {}/1 committed to {commitment}",
+            tenant.bech32()
+        )),
+        "{}",
+        log(&res)
+    );
+    assert_ok(&chain.block(vec![reveal_secret(&chain, 1, &secret)]));
+    let res = chain.block(vec![reveal_secret(&chain, 1, &secret)]);
+    assert!(log(&res).contains("was already revealed"), "{}", log(&res));
+
+    // The sample mixes the secret in: the tenant's tools compute the same leaves off chain.
+    let seed = sampling::seed(
+        &sampling::attestation_id(&lease_id, 1),
+        &hashes,
+        Some(&secret),
+    );
+    let without = sampling::seed(&sampling::attestation_id(&lease_id, 1), &hashes, None);
+    assert_ne!(seed, without);
+    let sample = sample_of(&chain, 1);
+    assert_eq!(sample["awaiting_secret"], false);
+    assert_eq!(sample["seed"], merkle::to_hex(&seed));
+    assert_eq!(
+        sample["leaves"],
+        json!(sampling::sample(&seed, 1_000, DEFAULT_SAMPLE_SIZE))
+    );
+    // The provider reveals it; the reveal window started when it was drawn, now.
+    assert_ok(&chain.block(vec![reveal(&chain, 1, &sample)]));
+    let revealed = sample_of(&chain, 1);
+    assert!(revealed["revealed"].is_array(), "{revealed}");
+    assert_eq!(
+        revealed["reveal_deadline"].as_u64().unwrap(),
+        revealed["drawn_at"].as_u64().unwrap() + 3_600
+    );
+
+    // A sample fixed so late that its reveal window would outlast the dispute window lapses.
+    chain.block_after(86_400 - 3_600 + 60, vec![]);
+    let res = chain.block(vec![draw(&chain, 2)]);
+    assert!(
+        log(&res).contains("too late to draw the sample"),
+        "{}",
+        log(&res)
+    );
+
+    // A deployment that committed nothing has nothing to reveal; a malformed hash is refused.
+    let create = |chain: &Chain, dseq: u64, hash: &str| {
+        chain.execute(
+            &tenant,
+            &market,
+            json!({"create_deployment": {"dseq": dseq, "groups": [chain::h100_group("train")],
+                   "manifest_hash": MANIFEST, "secret_hash": hash}}),
+            10_000_000,
+        )
+    };
+    let res = chain.block(vec![create(&chain, 3, "not a hash")]);
+    assert!(log(&res).contains("secret_hash"), "{}", log(&res));
+    let plain = chain.execute(
+        &tenant,
+        &market,
+        json!({"create_deployment": {"dseq": 2, "groups": [chain::h100_group("train")],
+               "manifest_hash": MANIFEST}}),
+        10_000_000,
+    );
+    assert_ok(&chain.block(vec![plain]));
+    let res = chain.block(vec![reveal_secret(&chain, 2, &secret)]);
+    assert!(log(&res).contains("committed no secret"), "{}", log(&res));
 }

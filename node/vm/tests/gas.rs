@@ -47,6 +47,7 @@ fn with_deployment() -> (Tessera, String) {
                 manifest_hash: MANIFEST.into(),
                 bid_window_secs: None,
                 sample_size: None,
+                secret_hash: None,
             },
             utsr(10 * TSR),
         )

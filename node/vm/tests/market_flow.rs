@@ -31,6 +31,7 @@ fn a_bid_becomes_a_lease_at_end_block_and_the_registry_counts_it() {
                 manifest_hash: MANIFEST.into(),
                 bid_window_secs: None,
                 sample_size: None,
+                secret_hash: None,
             },
             utsr(10 * TSR),
         )
@@ -159,6 +160,7 @@ fn a_bid_from_an_unregistered_provider_fails_and_leaves_no_writes() {
                 manifest_hash: MANIFEST.into(),
                 bid_window_secs: None,
                 sample_size: None,
+                secret_hash: None,
             },
             utsr(10 * TSR),
         )

@@ -224,6 +224,7 @@ impl Suite {
                     manifest_hash: MANIFEST.into(),
                     bid_window_secs: None,
                     sample_size: None,
+                    secret_hash: None,
                 },
                 &coins(500 * TSR, DENOM),
             )

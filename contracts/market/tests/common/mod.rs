@@ -133,6 +133,7 @@ impl Suite {
                 manifest_hash: MANIFEST.into(),
                 bid_window_secs: None,
                 sample_size: None,
+                secret_hash: None,
             },
             &coins(deposit, DENOM),
         )

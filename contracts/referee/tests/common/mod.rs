@@ -309,6 +309,7 @@ impl Suite {
                 manifest_hash: job.manifest_hash(),
                 bid_window_secs: None,
                 sample_size: None,
+                secret_hash: None,
             },
             &coins(10 * PRICE, DENOM),
         )
