@@ -373,6 +373,8 @@ fn a_provider_faking_leaves_is_caught_by_job_run_slashed_jailed_and_the_tenant_r
     let bond_before = provider_bond(&chain, &faker_key);
     let alice_before = chain.balance("alice");
 
+    // The tenant commits to a sampling secret, so the sample is fixed only once job run
+    // reveals it, after the provider attested.
     let out = tempfile::tempdir().unwrap();
     let run = chain.tessera(&[
         "job",
@@ -382,6 +384,7 @@ fn a_provider_faking_leaves_is_caught_by_job_run_slashed_jailed_and_the_tenant_r
         out.path().to_str().unwrap(),
         "--bid-window",
         "5",
+        "--commit-secret",
         "--from",
         "alice",
         "-o",
@@ -405,8 +408,20 @@ fn a_provider_faking_leaves_is_caught_by_job_run_slashed_jailed_and_the_tenant_r
 
     // The referee proved it on chain: the lease closed for fraud, the provider jailed and
     // 10 TSR (the minimum slash) poorer.
-    let lease = chain.json(&["lease", "show", &lease_path(&summary["leases"][0])]);
+    let lease_id = lease_path(&summary["leases"][0]);
+    let lease = chain.json(&["lease", "show", &lease_id]);
     assert_eq!(lease["close_reason"], 20_002, "{lease}");
+    // The sample came from the secret as well as the block hashes: the deployment committed to
+    // it, job run revealed it, and the referee drew with it.
+    let dseq = summary["deployment"]["dseq"].as_u64().unwrap().to_string();
+    let deployment = chain.json(&["deployment", "show", &dseq, "--from", "alice"]);
+    assert!(
+        deployment["deployment"]["secret_hash"].is_string(),
+        "{deployment}"
+    );
+    let sample = chain.json(&["lease", "sample", &lease_id, "1"]);
+    assert_eq!(sample["awaiting_secret"], false, "{sample}");
+    assert_eq!(sample["leaves"].as_array().map(Vec::len), Some(12), "{sample}");
     let provider = chain.json(&["provider", "show", &faker_key]);
     assert_eq!(provider["jailed"], true, "{provider}");
     assert_eq!(provider_bond(&chain, &faker_key), bond_before - 10_000_000);
