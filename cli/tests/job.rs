@@ -421,7 +421,11 @@ fn a_provider_faking_leaves_is_caught_by_job_run_slashed_jailed_and_the_tenant_r
     );
     let sample = chain.json(&["lease", "sample", &lease_id, "1"]);
     assert_eq!(sample["awaiting_secret"], false, "{sample}");
-    assert_eq!(sample["leaves"].as_array().map(Vec::len), Some(12), "{sample}");
+    assert_eq!(
+        sample["leaves"].as_array().map(Vec::len),
+        Some(12),
+        "{sample}"
+    );
     let provider = chain.json(&["provider", "show", &faker_key]);
     assert_eq!(provider["jailed"], true, "{provider}");
     assert_eq!(provider_bond(&chain, &faker_key), bond_before - 10_000_000);

@@ -31,7 +31,8 @@ pub enum ExecuteMsg {
         /// `manifest_hash`.
         manifest: Binary,
         /// The job's input file, for kernels that read one (`mlp-inference`'s weights): its
-        /// sha256 must be the one the manifest declares.
+        /// sha256 must be the one the manifest declares. Left out, the sender's staged copy
+        /// (`stage_input`) is read, and deleted.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         input: Option<Binary>,
     },
@@ -74,7 +75,18 @@ pub enum ExecuteMsg {
         dseq: u64,
         secret: String,
     },
+    /// Anyone: appends `chunk` to the sender's staged copy of the input file whose sha256 is
+    /// `sha256`, for a dispute whose input does not fit one tx (`mlp-inference` weights past
+    /// about 750 KB). The sender's next dispute of a job reading that file, sent without
+    /// `input`, reads the staged copy and deletes it. At most [`MAX_STAGED_INPUT_BYTES`].
+    StageInput { sha256: String, chunk: Binary },
+    /// The sender deletes its staged copy of `sha256`.
+    UnstageInput { sha256: String },
 }
+
+/// The largest input file a dispute can read from staging: the referee holds it in memory,
+/// beside the job's working set, inside the VM's 32 MiB per instance.
+pub const MAX_STAGED_INPUT_BYTES: u64 = 8 * 1024 * 1024;
 
 /// One sampled leaf as its provider reveals it.
 #[cw_serde]
@@ -94,6 +106,9 @@ pub enum QueryMsg {
     /// The sample of attestation `seq` of `lease`: drawn here, or computed from the chain.
     #[returns(SampleResponse)]
     Sample { lease: LeaseId, seq: u64 },
+    /// What `owner` has staged of the input file whose sha256 is `sha256`.
+    #[returns(StagedInputResponse)]
+    StagedInput { owner: String, sha256: String },
     /// Leaf `leaf` of attestation `seq` as demanded: when, until when, what was revealed.
     #[returns(DemandResponse)]
     Demand { lease: LeaseId, seq: u64, leaf: u64 },
@@ -137,6 +152,15 @@ pub struct SampleResponse {
     /// Drawing meanwhile keeps the block hashes, so that the sample can be drawn later.
     #[serde(default)]
     pub awaiting_secret: bool,
+}
+
+#[cw_serde]
+pub struct StagedInputResponse {
+    pub owner: String,
+    pub sha256: String,
+    /// Bytes staged so far (0: nothing staged).
+    pub bytes: u64,
+    pub chunks: u32,
 }
 
 #[cw_serde]

@@ -1,4 +1,5 @@
-//! Entry points: instantiate with the market; disputes, reveals, demands and secrets; the queries.
+//! Entry points: instantiate with the market; disputes, staged inputs, reveals, demands and
+//! secrets; the queries.
 
 #[cfg(not(feature = "library"))]
 use cosmwasm_std::entry_point;
@@ -14,6 +15,7 @@ use crate::error::ContractError;
 use crate::job::job_of;
 use crate::reveal;
 use crate::secret;
+use crate::staging;
 use crate::state::MARKET;
 
 const CONTRACT_NAME: &str = "crates.io:tessera-referee";
@@ -92,6 +94,10 @@ pub fn execute(
             dseq,
             secret,
         } => secret::execute_reveal_secret(deps, env, info, owner, dseq, secret),
+        ExecuteMsg::StageInput { sha256, chunk } => {
+            staging::execute_stage_input(deps, info, sha256, chunk)
+        }
+        ExecuteMsg::UnstageInput { sha256 } => staging::execute_unstage_input(deps, info, sha256),
     }
 }
 
@@ -103,6 +109,9 @@ pub fn query(deps: Deps, env: Env, msg: QueryMsg) -> Result<Binary, ContractErro
         })?,
         QueryMsg::Sample { lease, seq } => {
             to_json_binary(&reveal::query_sample(deps, env, lease, seq)?)?
+        }
+        QueryMsg::StagedInput { owner, sha256 } => {
+            to_json_binary(&staging::query_staged_input(deps, owner, sha256)?)?
         }
         QueryMsg::Demand { lease, seq, leaf } => {
             to_json_binary(&demand::query_demand(deps, lease, seq, leaf)?)?

@@ -19,6 +19,7 @@ use tessera_api::{CommonError, LeaseId, OrderId};
 use crate::error::ContractError;
 use crate::job::{check_manifest, job_of};
 use crate::market::{attestation, dispute_terms, fraud_proven};
+use crate::staging;
 use crate::state::MARKET;
 
 /// What a dispute names.
@@ -72,7 +73,15 @@ pub fn execute_dispute(
     let group = group_name(deps.as_ref(), &market, id)?;
     check_manifest(&claim.manifest, &deployment.manifest_hash)?;
     let job = job_of(&claim.manifest, &group)?;
-    let recomputed = job.leaf_hash(claim.leaf, claim.input.as_deref())?;
+    // An input too large for the tx was staged by the disputer beforehand.
+    let staged = match (&claim.input, &job.input) {
+        (None, Some(declared)) => {
+            staging::take(deps.storage, &info.sender, &declared.sha256.to_lowercase())?
+        }
+        _ => None,
+    };
+    let input = claim.input.as_deref().or(staged.as_deref());
+    let recomputed = job.leaf_hash(claim.leaf, input)?;
 
     let response = Response::new()
         .add_attribute("action", "dispute")

@@ -64,6 +64,19 @@ pub enum ContractError {
     #[error("the sample of attestation {seq} of lease {lease} was never drawn, so nothing had to be revealed")]
     SampleNotDrawn { lease: String, seq: u64 },
 
+    #[error("a staged chunk must hold at least one byte")]
+    StagedChunkEmpty {},
+
+    #[error("staging {bytes} bytes of input {sha256} is more than the {max} a dispute can read")]
+    StagedInputTooLarge {
+        sha256: String,
+        bytes: u64,
+        max: u64,
+    },
+
+    #[error("{owner} has staged nothing of input {sha256}")]
+    NothingStaged { owner: String, sha256: String },
+
     #[error("deployment {deployment} committed no secret, so there is none to reveal")]
     NoSecretCommitted { deployment: String },
 

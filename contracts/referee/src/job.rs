@@ -117,7 +117,9 @@ impl LeaseJob {
             (Some(declared), None) => {
                 return Err(ContractError::Input {
                     name: declared.name.clone(),
-                    reason: "the kernel reads it; attach it to the dispute".into(),
+                    reason: "the kernel reads it; attach it to the dispute, or stage it first \
+                             (stage_input)"
+                        .into(),
                 })
             }
             (Some(declared), Some(bytes)) => {

@@ -10,6 +10,7 @@ pub mod job;
 pub mod market;
 pub mod reveal;
 pub mod secret;
+pub mod staging;
 pub mod state;
 
 pub use crate::error::ContractError;

@@ -6,7 +6,7 @@ mod common;
 use common::*;
 use cosmwasm_std::{coins, Binary};
 use tessera_api::market::{close_reason, ExecuteMsg as MarketExecuteMsg, LeaseState};
-use tessera_api::referee::ExecuteMsg;
+use tessera_api::referee::{ExecuteMsg, QueryMsg, StagedInputResponse, MAX_STAGED_INPUT_BYTES};
 use tessera_testing::amounts::{DENOM, TSR};
 use tessera_testing::multi_test::{wasm_attr, ContractSuite};
 
@@ -276,7 +276,8 @@ fn a_kernel_with_an_input_file_needs_the_declared_file() -> TestResult {
         &disputer,
         &msg,
         &coins(TSR, DENOM),
-        "input \"weights.bin\": the kernel reads it; attach it to the dispute",
+        "input \"weights.bin\": the kernel reads it; attach it to the dispute, or stage it first \
+         (stage_input)",
     );
     let ExecuteMsg::Dispute { input, .. } = &mut msg else {
         unreachable!("a dispute")
@@ -292,6 +293,129 @@ fn a_kernel_with_an_input_file_needs_the_declared_file() -> TestResult {
     assert!(!suite.registered(&provider).jailed);
     suite.dispute(&disputer, &lease, seq, &cheat, 2)?;
     assert!(suite.registered(&provider).jailed);
+    suite.assert_conserved();
+    Ok(())
+}
+
+#[test]
+fn an_input_too_large_for_one_tx_is_staged_in_chunks_and_read_by_the_disputers_dispute(
+) -> TestResult {
+    let mut suite = Suite::new();
+    let tenant = suite.account("tenant", 1_000 * TSR);
+    let provider = suite.provider("provider", BOND, 10 * TSR);
+    let lease = suite.lease(&tenant, &provider, TestJob::mlp(&[40, 30, 10], 300, 5));
+    let weights = lease.job.input.clone().expect("an mlp reads its weights");
+    let sha256 = hex(&<sha2::Sha256 as sha2::Digest>::digest(&weights).into());
+    let honest = lease.job.leaf_hashes();
+    let cheat = Committed::faking(&honest, &[1]);
+    let seq = suite.attest(&lease, &cheat);
+    let disputer = suite.account("disputer", 4 * TSR);
+    let stranger = suite.account("stranger", TSR);
+    let stage = |chunk: &[u8]| ExecuteMsg::StageInput {
+        sha256: sha256.clone(),
+        chunk: Binary::from(chunk.to_vec()),
+    };
+    let staged = |suite: &Suite, owner: &cosmwasm_std::Addr| -> u64 {
+        let res: StagedInputResponse = suite
+            .app
+            .wrap()
+            .query_wasm_smart(
+                &suite.referee,
+                &QueryMsg::StagedInput {
+                    owner: owner.to_string(),
+                    sha256: sha256.clone(),
+                },
+            )
+            .expect("staged input");
+        res.bytes
+    };
+    let without_input = |leaf| {
+        let mut msg = Suite::dispute_msg(&lease, seq, &cheat, leaf);
+        let ExecuteMsg::Dispute { input, .. } = &mut msg else {
+            unreachable!("a dispute")
+        };
+        *input = None;
+        msg
+    };
+
+    // Bad chunks change nothing.
+    suite.expect_error(
+        &disputer,
+        &stage(&[]),
+        &[],
+        "a staged chunk must hold at least one byte",
+    );
+    suite.expect_error(
+        &disputer,
+        &ExecuteMsg::StageInput {
+            sha256: "weights".into(),
+            chunk: Binary::from(vec![1]),
+        },
+        &[],
+        "invalid sha256: \"weights\" is not a sha256 digest (64 lowercase hex characters)",
+    );
+    let too_much = vec![0u8; MAX_STAGED_INPUT_BYTES as usize + 1];
+    suite.expect_error(
+        &disputer,
+        &stage(&too_much),
+        &[],
+        format!(
+            "staging 8388609 bytes of input {sha256} is more than the 8388608 a dispute can read"
+        ),
+    );
+    assert_eq!(staged(&suite, &disputer), 0);
+
+    // The stranger stages a corrupt copy; it spoils nothing of the disputer's, and its own
+    // dispute fails on the hash (and keeps its staged copy, since nothing happened).
+    let mut corrupt = weights.clone();
+    corrupt[0] ^= 1;
+    suite.execute(&stranger, &stage(&corrupt), &[])?;
+    let err = suite
+        .execute(&stranger, &without_input(1), &coins(TSR, DENOM))
+        .unwrap_err();
+    assert!(tessera_testing::multi_test::contract_message(&err)
+        .starts_with("input \"weights.bin\": sha256 is "));
+    assert_eq!(staged(&suite, &stranger), weights.len() as u64);
+    suite.execute(
+        &stranger,
+        &ExecuteMsg::UnstageInput {
+            sha256: sha256.clone(),
+        },
+        &[],
+    )?;
+    assert_eq!(staged(&suite, &stranger), 0);
+    suite.expect_error(
+        &stranger,
+        &ExecuteMsg::UnstageInput {
+            sha256: sha256.clone(),
+        },
+        &[],
+        format!("{stranger} has staged nothing of input {sha256}"),
+    );
+
+    // The disputer stages the file in three chunks; a dispute without `input` reads it, and
+    // the staged copy is gone afterwards, whatever the verdict.
+    for chunk in weights.chunks(weights.len() / 3 + 1) {
+        suite.execute(&disputer, &stage(chunk), &[])?;
+    }
+    assert_eq!(staged(&suite, &disputer), weights.len() as u64);
+    let res = suite.execute(&disputer, &without_input(0), &coins(TSR, DENOM))?;
+    assert_eq!(wasm_attr(&res, "verdict").as_deref(), Some("rejected"));
+    assert_eq!(staged(&suite, &disputer), 0);
+    suite.expect_error(
+        &disputer,
+        &without_input(1),
+        &coins(TSR, DENOM),
+        "input \"weights.bin\": the kernel reads it; attach it to the dispute, or stage it first \
+         (stage_input)",
+    );
+    for chunk in weights.chunks(weights.len() / 2 + 1) {
+        suite.execute(&disputer, &stage(chunk), &[])?;
+    }
+    let res = suite.execute(&disputer, &without_input(1), &coins(TSR, DENOM))?;
+    assert_eq!(wasm_attr(&res, "verdict").as_deref(), Some("fraud"));
+    assert!(suite.registered(&provider).jailed);
+    assert_eq!(staged(&suite, &disputer), 0);
     suite.assert_conserved();
     Ok(())
 }
