@@ -85,8 +85,9 @@ pub enum ExecuteMsg {
 }
 
 /// The largest input file a dispute can read from staging: the referee holds it in memory,
-/// beside the job's working set, inside the VM's 32 MiB per instance.
-pub const MAX_STAGED_INPUT_BYTES: u64 = 8 * 1024 * 1024;
+/// beside the job's working set, inside the VM's 32 MiB per instance (the kernels'
+/// `mlp::MAX_WEIGHTS_BYTES`, the one kernel reading a file, is the same).
+pub const MAX_STAGED_INPUT_BYTES: u64 = 6 * 1024 * 1024;
 
 /// One sampled leaf as its provider reveals it.
 #[cw_serde]

@@ -119,3 +119,16 @@ pub fn query_staged_input(
         chunks: staged.chunks,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use tessera_api::referee::MAX_STAGED_INPUT_BYTES;
+
+    #[test]
+    fn staging_holds_the_largest_weights_file_a_kernel_accepts() {
+        assert_eq!(
+            MAX_STAGED_INPUT_BYTES,
+            tessera_kernels::mlp::MAX_WEIGHTS_BYTES
+        );
+    }
+}

@@ -360,7 +360,7 @@ fn an_input_too_large_for_one_tx_is_staged_in_chunks_and_read_by_the_disputers_d
         &stage(&too_much),
         &[],
         format!(
-            "staging 8388609 bytes of input {sha256} is more than the 8388608 a dispute can read"
+            "staging 6291457 bytes of input {sha256} is more than the 6291456 a dispute can read"
         ),
     );
     assert_eq!(staged(&suite, &disputer), 0);

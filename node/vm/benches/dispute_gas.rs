@@ -119,8 +119,16 @@ fn cases(full: bool) -> Vec<Case> {
                 input_len: Some(0),
                 ..case(
                     "mlp-inference",
-                    json!({"layers": [2048, 1000, 10], "batch": 256, "seed": 1, "weights": "w"}),
+                    json!({"layers": [2048, 760, 10], "batch": 256, "seed": 1, "weights": "w"}),
                     "largest weights a dispute can stage",
+                )
+            },
+            Case {
+                input_len: Some(0),
+                ..case(
+                    "mlp-inference",
+                    json!({"layers": [8192, 190, 10], "batch": 256, "seed": 1, "weights": "w"}),
+                    "widest input with the largest weights",
                 )
             },
         ]);

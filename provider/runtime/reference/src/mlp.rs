@@ -21,6 +21,10 @@ pub const MAX_LAYERS: u64 = 16;
 pub const MAX_WIDTH: u64 = 8192;
 pub const MAX_BATCH: u64 = 1 << 24;
 pub const MAX_LEAF_SAMPLES: u64 = 256;
+/// The largest weights file: what the referee contract can read (staged) and run a leaf with
+/// inside the VM's 32 MiB per instance, for the widest input layer too. A network whose weights
+/// a dispute could not check would leave the tenant no recourse.
+pub const MAX_WEIGHTS_BYTES: u64 = 6 * 1024 * 1024;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Params {
@@ -68,6 +72,14 @@ impl Params {
                     got: w,
                 });
             }
+        }
+        if self.weights_len() > MAX_WEIGHTS_BYTES {
+            return Err(Error::OutOfRange {
+                field: "layers (bytes of weights)",
+                min: 1,
+                max: MAX_WEIGHTS_BYTES,
+                got: self.weights_len(),
+            });
         }
         if self.batch == 0 || self.batch > MAX_BATCH {
             return Err(Error::OutOfRange {

@@ -164,6 +164,16 @@ pub fn parse(kernel: &str, params: &Value) -> Result<Parsed> {
                 batch: f.int("batch", 1, mlp::MAX_BATCH, None)?,
                 seed: f.seed()?,
             };
+            if p.weights_len() > mlp::MAX_WEIGHTS_BYTES {
+                return Err(ParamError::new(
+                    "layers",
+                    format!(
+                        "widths whose weights fit {} bytes (what a dispute can check)",
+                        mlp::MAX_WEIGHTS_BYTES
+                    ),
+                    format!("{} bytes of weights", p.weights_len()),
+                ));
+            }
             let weights = f.string("weights", None)?;
             Ok(Parsed {
                 spec: Spec::Mlp(p),
@@ -306,6 +316,18 @@ mod tests {
         )
         .unwrap();
         assert_eq!(i.input.as_deref(), Some("mlp.bin"));
+    }
+
+    #[test]
+    fn an_mlp_whose_weights_a_dispute_could_not_check_is_refused() {
+        let params = |layers: Value| json!({"layers": layers, "batch": 1, "weights": "w"});
+        // 2048-760-10: 6,259,400 bytes of weights, under the 6 MiB a dispute reads.
+        assert!(parse("mlp-inference", &params(json!([2048, 760, 10]))).is_ok());
+        assert_eq!(
+            err("mlp-inference", params(json!([2048, 1000, 10]))),
+            "params.layers: expected widths whose weights fit 6291456 bytes (what a dispute can \
+             check), got 8236040 bytes of weights"
+        );
     }
 
     #[test]
