@@ -6,15 +6,13 @@
 mod common;
 
 use common::*;
-use cosmwasm_std::{coins, Uint128};
+use cosmwasm_std::Uint128;
 use cw_multi_test::Executor;
 use tessera_api::market::{
     ExecuteMsg as MarketExecuteMsg, PaymentsPendingResponse, QueryMsg as MarketQueryMsg,
 };
 use tessera_api::registry::ExecuteMsg as RegistryExecuteMsg;
-use tessera_api::DeploymentId;
-use tessera_testing::amounts::{BID_DEPOSIT, DENOM, TSR};
-use tessera_testing::hardware::{gpu_group, offer};
+use tessera_testing::amounts::{BID_DEPOSIT, TSR};
 use tessera_testing::multi_test::{assert_error_text, wasm_attr};
 
 const WINDOW: u64 = 86_400;
@@ -163,31 +161,8 @@ fn a_provider_bids_only_while_its_bond_covers_a_slash_on_every_lease() -> TestRe
     }
     // The tenth fits exactly; an eleventh would not.
     suite.lease(&tenant, &provider, TestJob::matmul(64, 1));
-    let job = TestJob::matmul(64, 2);
-    suite.market_execute(
-        &tenant,
-        &MarketExecuteMsg::CreateDeployment {
-            dseq: Some(11),
-            groups: vec![gpu_group(GROUP, 1, PRICE)],
-            manifest_hash: job.manifest_hash(),
-            bid_window_secs: None,
-            sample_size: None,
-            secret_hash: None,
-        },
-        &coins(10 * PRICE, DENOM),
-    )?;
-    let order = DeploymentId::new(tenant.as_str(), 11).order(1, 1);
-    let err = suite
-        .market_execute(
-            &provider,
-            &MarketExecuteMsg::PlaceBid {
-                order,
-                price: Uint128::new(PRICE),
-                offer: offer(1),
-            },
-            &coins(BID_DEPOSIT, DENOM),
-        )
-        .unwrap_err();
+    let order = suite.deploy(&tenant, &TestJob::matmul(64, 2));
+    let err = suite.bid(&provider, &order).unwrap_err();
     assert_error_text(
         &err,
         &format!(
@@ -210,30 +185,9 @@ fn a_bid_wins_only_if_the_bond_still_covers_the_lease_when_it_is_awarded() -> Te
     }
     // Two bids, each covered when placed.
     let mut bids = Vec::new();
-    for dseq in [10, 11] {
-        let job = TestJob::matmul(64, dseq);
-        suite.market_execute(
-            &tenant,
-            &MarketExecuteMsg::CreateDeployment {
-                dseq: Some(dseq),
-                groups: vec![gpu_group(GROUP, 1, PRICE)],
-                manifest_hash: job.manifest_hash(),
-                bid_window_secs: None,
-                sample_size: None,
-                secret_hash: None,
-            },
-            &coins(10 * PRICE, DENOM),
-        )?;
-        let order = DeploymentId::new(tenant.as_str(), dseq).order(1, 1);
-        suite.market_execute(
-            &provider,
-            &MarketExecuteMsg::PlaceBid {
-                order: order.clone(),
-                price: Uint128::new(PRICE),
-                offer: offer(1),
-            },
-            &coins(BID_DEPOSIT, DENOM),
-        )?;
+    for seed in [10, 11] {
+        let order = suite.deploy(&tenant, &TestJob::matmul(64, seed));
+        suite.bid(&provider, &order)?;
         bids.push(order.bid(provider.as_str()));
     }
     // The first award uses the room; the tenant cannot accept the second.

@@ -75,6 +75,43 @@ fn leased(terms: serde_json::Value) -> Leased {
     }
 }
 
+/// The tree the reveal tests attest: 1,000 leaves.
+fn thousand_leaves() -> Vec<merkle::Hash> {
+    (0..1_000u32)
+        .map(|i| merkle::leaf_hash(&i.to_le_bytes()))
+        .collect()
+}
+
+impl Leased {
+    /// The provider's attestation of the 30 s from `from` with `leaves` as its output.
+    fn attestation(&self, leaves: &[merkle::Hash], from: u64) -> Vec<u8> {
+        let root = merkle::to_hex(&merkle::root(leaves));
+        self.chain.execute(
+            &self.provider,
+            &self.market,
+            json!({"submit_attestation": {"lease": self.lease_id, "period_start": from,
+                "period_end": from + 30, "gpu_seconds": 30, "work_units": 1,
+                "output_root": root, "inventory_hash": "cd".repeat(32),
+                "leaf_count": leaves.len()}}),
+            0,
+        )
+    }
+}
+
+/// What the provider reveals for `sample`: each sampled leaf's hash with its proof.
+fn revealed(leaves: &[merkle::Hash], sample: &serde_json::Value) -> Vec<serde_json::Value> {
+    sample["leaves"]
+        .as_array()
+        .expect("leaves")
+        .iter()
+        .map(|i| {
+            let i = i.as_u64().expect("an index") as usize;
+            json!({"index": i, "hash": merkle::to_hex(&leaves[i]),
+                   "proof": merkle::proof_hex(leaves, i)})
+        })
+        .collect()
+}
+
 #[test]
 fn an_attestation_sample_is_drawn_from_the_three_blocks_after_it() {
     let Leased {
@@ -177,6 +214,14 @@ fn an_attestation_sample_is_drawn_from_the_three_blocks_after_it() {
 
 #[test]
 fn a_drawn_sample_of_the_tenants_k_must_be_revealed_with_proofs_or_its_provider_is_slashed() {
+    let mut leased = leased(json!({"sample_size": 80}));
+    // Two periods over the same 1,000-leaf tree.
+    let leaves = thousand_leaves();
+    leased.chain.block_after(60, vec![]);
+    let first = leased.attestation(&leaves, leased.start);
+    assert_ok(&leased.chain.block(vec![first]));
+    let second = leased.attestation(&leaves, leased.start + 30);
+    assert_ok(&leased.chain.block(vec![second]));
     let Leased {
         mut chain,
         tenant,
@@ -184,46 +229,15 @@ fn a_drawn_sample_of_the_tenants_k_must_be_revealed_with_proofs_or_its_provider_
         registry,
         market,
         lease_id,
-        start,
-    } = leased(json!({"sample_size": 80}));
+        ..
+    } = leased;
     let referee = chain.contract("referee");
-
-    // Two periods over the same 1,000-leaf tree.
-    let leaves: Vec<merkle::Hash> = (0..1_000u32)
-        .map(|i| merkle::leaf_hash(&i.to_le_bytes()))
-        .collect();
-    let root = merkle::to_hex(&merkle::root(&leaves));
-    chain.block_after(60, vec![]);
-    let attest = |chain: &Chain, from: u64| {
-        chain.execute(
-            &provider,
-            &market,
-            json!({"submit_attestation": {"lease": lease_id, "period_start": from,
-                "period_end": from + 30, "gpu_seconds": 30, "work_units": 1,
-                "output_root": root, "inventory_hash": "cd".repeat(32), "leaf_count": 1_000}}),
-            0,
-        )
-    };
-    assert_ok(&chain.block(vec![attest(&chain, start)]));
-    assert_ok(&chain.block(vec![attest(&chain, start + 30)]));
     let second_committed = chain.height;
     for _ in 0..3 {
         chain.block(vec![]);
     }
     let sample_of = |chain: &Chain, seq: u64| {
         chain.smart(&referee, json!({"sample": {"lease": lease_id, "seq": seq}}))
-    };
-    let reveal_of = |sample: &serde_json::Value| -> Vec<serde_json::Value> {
-        sample["leaves"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|i| {
-                let i = i.as_u64().unwrap() as usize;
-                json!({"index": i, "hash": merkle::to_hex(&leaves[i]),
-                       "proof": merkle::proof_hex(&leaves, i)})
-            })
-            .collect()
     };
     let reveal = |chain: &Chain, who, seq: u64, leaves: &[serde_json::Value]| {
         chain.execute(
@@ -239,7 +253,7 @@ fn a_drawn_sample_of_the_tenants_k_must_be_revealed_with_proofs_or_its_provider_
     // The tenant asked for 80 leaves, more than the market's 50.
     let sample = sample_of(&chain, 1);
     assert_eq!(sample["leaves"].as_array().unwrap().len(), 80, "{sample}");
-    let good = reveal_of(&sample);
+    let good = revealed(&leaves, &sample);
     let mut bent = good.clone();
     bent[3]["proof"][0] = json!("00".repeat(32));
     let res = chain.block(vec![reveal(&chain, &provider, 1, &bent)]);
@@ -333,15 +347,22 @@ fn a_drawn_sample_of_the_tenants_k_must_be_revealed_with_proofs_or_its_provider_
 fn a_tenants_secret_holds_the_sample_back_until_it_is_revealed_and_the_hashes_are_kept_meanwhile() {
     let secret = [7u8; 32];
     let commitment = merkle::to_hex(&Sha256::digest(secret).into());
+    let mut leased = leased(json!({"secret_hash": commitment}));
+    let leaves = thousand_leaves();
+    leased.chain.block_after(60, vec![]);
+    let first = leased.attestation(&leaves, leased.start);
+    assert_ok(&leased.chain.block(vec![first]));
+    let committed = leased.chain.height;
+    let second = leased.attestation(&leaves, leased.start + 30);
+    assert_ok(&leased.chain.block(vec![second]));
     let Leased {
         mut chain,
         tenant,
         provider,
         market,
         lease_id,
-        start,
         ..
-    } = leased(json!({"secret_hash": commitment}));
+    } = leased;
     let referee = chain.contract("referee");
     let log = |res: &tesserad::app::abci::FinalizeBlockResponse| res.tx_results[0].log.clone();
     let deployment = chain.smart(
@@ -350,24 +371,6 @@ fn a_tenants_secret_holds_the_sample_back_until_it_is_revealed_and_the_hashes_ar
     );
     assert_eq!(deployment["secret_hash"], json!(commitment));
 
-    let leaves: Vec<merkle::Hash> = (0..1_000u32)
-        .map(|i| merkle::leaf_hash(&i.to_le_bytes()))
-        .collect();
-    let root = merkle::to_hex(&merkle::root(&leaves));
-    chain.block_after(60, vec![]);
-    let attest = |chain: &Chain, from: u64| {
-        chain.execute(
-            &provider,
-            &market,
-            json!({"submit_attestation": {"lease": lease_id, "period_start": from,
-                "period_end": from + 30, "gpu_seconds": 30, "work_units": 1,
-                "output_root": root, "inventory_hash": "cd".repeat(32), "leaf_count": 1_000}}),
-            0,
-        )
-    };
-    assert_ok(&chain.block(vec![attest(&chain, start)]));
-    let committed = chain.height;
-    assert_ok(&chain.block(vec![attest(&chain, start + 30)]));
     for _ in 0..3 {
         chain.block(vec![]);
     }
@@ -399,16 +402,7 @@ fn a_tenants_secret_holds_the_sample_back_until_it_is_revealed_and_the_hashes_ar
 
     // Nothing to reveal yet; drawing keeps the block hashes of both attestations.
     let reveal = |chain: &Chain, seq: u64, sample: &serde_json::Value| {
-        let revealed: Vec<serde_json::Value> = sample["leaves"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|i| {
-                let i = i.as_u64().unwrap() as usize;
-                json!({"index": i, "hash": merkle::to_hex(&leaves[i]),
-                       "proof": merkle::proof_hex(&leaves, i)})
-            })
-            .collect();
+        let revealed = revealed(&leaves, sample);
         chain.execute(
             &provider,
             &referee,

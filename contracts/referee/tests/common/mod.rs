@@ -15,7 +15,7 @@ use tessera_api::market::{
 use tessera_api::merkle::{self, Hash};
 use tessera_api::referee::ExecuteMsg;
 use tessera_api::registry::{ProviderResponse, QueryMsg as RegistryQueryMsg};
-use tessera_api::{DeploymentId, LeaseId};
+use tessera_api::{DeploymentId, LeaseId, OrderId};
 use tessera_kernels::{mlp, Spec};
 use tessera_testing::amounts::{BID_DEPOSIT, DENOM, INVENTORY, MIN_BOND, TSR};
 use tessera_testing::hardware::{gpu_group, h100, offer};
@@ -297,8 +297,8 @@ impl Suite {
             .execute_contract(sender.clone(), self.market.clone(), msg, funds)
     }
 
-    /// `tenant` deploys `job`, `provider` wins the auction at [`PRICE`]; the lease is active.
-    pub fn lease(&mut self, tenant: &Addr, provider: &Addr, job: TestJob) -> Lease {
+    /// `tenant` deploys `job` (the next dseq), one group at [`PRICE`]; returns its order.
+    pub fn deploy(&mut self, tenant: &Addr, job: &TestJob) -> OrderId {
         let dseq = self.next_dseq;
         self.next_dseq += 1;
         self.market_execute(
@@ -314,7 +314,11 @@ impl Suite {
             &coins(10 * PRICE, DENOM),
         )
         .expect("deployment");
-        let order = DeploymentId::new(tenant.as_str(), dseq).order(1, 1);
+        DeploymentId::new(tenant.as_str(), dseq).order(1, 1)
+    }
+
+    /// `provider` bids [`PRICE`] for one GPU on `order`.
+    pub fn bid(&mut self, provider: &Addr, order: &OrderId) -> StdResult<AppResponse> {
         self.market_execute(
             provider,
             &MarketExecuteMsg::PlaceBid {
@@ -324,7 +328,12 @@ impl Suite {
             },
             &coins(BID_DEPOSIT, DENOM),
         )
-        .expect("bid");
+    }
+
+    /// `tenant` deploys `job`, `provider` wins the auction at [`PRICE`]; the lease is active.
+    pub fn lease(&mut self, tenant: &Addr, provider: &Addr, job: TestJob) -> Lease {
+        let order = self.deploy(tenant, &job);
+        self.bid(provider, &order).expect("bid");
         self.advance(30);
         self.end_block();
         Lease {
