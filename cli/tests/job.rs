@@ -419,8 +419,11 @@ fn a_provider_faking_leaves_is_caught_by_job_run_slashed_jailed_and_the_tenant_r
         deployment["deployment"]["secret_hash"].is_string(),
         "{deployment}"
     );
+    let drawn = chain.json(&["lease", "draw", &lease_id, "1", "--from", "alice"]);
+    assert!(drawn["sample"]["drawn_at"].is_u64(), "{drawn}");
     let sample = chain.json(&["lease", "sample", &lease_id, "1"]);
     assert_eq!(sample["awaiting_secret"], false, "{sample}");
+    assert_eq!(sample["leaves"], drawn["sample"]["leaves"], "{sample}");
     assert_eq!(
         sample["leaves"].as_array().map(Vec::len),
         Some(12),

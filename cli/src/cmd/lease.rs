@@ -37,6 +37,10 @@ pub enum LeaseCmd {
     /// The leaves usage attestation SEQ of the lease must reveal: drawn on chain from the hashes
     /// of the three blocks after it (see docs/verification.md)
     Sample { lease: String, seq: u64 },
+    /// Fix the sample of usage attestation SEQ in the referee (anyone, from three blocks after
+    /// it, while the chain keeps those blocks): its provider must then reveal it within the
+    /// reveal window. A sample waiting for the tenant's secret keeps the block hashes instead
+    Draw { lease: String, seq: u64 },
     /// Demand leaf LEAF of usage attestation SEQ (tenant): the provider must reveal its hash
     /// with a proof within the market's reveal window or be slashed (see docs/verification.md)
     Demand { lease: String, seq: u64, leaf: u64 },
@@ -229,6 +233,42 @@ pub async fn run(ctx: &Context, cmd: LeaseCmd) -> Result<()> {
                     demand.reveal_deadline
                 ),
             );
+        }
+        LeaseCmd::Draw { lease, seq } => {
+            let id: LeaseId = lease.parse()?;
+            let session = ctx.session().await?;
+            let referee_addr = session.chain.referee().await?;
+            let msg = referee::ExecuteMsg::DrawSample {
+                lease: id.clone(),
+                seq,
+            };
+            let outcome = session
+                .contracts()
+                .referee(&referee_addr, &msg, &[], &ctx.tx_options()?)
+                .await?;
+            let sample: referee::SampleResponse = session
+                .chain
+                .node
+                .smart_query(
+                    &referee_addr,
+                    &referee::QueryMsg::Sample {
+                        lease: id.clone(),
+                        seq,
+                    },
+                )
+                .await?;
+            let text = match sample.reveal_deadline {
+                Some(deadline) => format!(
+                    "the sample of attestation {seq} of {id} is drawn ({} leaves); the provider \
+                     must reveal it by {deadline}",
+                    sample.leaves.len()
+                ),
+                None => format!(
+                    "attestation {seq} of {id}: block hashes kept; the sample waits for the \
+                     tenant's secret"
+                ),
+            };
+            print_tx(&ctx.out, &outcome, json!({ "sample": sample }), text);
         }
         LeaseCmd::Demands { lease } => {
             let id: LeaseId = lease.parse()?;
