@@ -10,6 +10,7 @@
 use sha2::{Digest, Sha256};
 
 use crate::keys::Key;
+use crate::tx::Signer;
 use crate::Error;
 
 /// Separates these signatures from every other signature a Tessera key makes.
@@ -26,6 +27,11 @@ pub fn derive(key: &Key, chain_id: &str, dseq: u64) -> Result<Secret, Error> {
         .sign(message.as_bytes())
         .map_err(|e| Error::invalid("tenant secret", e))?;
     Ok(Sha256::digest(signature.to_bytes()).into())
+}
+
+/// The secret of deployment `dseq` of the signer's account, on the signer's chain.
+pub fn of_signer(signer: &Signer, dseq: u64) -> Result<Secret, Error> {
+    derive(signer.key(), signer.chain_id(), dseq)
 }
 
 /// What the deployment commits to: sha256 of the secret, hex.

@@ -127,11 +127,7 @@ pub async fn run(ctx: &Context, cmd: DeploymentCmd) -> Result<()> {
             let id = DeploymentId::new(session.signer.address(), dseq);
             let secret = match secret {
                 Some(hex) => hex,
-                None => hex::encode(tenant_secret::derive(
-                    session.signer.key(),
-                    session.signer.chain_id(),
-                    dseq,
-                )?),
+                None => hex::encode(tenant_secret::of_signer(&session.signer, dseq)?),
             };
             let outcome = reveal_secret(ctx, &session, &id, secret).await?;
             print_tx(
@@ -312,7 +308,7 @@ impl Terms {
             Some(dseq) => dseq,
             None => session.chain.node.status().await?.height,
         };
-        let secret = tenant_secret::derive(session.signer.key(), session.signer.chain_id(), dseq)?;
+        let secret = tenant_secret::of_signer(&session.signer, dseq)?;
         self.dseq = Some(dseq);
         self.secret_hash = Some(tenant_secret::commitment(&secret));
         Ok(self)

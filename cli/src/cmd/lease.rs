@@ -200,29 +200,18 @@ pub async fn run(ctx: &Context, cmd: LeaseCmd) -> Result<()> {
         }
         LeaseCmd::Demand { lease, seq, leaf } => {
             let id: LeaseId = lease.parse()?;
-            let session = ctx.session().await?;
-            let referee_addr = session.chain.referee().await?;
+            let demanded = referee::QueryMsg::Demand {
+                lease: id.clone(),
+                seq,
+                leaf,
+            };
             let msg = referee::ExecuteMsg::DemandLeaf {
                 lease: id.clone(),
                 seq,
                 leaf,
             };
-            let outcome = session
-                .contracts()
-                .referee(&referee_addr, &msg, &[], &ctx.tx_options()?)
-                .await?;
-            let demand: referee::DemandResponse = session
-                .chain
-                .node
-                .smart_query(
-                    &referee_addr,
-                    &referee::QueryMsg::Demand {
-                        lease: id.clone(),
-                        seq,
-                        leaf,
-                    },
-                )
-                .await?;
+            let (outcome, demand): (_, referee::DemandResponse) =
+                referee_tx(ctx, &msg, &demanded).await?;
             print_tx(
                 &ctx.out,
                 &outcome,
@@ -236,27 +225,16 @@ pub async fn run(ctx: &Context, cmd: LeaseCmd) -> Result<()> {
         }
         LeaseCmd::Draw { lease, seq } => {
             let id: LeaseId = lease.parse()?;
-            let session = ctx.session().await?;
-            let referee_addr = session.chain.referee().await?;
+            let query = referee::QueryMsg::Sample {
+                lease: id.clone(),
+                seq,
+            };
             let msg = referee::ExecuteMsg::DrawSample {
                 lease: id.clone(),
                 seq,
             };
-            let outcome = session
-                .contracts()
-                .referee(&referee_addr, &msg, &[], &ctx.tx_options()?)
-                .await?;
-            let sample: referee::SampleResponse = session
-                .chain
-                .node
-                .smart_query(
-                    &referee_addr,
-                    &referee::QueryMsg::Sample {
-                        lease: id.clone(),
-                        seq,
-                    },
-                )
-                .await?;
+            let (outcome, sample): (_, referee::SampleResponse) =
+                referee_tx(ctx, &msg, &query).await?;
             let text = match sample.reveal_deadline {
                 Some(deadline) => format!(
                     "the sample of attestation {seq} of {id} is drawn ({} leaves); the provider \
@@ -460,6 +438,22 @@ pub async fn run(ctx: &Context, cmd: LeaseCmd) -> Result<()> {
 
 /// The provider's view of the work, or why it could not be had (never an error of the command:
 /// the chain's view above stands on its own).
+/// Sends the referee `msg` from --from, then reads back what it changed with `query`.
+async fn referee_tx<R: serde::de::DeserializeOwned>(
+    ctx: &Context,
+    msg: &referee::ExecuteMsg,
+    query: &referee::QueryMsg,
+) -> Result<(tessera_client::node::TxOutcome, R)> {
+    let session = ctx.session().await?;
+    let referee = session.chain.referee().await?;
+    let outcome = session
+        .contracts()
+        .referee(&referee, msg, &[], &ctx.tx_options()?)
+        .await?;
+    let answer = session.chain.node.smart_query(&referee, query).await?;
+    Ok((outcome, answer))
+}
+
 async fn provider_work(ctx: &Context, id: &LeaseId) -> serde_json::Value {
     let result = async {
         let session = ctx.session().await?;

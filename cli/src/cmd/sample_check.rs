@@ -182,7 +182,7 @@ async fn reveal_own_secret(ctx: &Context, session: &Session, lease: &LeaseId) ->
             id.owner
         );
     }
-    let secret = tenant_secret::derive(session.signer.key(), session.signer.chain_id(), id.dseq)?;
+    let secret = tenant_secret::of_signer(&session.signer, id.dseq)?;
     let deployment = session.chain.deployment(&id).await?;
     if deployment.secret_hash.as_deref() != Some(tenant_secret::commitment(&secret).as_str()) {
         bail!(

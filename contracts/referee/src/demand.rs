@@ -15,9 +15,8 @@ use tessera_api::referee::{DemandResponse, DemandedLeaf, DemandsResponse, Reveal
 use tessera_api::{CommonError, LeaseId};
 
 use crate::error::ContractError;
-use crate::market::{attestation, dispute_terms, fraud_proven};
+use crate::market::{attestation, fraud_proven, unfunded_call};
 use crate::reveal::{output_root, proves};
-use crate::state::MARKET;
 
 /// Demands by (lease id, seq, leaf).
 const DEMANDS: Map<(&str, u64, u64), Demand> = Map::new("demands");
@@ -42,9 +41,7 @@ pub fn execute_demand_leaf(
     seq: u64,
     leaf: u64,
 ) -> Result<Response, ContractError> {
-    cw_utils::nonpayable(&info)?;
-    let market = MARKET.load(deps.storage)?;
-    let terms = dispute_terms(deps.as_ref(), &market, &env)?;
+    let (market, terms) = unfunded_call(deps.as_ref(), &env, &info)?;
     if info.sender.as_str() != id.owner {
         return Err(CommonError::unauthorized("demanding a leaf", "the lease's tenant").into());
     }
@@ -112,9 +109,7 @@ pub fn execute_reveal_leaf(
     seq: u64,
     revealed: RevealedLeaf,
 ) -> Result<Response, ContractError> {
-    cw_utils::nonpayable(&info)?;
-    let market = MARKET.load(deps.storage)?;
-    dispute_terms(deps.as_ref(), &market, &env)?;
+    let (market, _) = unfunded_call(deps.as_ref(), &env, &info)?;
     if info.sender.as_str() != id.provider {
         return Err(
             CommonError::unauthorized("revealing a demanded leaf", "the lease's provider").into(),
@@ -156,9 +151,7 @@ pub fn execute_slash_withheld(
     seq: u64,
     leaf: u64,
 ) -> Result<Response, ContractError> {
-    cw_utils::nonpayable(&info)?;
-    let market = MARKET.load(deps.storage)?;
-    dispute_terms(deps.as_ref(), &market, &env)?;
+    let (market, _) = unfunded_call(deps.as_ref(), &env, &info)?;
     let key = id.to_string();
     let demand = load_demand(deps.as_ref(), &key, seq, leaf)?;
     if demand.revealed.is_some() {

@@ -1,7 +1,7 @@
 //! What the referee reads from the market (the dispute terms, and that this contract is the
 //! market's referee; an attestation of a lease) and what it tells it (proven fraud).
 
-use cosmwasm_std::{to_json_binary, Addr, Deps, Env, StdResult, WasmMsg};
+use cosmwasm_std::{to_json_binary, Addr, Deps, Env, MessageInfo, StdResult, WasmMsg};
 use tessera_api::market::{
     AttestationResponse, AttestationsResponse, DisputeParams, ExecuteMsg as MarketExecuteMsg,
     LeaseResponse, MarketParams, QueryMsg as MarketQueryMsg,
@@ -9,6 +9,20 @@ use tessera_api::market::{
 use tessera_api::LeaseId;
 
 use crate::error::ContractError;
+use crate::state::MARKET;
+
+/// What a call without funds (every referee message but `dispute`) starts from: the market, and
+/// its dispute terms once it is clear that this contract is its referee.
+pub fn unfunded_call(
+    deps: Deps,
+    env: &Env,
+    info: &MessageInfo,
+) -> Result<(Addr, DisputeParams), ContractError> {
+    cw_utils::nonpayable(info)?;
+    let market = MARKET.load(deps.storage)?;
+    let terms = dispute_terms(deps, &market, env)?;
+    Ok((market, terms))
+}
 
 /// The market's dispute terms, once it is clear that this contract is its referee.
 pub fn dispute_terms(deps: Deps, market: &Addr, env: &Env) -> Result<DisputeParams, ContractError> {

@@ -21,7 +21,7 @@ use tessera_api::sampling::{self, attestation_id, BlockHash, BLOCKS_AFTER_ATTEST
 use tessera_api::{CommonError, LeaseId};
 
 use crate::error::ContractError;
-use crate::market::{attestation, dispute_terms, fraud_proven};
+use crate::market::{attestation, dispute_terms, fraud_proven, unfunded_call};
 use crate::secret::revealed;
 use crate::state::MARKET;
 
@@ -108,6 +108,52 @@ fn market_sample(
     )?)
 }
 
+/// An attestation's sample before it is fixed here.
+enum Undrawn {
+    /// Its leaves: the market's (no secret), or drawn from the block hashes and the revealed
+    /// secret (`with_secret`).
+    Ready {
+        seed: String,
+        leaf_count: u64,
+        leaves: Vec<u64>,
+        with_secret: bool,
+    },
+    /// The deployment's secret is not revealed yet: what the sample will be drawn from.
+    AwaitingSecret(Awaiting),
+}
+
+/// Where an attestation's sample not yet fixed here stands: from the block hashes kept here, or
+/// from the market while the chain still has them.
+fn undrawn(deps: Deps, market: &Addr, id: &LeaseId, seq: u64) -> Result<Undrawn, ContractError> {
+    let awaiting = match AWAITING.may_load(deps.storage, (&id.to_string(), seq))? {
+        Some(awaiting) => awaiting,
+        None => {
+            let sample = market_sample(deps, market, id, seq)?;
+            if sample.secret_hash.is_none() {
+                return Ok(Undrawn::Ready {
+                    seed: sample.seed,
+                    leaf_count: sample.leaf_count,
+                    leaves: sample.leaves,
+                    with_secret: false,
+                });
+            }
+            Awaiting::of(sample)
+        }
+    };
+    Ok(match revealed(deps.storage, &id.owner, id.dseq)? {
+        Some(secret) => {
+            let (seed, leaves) = awaiting.sample(id, seq, &secret)?;
+            Undrawn::Ready {
+                seed,
+                leaf_count: awaiting.leaf_count,
+                leaves,
+                with_secret: true,
+            }
+        }
+        None => Undrawn::AwaitingSecret(awaiting),
+    })
+}
+
 /// Fixes the sample here, once; drawing again returns what was drawn. With a tenant's secret
 /// committed and not yet revealed, keeps the block hashes instead.
 fn draw(
@@ -125,49 +171,42 @@ fn draw(
     let lease_key = id.to_string();
     let key = (lease_key.as_str(), seq);
     let now = env.block.time.seconds();
-    let awaiting = match AWAITING.may_load(deps.storage, key)? {
-        Some(awaiting) => awaiting,
-        None => {
-            let sample = market_sample(deps.as_ref(), market, id, seq)?;
-            if sample.secret_hash.is_none() {
-                let drawn = Drawn {
-                    seed: sample.seed,
-                    leaf_count: sample.leaf_count,
-                    leaves: sample.leaves,
-                    drawn_at: now,
-                    revealed: None,
-                };
-                DRAWN.save(deps.storage, key, &drawn)?;
-                return Ok(Draw::Fixed(drawn));
+    let (seed, leaf_count, leaves) = match undrawn(deps.as_ref(), market, id, seq)? {
+        Undrawn::AwaitingSecret(awaiting) => {
+            AWAITING.save(deps.storage, key, &awaiting)?;
+            return Ok(Draw::AwaitingSecret);
+        }
+        Undrawn::Ready {
+            seed,
+            leaf_count,
+            leaves,
+            with_secret,
+        } => {
+            if with_secret {
+                // The provider's whole reveal window must fit inside the dispute window, or an
+                // unrevealed sample could be slashed after its payment was released.
+                let reveal_by = deadline(terms, attested, now);
+                let closes = attested.period_end.saturating_add(terms.window_secs);
+                if reveal_by > closes {
+                    return Err(ContractError::SecretTooLate {
+                        lease: id.to_string(),
+                        seq,
+                        reveal_by,
+                        closes,
+                    });
+                }
+                AWAITING.remove(deps.storage, key);
             }
-            Awaiting::of(sample)
+            (seed, leaf_count, leaves)
         }
     };
-    let Some(secret) = revealed(deps.storage, &id.owner, id.dseq)? else {
-        AWAITING.save(deps.storage, key, &awaiting)?;
-        return Ok(Draw::AwaitingSecret);
-    };
-    // The provider's whole reveal window must fit inside the dispute window, or an unrevealed
-    // sample could be slashed after its payment was released.
-    let reveal_by = deadline(terms, attested, now);
-    let closes = attested.period_end.saturating_add(terms.window_secs);
-    if reveal_by > closes {
-        return Err(ContractError::SecretTooLate {
-            lease: id.to_string(),
-            seq,
-            reveal_by,
-            closes,
-        });
-    }
-    let (seed, leaves) = awaiting.sample(id, seq, &secret)?;
     let drawn = Drawn {
         seed,
-        leaf_count: awaiting.leaf_count,
+        leaf_count,
         leaves,
         drawn_at: now,
         revealed: None,
     };
-    AWAITING.remove(deps.storage, key);
     DRAWN.save(deps.storage, key, &drawn)?;
     Ok(Draw::Fixed(drawn))
 }
@@ -185,9 +224,7 @@ pub fn execute_draw_sample(
     id: LeaseId,
     seq: u64,
 ) -> Result<Response, ContractError> {
-    cw_utils::nonpayable(&info)?;
-    let market = MARKET.load(deps.storage)?;
-    let terms = dispute_terms(deps.as_ref(), &market, &env)?;
+    let (market, terms) = unfunded_call(deps.as_ref(), &env, &info)?;
     let attested = attestation(deps.as_ref(), &market, &id, seq)?;
     let response = Response::new()
         .add_attribute("action", "draw_sample")
@@ -212,9 +249,7 @@ pub fn execute_reveal_sample(
     seq: u64,
     leaves: Vec<RevealedLeaf>,
 ) -> Result<Response, ContractError> {
-    cw_utils::nonpayable(&info)?;
-    let market = MARKET.load(deps.storage)?;
-    let terms = dispute_terms(deps.as_ref(), &market, &env)?;
+    let (market, terms) = unfunded_call(deps.as_ref(), &env, &info)?;
     if info.sender.as_str() != id.provider {
         return Err(CommonError::unauthorized(
             "revealing an attestation's sample",
@@ -313,9 +348,7 @@ pub fn execute_slash_unrevealed(
     id: LeaseId,
     seq: u64,
 ) -> Result<Response, ContractError> {
-    cw_utils::nonpayable(&info)?;
-    let market = MARKET.load(deps.storage)?;
-    let terms = dispute_terms(deps.as_ref(), &market, &env)?;
+    let (market, terms) = unfunded_call(deps.as_ref(), &env, &info)?;
     let attested = attestation(deps.as_ref(), &market, &id, seq)?;
     let drawn =
         load_drawn(deps.storage, &id, seq)?.ok_or_else(|| ContractError::SampleNotDrawn {
@@ -371,8 +404,18 @@ pub fn query_sample(
             awaiting_secret: false,
         });
     }
-    let undrawn = |seed, leaf_count, leaves, awaiting_secret| SampleResponse {
-        lease: id.clone(),
+    let (seed, leaf_count, leaves, awaiting_secret) = match undrawn(deps, &market, &id, seq)? {
+        // What drawing now would fix.
+        Undrawn::Ready {
+            seed,
+            leaf_count,
+            leaves,
+            ..
+        } => (seed, leaf_count, leaves, false),
+        Undrawn::AwaitingSecret(awaiting) => (String::new(), awaiting.leaf_count, Vec::new(), true),
+    };
+    Ok(SampleResponse {
+        lease: id,
         seq,
         leaf_count,
         leaves,
@@ -381,28 +424,5 @@ pub fn query_sample(
         reveal_deadline: None,
         revealed: None,
         awaiting_secret,
-    };
-    let awaiting = match AWAITING.may_load(deps.storage, (&id.to_string(), seq))? {
-        Some(awaiting) => awaiting,
-        None => {
-            let sample = market_sample(deps, &market, &id, seq)?;
-            if sample.secret_hash.is_none() {
-                return Ok(undrawn(
-                    sample.seed,
-                    sample.leaf_count,
-                    sample.leaves,
-                    false,
-                ));
-            }
-            Awaiting::of(sample)
-        }
-    };
-    Ok(match revealed(deps.storage, &id.owner, id.dseq)? {
-        // What drawing now would fix.
-        Some(secret) => {
-            let (seed, leaves) = awaiting.sample(&id, seq, &secret)?;
-            undrawn(seed, awaiting.leaf_count, leaves, false)
-        }
-        None => undrawn(String::new(), awaiting.leaf_count, Vec::new(), true),
     })
 }

@@ -12,8 +12,7 @@ use tessera_api::DeploymentId;
 
 use crate::error::ContractError;
 use crate::job::sha256_hex;
-use crate::market::dispute_terms;
-use crate::state::MARKET;
+use crate::market::unfunded_call;
 
 /// Revealed secrets (hex), by (owner, dseq).
 const SECRETS: Map<(&str, u64), String> = Map::new("secrets");
@@ -37,9 +36,7 @@ pub fn execute_reveal_secret(
     dseq: u64,
     secret: String,
 ) -> Result<Response, ContractError> {
-    cw_utils::nonpayable(&info)?;
-    let market = MARKET.load(deps.storage)?;
-    dispute_terms(deps.as_ref(), &market, &env)?;
+    let (market, _) = unfunded_call(deps.as_ref(), &env, &info)?;
     let id = DeploymentId::new(owner.as_str(), dseq);
     let deployment: DeploymentResponse = deps.querier.query_wasm_smart(
         &market,

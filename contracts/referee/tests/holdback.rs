@@ -150,15 +150,21 @@ fn proven_fraud_voids_every_held_payment_back_to_the_tenant() -> TestResult {
     Ok(())
 }
 
-#[test]
-fn a_provider_bids_only_while_its_bond_covers_a_slash_on_every_lease() -> TestResult {
-    let mut suite = Suite::new();
+/// A tenant, and a provider whose 100 TSR bond covers the 10 TSR minimum slash on ten leases,
+/// nine of which it holds for that tenant: room for one more.
+fn room_for_one_more_lease(suite: &mut Suite) -> (cosmwasm_std::Addr, cosmwasm_std::Addr) {
     let tenant = suite.account("tenant", 1_000 * TSR);
-    // A 100 TSR bond covers the 10 TSR minimum slash on ten leases.
     let provider = suite.provider("provider", BOND, 20 * TSR);
     for _ in 0..9 {
         suite.lease(&tenant, &provider, TestJob::matmul(64, 1));
     }
+    (tenant, provider)
+}
+
+#[test]
+fn a_provider_bids_only_while_its_bond_covers_a_slash_on_every_lease() -> TestResult {
+    let mut suite = Suite::new();
+    let (tenant, provider) = room_for_one_more_lease(&mut suite);
     // The tenth fits exactly; an eleventh would not.
     suite.lease(&tenant, &provider, TestJob::matmul(64, 1));
     let order = suite.deploy(&tenant, &TestJob::matmul(64, 2));
@@ -177,12 +183,7 @@ fn a_provider_bids_only_while_its_bond_covers_a_slash_on_every_lease() -> TestRe
 #[test]
 fn a_bid_wins_only_if_the_bond_still_covers_the_lease_when_it_is_awarded() -> TestResult {
     let mut suite = Suite::new();
-    let tenant = suite.account("tenant", 1_000 * TSR);
-    // A 100 TSR bond covers the 10 TSR minimum slash on ten leases: nine held, room for one.
-    let provider = suite.provider("provider", BOND, 20 * TSR);
-    for _ in 0..9 {
-        suite.lease(&tenant, &provider, TestJob::matmul(64, 1));
-    }
+    let (tenant, provider) = room_for_one_more_lease(&mut suite);
     // Two bids, each covered when placed.
     let mut bids = Vec::new();
     for seed in [10, 11] {

@@ -96,6 +96,18 @@ impl Leased {
             0,
         )
     }
+
+    /// A minute in, the provider attests two 30 s periods over `leaves`, a block each; returns
+    /// the height that committed the first.
+    fn attest_two_periods(&mut self, leaves: &[merkle::Hash]) -> u64 {
+        self.chain.block_after(60, vec![]);
+        let first = self.attestation(leaves, self.start);
+        assert_ok(&self.chain.block(vec![first]));
+        let committed = self.chain.height;
+        let second = self.attestation(leaves, self.start + 30);
+        assert_ok(&self.chain.block(vec![second]));
+        committed
+    }
 }
 
 /// What the provider reveals for `sample`: each sampled leaf's hash with its proof.
@@ -217,11 +229,7 @@ fn a_drawn_sample_of_the_tenants_k_must_be_revealed_with_proofs_or_its_provider_
     let mut leased = leased(json!({"sample_size": 80}));
     // Two periods over the same 1,000-leaf tree.
     let leaves = thousand_leaves();
-    leased.chain.block_after(60, vec![]);
-    let first = leased.attestation(&leaves, leased.start);
-    assert_ok(&leased.chain.block(vec![first]));
-    let second = leased.attestation(&leaves, leased.start + 30);
-    assert_ok(&leased.chain.block(vec![second]));
+    leased.attest_two_periods(&leaves);
     let Leased {
         mut chain,
         tenant,
@@ -349,12 +357,7 @@ fn a_tenants_secret_holds_the_sample_back_until_it_is_revealed_and_the_hashes_ar
     let commitment = merkle::to_hex(&Sha256::digest(secret).into());
     let mut leased = leased(json!({"secret_hash": commitment}));
     let leaves = thousand_leaves();
-    leased.chain.block_after(60, vec![]);
-    let first = leased.attestation(&leaves, leased.start);
-    assert_ok(&leased.chain.block(vec![first]));
-    let committed = leased.chain.height;
-    let second = leased.attestation(&leaves, leased.start + 30);
-    assert_ok(&leased.chain.block(vec![second]));
+    let committed = leased.attest_two_periods(&leaves);
     let Leased {
         mut chain,
         tenant,
