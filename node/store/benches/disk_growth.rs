@@ -128,12 +128,20 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     println!("disk growth: worst ratio from block 1,000 on {worst:.2} (target ≤ 3)");
     let usage = store.disk_usage()?;
+    let mib = |b: u64| b as f64 / (1 << 20) as f64;
     let tables: Vec<String> = usage
         .tables
         .iter()
-        .map(|(name, bytes)| format!("{name} {:.1}", *bytes as f64 / (1 << 20) as f64))
+        .map(|t| {
+            format!(
+                "{} {:.1}/{:.1}",
+                t.name,
+                mib(t.stored_bytes),
+                mib(t.page_bytes)
+            )
+        })
         .collect();
-    println!("stored MiB by table: {}", tables.join(", "));
+    println!("MiB by table, stored/in its pages: {}", tables.join(", "));
     drop(store);
     let (before, after) = Store::compact_file(&path)?;
     println!(

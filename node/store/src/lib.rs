@@ -6,6 +6,8 @@
 //! - [`Store`]: the committed, versioned Merkle store (JMT over redb) whose root is the app
 //!   hash; [`Snapshot`] is its latest state, the base an `Overlay` runs a block on.
 
+mod migrate;
+mod node_codec;
 pub mod overlay;
 pub mod snapshot;
 pub mod state;
@@ -17,4 +19,6 @@ pub use ics23;
 pub use overlay::Overlay;
 pub use snapshot::Snapshot;
 pub use state::{KvIter, StateRead, StateWrite, StoreError};
-pub use store::{verify_proof, DiskUsage, Store, StoreOptions, DEFAULT_KEEP_VERSIONS, EMPTY_ROOT};
+pub use store::{
+    verify_proof, DiskUsage, Store, StoreOptions, TableUsage, DEFAULT_KEEP_VERSIONS, EMPTY_ROOT,
+};

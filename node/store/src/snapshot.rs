@@ -5,9 +5,10 @@ use std::ops::Bound;
 use redb::{ReadOnlyTable, ReadTransaction};
 
 use crate::state::{bounds_empty, KvIter, StateRead, StoreError};
-use crate::tables::{backend, FLAT};
+use crate::tables::{backend, decode_latest, FLAT};
 
-/// The committed state of one version, read from the flat `state` table.
+/// The committed state of one version, read from the flat `state` table (each entry is the
+/// version that wrote it and the value; readers see the value).
 ///
 /// It holds a redb read transaction, so it keeps seeing its version after later commits (redb
 /// is MVCC). Holding one for a long time keeps the pages of its version from being reused:
@@ -50,11 +51,10 @@ impl Snapshot {
 
 impl StateRead for Snapshot {
     fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
-        Ok(self
-            .state
-            .get(key)
-            .map_err(backend("reading state"))?
-            .map(|v| v.value().to_vec()))
+        match self.state.get(key).map_err(backend("reading state"))? {
+            Some(entry) => Ok(Some(decode_latest(entry.value())?.1.to_vec())),
+            None => Ok(None),
+        }
     }
 
     fn range(
@@ -74,7 +74,7 @@ impl StateRead for Snapshot {
         let to_owned = |entry: Result<_, redb::StorageError>| {
             let (k, v): (redb::AccessGuard<&[u8]>, redb::AccessGuard<&[u8]>) =
                 entry.map_err(backend("iterating state"))?;
-            Ok((k.value().to_vec(), v.value().to_vec()))
+            Ok((k.value().to_vec(), decode_latest(v.value())?.1.to_vec()))
         };
         Ok(if descending {
             Box::new(range.rev().map(to_owned))

@@ -18,12 +18,13 @@ use jmt::{KeyHash, Sha256Jmt};
 use redb::{Database, ReadableDatabase, ReadableTable, Table};
 use sha2::Sha256;
 
+use crate::node_codec::{encode_node, encode_node_key};
 use crate::snapshot::Snapshot;
 use crate::state::StoreError;
 use crate::tables::{
-    backend, be_version, encode_node, encode_node_key, encode_value, from_jmt, hash32,
-    newest_value_entry, newest_value_presence, parse_stale_value, root_node_key, stale_node_key,
-    stale_node_target, stale_upper_bound, stale_value_key, value_key, TreeView, FLAT, FORMAT, META,
+    backend, be_version, encode_latest, encode_value, from_jmt, hash32, latest_entry,
+    newest_value_presence, parse_stale_value, root_node_key, stale_node_key, stale_node_target,
+    stale_upper_bound, stale_value_key, value_at, value_key, TreeView, FLAT, FORMAT, META,
     META_FORMAT, META_LATEST_ROOT, META_LATEST_VERSION, META_PRUNED_BELOW, NODES, PREIMAGES, ROOTS,
     STALE_NODES, STALE_VALUES, VALUES,
 };
@@ -67,9 +68,20 @@ pub struct DiskUsage {
     pub stored_bytes: u64,
     /// Unused space inside allocated pages, plus free pages.
     pub fragmented_bytes: u64,
-    /// Keys and values stored per table (the latest state, the tree's nodes, the versioned
-    /// values, key preimages, the stale indexes, the roots).
-    pub tables: Vec<(&'static str, u64)>,
+    /// Per table (the latest state, the tree's nodes, the superseded values, key preimages,
+    /// the stale indexes, the roots).
+    pub tables: Vec<TableUsage>,
+}
+
+/// One table's share of [`DiskUsage`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TableUsage {
+    pub name: &'static str,
+    /// Keys and values.
+    pub stored_bytes: u64,
+    /// The bytes of its pages: keys and values, the B-tree's branch keys and page headers, and
+    /// the unused space inside its pages.
+    pub page_bytes: u64,
 }
 
 /// What the metadata says about the latest committed version.
@@ -154,10 +166,12 @@ impl Store {
         let preimages = txn
             .open_table(PREIMAGES)
             .map_err(backend("opening preimages"))?;
+        let flat = txn.open_table(FLAT).map_err(backend("opening state"))?;
         let view = TreeView {
             nodes: &nodes,
             values: &values,
             preimages: &preimages,
+            flat: &flat,
         };
         let tree_root = Sha256Jmt::new(&view)
             .get_root_hash(head.version)
@@ -216,19 +230,23 @@ impl Store {
         {
             let mut stored = |name: &'static str, t: redb::Result<redb::TableStats>| {
                 let t = t.map_err(backend("reading a table's stats"))?;
-                tables.push((name, t.stored_bytes()));
+                tables.push(TableUsage {
+                    name,
+                    stored_bytes: t.stored_bytes(),
+                    page_bytes: t.stored_bytes() + t.metadata_bytes() + t.fragmented_bytes(),
+                });
                 Ok::<_, StoreError>(())
             };
             let open = |e| backend("opening a table")(e);
             stored("state", txn.open_table(FLAT).map_err(open)?.stats())?;
-            stored("jmt_nodes", txn.open_table(NODES).map_err(open)?.stats())?;
+            stored("tree_nodes", txn.open_table(NODES).map_err(open)?.stats())?;
             stored("jmt_values", txn.open_table(VALUES).map_err(open)?.stats())?;
             stored(
                 "preimages",
                 txn.open_table(PREIMAGES).map_err(open)?.stats(),
             )?;
             stored(
-                "stale_nodes",
+                "stale_tree_nodes",
                 txn.open_table(STALE_NODES).map_err(open)?.stats(),
             )?;
             stored(
@@ -392,7 +410,10 @@ impl Store {
             if base > 0 {
                 let root_key = encode_node_key(&root_node_key(base))?;
                 t.nodes
-                    .insert(root_key.as_slice(), encode_node(&Node::Null)?.as_slice())
+                    .insert(
+                        root_key.as_slice(),
+                        encode_node(base, &Node::Null)?.as_slice(),
+                    )
                     .map_err(backend("writing the empty base root"))?;
             }
             let base_head = Head {
@@ -433,8 +454,9 @@ impl Store {
         let values = txn
             .open_table(VALUES)
             .map_err(backend("opening jmt values"))?;
+        let flat = txn.open_table(FLAT).map_err(backend("opening state"))?;
         let key_hash = KeyHash::with::<Sha256>(key);
-        Ok(newest_value_entry(&values, &key_hash, version)?.and_then(|(_, v)| v))
+        value_at(&flat, &values, key, &key_hash, version)
     }
 
     /// The value of `key` at `version` with an ics23 proof against [`Store::root_hash`] of that
@@ -471,10 +493,12 @@ impl Store {
         let preimages = txn
             .open_table(PREIMAGES)
             .map_err(backend("opening preimages"))?;
+        let flat = txn.open_table(FLAT).map_err(backend("opening state"))?;
         let view = TreeView {
             nodes: &nodes,
             values: &values,
             preimages: &preimages,
+            flat: &flat,
         };
         Sha256Jmt::new(&view)
             .get_with_ics23_proof(key.to_vec(), version)
@@ -631,26 +655,42 @@ fn floor(head: &Head, keep: u64) -> u64 {
 /// Creates the tables and the version-0 state of a new file; checks the layout of an old one.
 fn initialize(db: &Database) -> Result<(), StoreError> {
     let txn = db.begin_write().map_err(backend("beginning setup"))?;
+    let format = txn
+        .open_table(META)
+        .map_err(backend("opening meta"))?
+        .get(META_FORMAT)
+        .map_err(backend("reading meta"))?
+        .map(|g| g.value().to_vec());
     {
-        let mut t = WriteTables::open(&txn)?;
-        let format = t
-            .meta
-            .get(META_FORMAT)
-            .map_err(backend("reading meta"))?
-            .map(|g| g.value().to_vec());
         match format.as_deref() {
             Some([f]) if *f == FORMAT => {}
+            Some([1]) => {
+                tracing::warn!(
+                    "upgrading the state file from store layout 1 to {FORMAT} (once; an \
+                     interrupted upgrade leaves the file as it was and starts over)"
+                );
+                let done = crate::migrate::layout_1_to_2(&txn)?;
+                let mut meta = txn.open_table(META).map_err(backend("opening meta"))?;
+                meta.insert(META_FORMAT, &[FORMAT][..])
+                    .map_err(backend("writing meta"))?;
+                tracing::warn!(
+                    nodes = done.nodes,
+                    latest_values = done.latest_values,
+                    "state file upgraded to store layout {FORMAT}"
+                );
+            }
             Some(other) => {
                 return Err(StoreError::Corrupt(format!(
                     "store layout {other:?}, this build reads [{FORMAT}]"
                 )))
             }
             None => {
+                let mut t = WriteTables::open(&txn)?;
                 // Version 0 is the empty tree. jmt builds version v on the root of v-1, so the
                 // first commit needs a root node at version 0: an empty (`Null`) one.
                 let root_key = encode_node_key(&root_node_key(0))?;
                 t.nodes
-                    .insert(root_key.as_slice(), encode_node(&Node::Null)?.as_slice())
+                    .insert(root_key.as_slice(), encode_node(0, &Node::Null)?.as_slice())
                     .map_err(backend("writing the empty root"))?;
                 t.roots
                     .insert(0, &EMPTY_ROOT[..])
@@ -758,6 +798,7 @@ impl<'txn> WriteTables<'txn> {
                 nodes: &self.nodes,
                 values: &self.values,
                 preimages: &self.preimages,
+                flat: &self.flat,
             };
             Sha256Jmt::new(&view)
                 .put_value_set(
@@ -771,7 +812,7 @@ impl<'txn> WriteTables<'txn> {
             self.nodes
                 .insert(
                     encode_node_key(key)?.as_slice(),
-                    encode_node(node)?.as_slice(),
+                    encode_node(key.version(), node)?.as_slice(),
                 )
                 .map_err(backend("writing a jmt node"))?;
         }
@@ -780,43 +821,51 @@ impl<'txn> WriteTables<'txn> {
         // version); walking them gives the key beside its hash.
         let mut made_stale = 0usize;
         for ((key, value), key_hash) in changes.iter().zip(&hashes) {
-            // The entry this one supersedes serves only versions before `version` from now on.
-            let previous = newest_value_presence(&self.values, key_hash, version - 1)?;
-            if let Some((prev_version, _)) = &previous {
-                self.stale_values
-                    .insert(&stale_value_key(version, key_hash, *prev_version)[..], ())
-                    .map_err(backend("indexing a stale value"))?;
-                made_stale += 1;
-            }
-            if value.is_none() {
-                // A deletion marker only hides older entries; once they are pruned (same
-                // `stale_since`), "no entry" answers the same, so it goes with them.
-                self.stale_values
-                    .insert(&stale_value_key(version, key_hash, version)[..], ())
-                    .map_err(backend("indexing a stale value"))?;
-                made_stale += 1;
-            }
+            // The latest value this one replaces (or deletes) moves to the history, where it
+            // serves only versions before `version`.
+            let previous = latest_entry(&self.flat, key)?;
+            let Some((prev_version, prev_value)) = &previous else {
+                if let Some(value) = value {
+                    // A key that was absent: its preimage may have gone with its history.
+                    self.preimages
+                        .insert(&key_hash.0[..], key.as_slice())
+                        .map_err(backend("writing a key preimage"))?;
+                    self.flat
+                        .insert(key.as_slice(), encode_latest(version, value).as_slice())
+                        .map_err(backend("writing state"))?;
+                }
+                // Deleting an absent key changes no version's answer: nothing to record.
+                continue;
+            };
             self.values
                 .insert(
-                    &value_key(key_hash, version)[..],
-                    encode_value(value.as_deref()).as_slice(),
+                    &value_key(key_hash, *prev_version)[..],
+                    encode_value(Some(prev_value)).as_slice(),
                 )
                 .map_err(backend("writing a jmt value"))?;
+            self.stale_values
+                .insert(&stale_value_key(version, key_hash, *prev_version)[..], ())
+                .map_err(backend("indexing a stale value"))?;
+            made_stale += 1;
             match value {
                 Some(value) => {
-                    // A key that is live already has its preimage (it goes only with the
-                    // key's last entry); skipping the rewrite saves a dirty page per update.
-                    let live = matches!(previous, Some((_, true)));
-                    if !live {
-                        self.preimages
-                            .insert(&key_hash.0[..], key.as_slice())
-                            .map_err(backend("writing a key preimage"))?;
-                    }
                     self.flat
-                        .insert(key.as_slice(), value.as_slice())
+                        .insert(key.as_slice(), encode_latest(version, value).as_slice())
                         .map_err(backend("writing state"))?;
                 }
                 None => {
+                    // A deletion marker only hides the older entries; once they are pruned
+                    // (same `stale_since`), "no entry" answers the same, so it goes with them.
+                    self.values
+                        .insert(
+                            &value_key(key_hash, version)[..],
+                            encode_value(None).as_slice(),
+                        )
+                        .map_err(backend("writing a jmt value"))?;
+                    self.stale_values
+                        .insert(&stale_value_key(version, key_hash, version)[..], ())
+                        .map_err(backend("indexing a stale value"))?;
+                    made_stale += 1;
                     self.flat
                         .remove(key.as_slice())
                         .map_err(backend("deleting state"))?;
@@ -906,9 +955,23 @@ impl<'txn> WriteTables<'txn> {
             if entry.is_own_marker
                 && newest_value_presence(&self.values, &entry.key_hash, u64::MAX)?.is_none()
             {
-                self.preimages
-                    .remove(&entry.key_hash.0[..])
-                    .map_err(backend("pruning a preimage"))?;
+                let live = match self
+                    .preimages
+                    .get(&entry.key_hash.0[..])
+                    .map_err(backend("reading a key preimage"))?
+                {
+                    Some(key) => self
+                        .flat
+                        .get(key.value())
+                        .map_err(backend("reading state"))?
+                        .is_some(),
+                    None => false,
+                };
+                if !live {
+                    self.preimages
+                        .remove(&entry.key_hash.0[..])
+                        .map_err(backend("pruning a preimage"))?;
+                }
             }
         }
 
@@ -1030,7 +1093,7 @@ mod tests {
             }
             let usage = store.disk_usage()?;
             assert!(usage.allocated_bytes > 0 && usage.stored_bytes > 0);
-            assert!(usage.tables.iter().any(|(name, _)| *name == "jmt_nodes"));
+            assert!(usage.tables.iter().any(|t| t.name == "tree_nodes"));
         }
         let reference = Store::open_with(&path, StoreOptions { keep_versions: 2 })?;
         let (root, old_value) = (reference.app_hash(), reference.get_at(5, b"kept")?);
@@ -1110,7 +1173,8 @@ mod tests {
         let lens = long.table_lens()?;
         assert_eq!(lens, fresh.table_lens()?);
         assert_eq!(lens["state"], model.len() as u64);
-        assert_eq!(lens["values"], model.len() as u64);
+        // Latest values live in `state` only; with one kept version there is no history.
+        assert_eq!(lens["values"], 0);
         assert_eq!(lens["preimages"], model.len() as u64);
         assert_eq!(lens["stale_nodes"], 0);
         assert_eq!(lens["stale_values"], 0);

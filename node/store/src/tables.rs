@@ -4,21 +4,28 @@
 //! reverse range over `key_hash ++ version` finds the newest value at or below a version, and a
 //! forward range over `stale_since ++ …` finds everything prunable up to a version.
 //!
-//! | table          | key                                         | value                     |
-//! |----------------|---------------------------------------------|---------------------------|
-//! | `meta`         | name (`"latest_version"`, …)                | bytes (see below)         |
-//! | `roots`        | version (u64)                               | 32-byte JMT root          |
-//! | `jmt_nodes`    | borsh `NodeKey`                             | borsh `Node`              |
-//! | `jmt_values`   | key hash (32) ++ version (8, BE)            | 0 (deleted) / 1 ++ value  |
-//! | `preimages`    | key hash (32)                               | key                       |
-//! | `state`        | key                                         | value (latest version)    |
-//! | `stale_nodes`  | stale since (8, BE) ++ borsh `NodeKey`      | ()                        |
-//! | `stale_values` | stale since (8, BE) ++ key hash ++ version  | ()                        |
+//! | table              | key                                        | value                    |
+//! |--------------------|--------------------------------------------|--------------------------|
+//! | `meta`             | name (`"latest_version"`, …)               | bytes (see below)        |
+//! | `roots`            | version (u64)                              | 32-byte JMT root         |
+//! | `tree_nodes`       | node key (see `node_codec`)                | node (see `node_codec`)  |
+//! | `jmt_values`       | key hash (32) ++ version (8, BE)           | 0 (deleted) / 1 ++ value |
+//! | `preimages`        | key hash (32)                              | key                      |
+//! | `state`            | key                                        | version (8, BE) ++ value |
+//! | `stale_tree_nodes` | stale since (8, BE) ++ node key            | ()                       |
+//! | `stale_values`     | stale since (8, BE) ++ key hash ++ version | ()                       |
+//!
+//! Every value is stored once: a key's latest value (and the version that wrote it) lives in
+//! `state` only, where snapshots read it; `jmt_values` holds the values it superseded and the
+//! markers of deletions, for as long as a kept version can read them. A read at a version
+//! takes the latest value if it is no newer than that version, the newest older entry if not.
 
 use std::fmt::Display;
 use std::ops::Bound;
 
 use jmt::storage::{HasPreimage, LeafNode, NibblePath, Node, NodeKey, TreeReader};
+
+use crate::node_codec::{decode_node, encode_node_key};
 use jmt::{KeyHash, OwnedValue, Version};
 use redb::{ReadableTable, TableDefinition};
 
@@ -28,13 +35,15 @@ use crate::state::StoreError;
 pub(crate) const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
 /// The JMT root of every version still available.
 pub(crate) const ROOTS: TableDefinition<u64, &[u8]> = TableDefinition::new("roots");
-pub(crate) const NODES: TableDefinition<&[u8], &[u8]> = TableDefinition::new("jmt_nodes");
+/// Named apart from layout 1's `jmt_nodes`, whose keys and nodes were borsh: the migration
+/// reads one table while it writes the other.
+pub(crate) const NODES: TableDefinition<&[u8], &[u8]> = TableDefinition::new("tree_nodes");
 pub(crate) const VALUES: TableDefinition<&[u8], &[u8]> = TableDefinition::new("jmt_values");
 /// Key hash → key: ics23 proofs carry keys, the tree knows only their hashes.
 pub(crate) const PREIMAGES: TableDefinition<&[u8], &[u8]> = TableDefinition::new("preimages");
 /// The latest state, ordered by key: what snapshots read and iterate.
 pub(crate) const FLAT: TableDefinition<&[u8], &[u8]> = TableDefinition::new("state");
-pub(crate) const STALE_NODES: TableDefinition<&[u8], ()> = TableDefinition::new("stale_nodes");
+pub(crate) const STALE_NODES: TableDefinition<&[u8], ()> = TableDefinition::new("stale_tree_nodes");
 pub(crate) const STALE_VALUES: TableDefinition<&[u8], ()> = TableDefinition::new("stale_values");
 
 pub(crate) const META_LATEST_VERSION: &str = "latest_version";
@@ -43,8 +52,9 @@ pub(crate) const META_LATEST_ROOT: &str = "latest_root";
 /// must not promise them again.
 pub(crate) const META_PRUNED_BELOW: &str = "pruned_below";
 pub(crate) const META_FORMAT: &str = "format";
-/// Bumped when the layout above changes incompatibly.
-pub(crate) const FORMAT: u8 = 1;
+/// Bumped when the layout above changes incompatibly. Layout 1 (until 2026-12) kept every
+/// latest value twice and jmt's borsh node forms.
+pub(crate) const FORMAT: u8 = 2;
 
 const HASH_LEN: usize = 32;
 const VERSION_LEN: usize = 8;
@@ -181,12 +191,58 @@ pub(crate) fn root_node_key(version: Version) -> NodeKey {
     NodeKey::new(version, NibblePath::from_iter(std::iter::empty()))
 }
 
-pub(crate) fn encode_node_key(key: &NodeKey) -> Result<Vec<u8>, StoreError> {
-    borsh::to_vec(key).map_err(backend("encoding a jmt node key"))
+/// A `state` entry: the version that wrote the key's latest value, and the value.
+pub(crate) fn encode_latest(version: Version, value: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(VERSION_LEN + value.len());
+    out.extend_from_slice(&version.to_be_bytes());
+    out.extend_from_slice(value);
+    out
 }
 
-pub(crate) fn encode_node(node: &Node) -> Result<Vec<u8>, StoreError> {
-    borsh::to_vec(node).map_err(backend("encoding a jmt node"))
+pub(crate) fn decode_latest(bytes: &[u8]) -> Result<(Version, &[u8]), StoreError> {
+    if bytes.len() <= VERSION_LEN {
+        return Err(StoreError::Corrupt(format!(
+            "state entry of {} bytes (a version and a non-empty value expected)",
+            bytes.len()
+        )));
+    }
+    let (version, value) = bytes.split_at(VERSION_LEN);
+    Ok((be_version(version, "state entry version")?, value))
+}
+
+/// The latest value of `key` and the version that wrote it.
+pub(crate) fn latest_entry<T>(
+    flat: &T,
+    key: &[u8],
+) -> Result<Option<(Version, Vec<u8>)>, StoreError>
+where
+    T: ReadableTable<&'static [u8], &'static [u8]>,
+{
+    let Some(bytes) = flat.get(key).map_err(backend("reading state"))? else {
+        return Ok(None);
+    };
+    let (version, value) = decode_latest(bytes.value())?;
+    Ok(Some((version, value.to_vec())))
+}
+
+/// The value of `key` (whose hash is `key_hash`) at `version`: the latest value when it is no
+/// newer, otherwise the newest superseded entry at or below `version`.
+pub(crate) fn value_at<T>(
+    flat: &T,
+    values: &T,
+    key: &[u8],
+    key_hash: &KeyHash,
+    version: Version,
+) -> Result<Option<Vec<u8>>, StoreError>
+where
+    T: ReadableTable<&'static [u8], &'static [u8]>,
+{
+    if let Some((written, value)) = latest_entry(flat, key)? {
+        if written <= version {
+            return Ok(Some(value));
+        }
+    }
+    Ok(newest_value_entry(values, key_hash, version)?.and_then(|(_, v)| v))
 }
 
 /// A versioned value entry: the version that wrote it and the value (`None` = deleted).
@@ -251,6 +307,7 @@ pub(crate) struct TreeView<'t, T> {
     pub nodes: &'t T,
     pub values: &'t T,
     pub preimages: &'t T,
+    pub flat: &'t T,
 }
 
 impl<T> TreeReader for TreeView<'_, T>
@@ -266,9 +323,7 @@ where
         else {
             return Ok(None);
         };
-        let node: Node = borsh::from_slice(bytes.value())
-            .map_err(|e| StoreError::Corrupt(format!("jmt node {node_key:?}: {e}")))?;
-        Ok(Some(node))
+        Ok(Some(decode_node(node_key.version(), bytes.value())?))
     }
 
     fn get_value_option(
@@ -276,7 +331,17 @@ where
         max_version: Version,
         key_hash: KeyHash,
     ) -> anyhow::Result<Option<OwnedValue>> {
-        Ok(newest_value_entry(self.values, &key_hash, max_version)?.and_then(|(_, v)| v))
+        // A key without a preimage has no entries left in any kept version.
+        let Some(key) = self.preimage(key_hash)? else {
+            return Ok(None);
+        };
+        Ok(value_at(
+            self.flat,
+            self.values,
+            &key,
+            &key_hash,
+            max_version,
+        )?)
     }
 
     /// Only jmt's state-sync restore asks for this, and the store does not use restore.
