@@ -18,6 +18,7 @@ use jmt::{KeyHash, Sha256Jmt};
 use redb::{Database, ReadableDatabase, ReadableTable, Table};
 use sha2::Sha256;
 
+use crate::append::append_all;
 use crate::node_codec::{encode_node, encode_node_key};
 use crate::snapshot::Snapshot;
 use crate::state::StoreError;
@@ -808,18 +809,25 @@ impl<'txn> WriteTables<'txn> {
                 .map_err(|e| from_jmt("computing the tree update", e))?
         };
 
-        for (key, node) in batch.node_batch.nodes() {
-            self.nodes
-                .insert(
-                    encode_node_key(key)?.as_slice(),
-                    encode_node(key.version(), node)?.as_slice(),
-                )
-                .map_err(backend("writing a jmt node"))?;
-        }
+        let nodes: Vec<(Vec<u8>, Vec<u8>)> = batch
+            .node_batch
+            .nodes()
+            .iter()
+            .map(|(key, node)| Ok((encode_node_key(key)?, encode_node(key.version(), node)?)))
+            .collect::<Result<_, StoreError>>()?;
+        append_all(
+            &mut self.nodes,
+            nodes
+                .iter()
+                .map(|(k, v)| (k.as_slice(), v.as_slice()))
+                .collect(),
+            "writing jmt nodes",
+        )?;
+        // Stale-index keys start with `version` too: gathered, then appended as one run.
+        let mut stale_values: Vec<[u8; 48]> = Vec::new();
 
         // The changes are exactly the values of the batch (jmt records one per key and
         // version); walking them gives the key beside its hash.
-        let mut made_stale = 0usize;
         for ((key, value), key_hash) in changes.iter().zip(&hashes) {
             // The latest value this one replaces (or deletes) moves to the history, where it
             // serves only versions before `version`.
@@ -843,10 +851,7 @@ impl<'txn> WriteTables<'txn> {
                     encode_value(Some(prev_value)).as_slice(),
                 )
                 .map_err(backend("writing a jmt value"))?;
-            self.stale_values
-                .insert(&stale_value_key(version, key_hash, *prev_version)[..], ())
-                .map_err(backend("indexing a stale value"))?;
-            made_stale += 1;
+            stale_values.push(stale_value_key(version, key_hash, *prev_version));
             match value {
                 Some(value) => {
                     self.flat
@@ -862,10 +867,7 @@ impl<'txn> WriteTables<'txn> {
                             encode_value(None).as_slice(),
                         )
                         .map_err(backend("writing a jmt value"))?;
-                    self.stale_values
-                        .insert(&stale_value_key(version, key_hash, version)[..], ())
-                        .map_err(backend("indexing a stale value"))?;
-                    made_stale += 1;
+                    stale_values.push(stale_value_key(version, key_hash, version));
                     self.flat
                         .remove(key.as_slice())
                         .map_err(backend("deleting state"))?;
@@ -876,19 +878,25 @@ impl<'txn> WriteTables<'txn> {
         // jmt does not always list the previous root as stale (it copies the root of a version
         // without changes, and keeps an old empty root), yet no later version uses it.
         let previous_root = encode_node_key(&root_node_key(version - 1))?;
-        self.stale_nodes
-            .insert(stale_node_key(version, &previous_root).as_slice(), ())
-            .map_err(backend("indexing a stale node"))?;
+        let mut stale_nodes = vec![stale_node_key(version, &previous_root)];
         for index in &batch.stale_node_index_batch {
             let node_key = encode_node_key(&index.node_key)?;
-            self.stale_nodes
-                .insert(
-                    stale_node_key(index.stale_since_version, &node_key).as_slice(),
-                    (),
-                )
-                .map_err(backend("indexing a stale node"))?;
-            made_stale += 1;
+            stale_nodes.push(stale_node_key(index.stale_since_version, &node_key));
         }
+        // jmt may list the previous root itself: one index entry is enough.
+        stale_nodes.sort();
+        stale_nodes.dedup();
+        let made_stale = stale_values.len() + stale_nodes.len() - 1;
+        append_all(
+            &mut self.stale_values,
+            stale_values.iter().map(|k| (&k[..], ())).collect(),
+            "indexing stale values",
+        )?;
+        append_all(
+            &mut self.stale_nodes,
+            stale_nodes.iter().map(|k| (k.as_slice(), ())).collect(),
+            "indexing stale nodes",
+        )?;
 
         self.roots
             .insert(version, &root.0[..])
