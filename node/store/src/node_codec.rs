@@ -1,23 +1,26 @@
 //! The byte layouts of JMT node keys and nodes on disk (store layout 2).
 //!
-//! The tree's hashes do not depend on these layouts (jmt hashes children, not bytes), so they
-//! are free to be compact; they are about a third smaller than jmt's borsh forms, which carry
-//! a tag byte for every empty child slot, a fixed 8-byte version and leaf count per child and
-//! a little-endian version in every key.
+//! The tree's hashes do not depend on these layouts, so they are free to be compact. jmt's
+//! borsh form of an internal node repeats the hash of every child (16 × 32 bytes for a full
+//! node), and most of the tree's writes are internal nodes: every block rewrites the path from
+//! each changed leaf to the root, and the kept versions keep those copies. Here each node
+//! stores its own hash instead, and a reader gets a child's hash from the child's record: a
+//! node shrinks from about 800 bytes to under 100, for 16 small reads when it is loaded.
 //!
 //! - Node key: `version (8, BE) ++ nibble count (1) ++ nibbles packed two per byte`. The
 //!   version comes first and big-endian, so a version's nodes are written next to each other
-//!   at the end of the table and pruning removes them from its front: pages stay full.
+//!   at the end of the table and pruning removes them from its front.
 //! - Null node: `0`.
-//! - Leaf node: `1 ++ key hash (32) ++ value hash (32)`.
-//! - Internal node: `2 ++ children bitmap (2, BE) ++ leaf-children bitmap (2, BE)`, then for
-//!   each child in nibble order: `hash (32) ++ varint(node version - child version)`, and
-//!   `++ varint(leaf count)` for a child that is an internal node. A child is never newer
-//!   than its parent (jmt rewrites the parent whenever a child changes), so the distance is
-//!   a small number for the children that change often.
+//! - Leaf node: `1 ++ key hash (32) ++ value hash (32)` (its hash is one hash of these).
+//! - Internal node: `2 ++ its hash (32) ++ children bitmap (2, BE) ++ leaf-children bitmap
+//!   (2, BE)`, then for each child in nibble order `varint(node version - child version)`,
+//!   and `++ varint(leaf count)` for a child that is an internal node. A child is never newer
+//!   than its parent (jmt rewrites the parent whenever a child changes), so the distance is a
+//!   small number for the children that change often.
 
-use jmt::storage::{Node, NodeKey};
-use jmt::Version;
+use jmt::storage::{LeafNode, NibblePath, Node, NodeKey};
+use jmt::{KeyHash, ValueHash, Version};
+use sha2::Sha256;
 
 use crate::state::StoreError;
 
@@ -73,18 +76,18 @@ pub(crate) fn encode_node(version: Version, node: &Node) -> Result<Vec<u8>, Stor
         |why: &str| StoreError::Backend(format!("encoding a jmt node of version {version}: {why}"));
     let mut reader = Reader { bytes: &borsh };
     let [tag] = reader.array()?;
-    match tag {
-        borsh_layout::NULL => Ok(vec![NULL]),
-        borsh_layout::LEAF => {
+    match (tag, node) {
+        (borsh_layout::NULL, _) => Ok(vec![NULL]),
+        (borsh_layout::LEAF, _) => {
             let mut out = Vec::with_capacity(1 + 2 * HASH_LEN);
             out.push(LEAF);
             out.extend_from_slice(&reader.array::<{ 2 * HASH_LEN }>()?);
             Ok(out)
         }
-        borsh_layout::INTERNAL => {
+        (borsh_layout::INTERNAL, Node::Internal(internal)) => {
             let mut present = 0u16;
             let mut leaves = 0u16;
-            let mut body = Vec::with_capacity(16 * (HASH_LEN + 4));
+            let mut body = Vec::with_capacity(16 * 4);
             for nibble in 0..16 {
                 let [slot] = reader.array()?;
                 if slot == 0 {
@@ -92,7 +95,8 @@ pub(crate) fn encode_node(version: Version, node: &Node) -> Result<Vec<u8>, Stor
                 }
                 let bit = 1u16 << nibble;
                 present |= bit;
-                body.extend_from_slice(&reader.array::<HASH_LEN>()?);
+                // The child's hash is the child's own business: it is stored with the child.
+                let _: [u8; HASH_LEN] = reader.array()?;
                 let child_version = u64::from_le_bytes(reader.array()?);
                 let distance = version
                     .checked_sub(child_version)
@@ -108,27 +112,56 @@ pub(crate) fn encode_node(version: Version, node: &Node) -> Result<Vec<u8>, Stor
             }
             // The number of children and the leaf count follow from the children.
             let _: [u8; 16] = reader.array()?;
-            let mut out = Vec::with_capacity(5 + body.len());
+            let mut out = Vec::with_capacity(5 + HASH_LEN + body.len());
             out.push(INTERNAL);
+            out.extend_from_slice(&internal.hash::<Sha256>());
             out.extend_from_slice(&present.to_be_bytes());
             out.extend_from_slice(&leaves.to_be_bytes());
             out.extend_from_slice(&body);
             Ok(out)
         }
-        other => Err(bad(&format!("borsh tag {other}"))),
+        (other, _) => Err(bad(&format!("borsh tag {other}"))),
     }
 }
 
-/// Decodes a node stored under a key of `version`. Malformed bytes are a corrupt store, never
-/// a panic.
-pub(crate) fn decode_node(version: Version, bytes: &[u8]) -> Result<Node, StoreError> {
-    let corrupt = |why: &str| StoreError::Corrupt(format!("jmt node of version {version}: {why}"));
+/// The hash of the node stored as `bytes`, as its parent needs it: an internal node's is
+/// stored with it, a leaf's is one hash of its two hashes.
+pub(crate) fn stored_hash(bytes: &[u8]) -> Result<[u8; HASH_LEN], StoreError> {
+    let corrupt = |why: &str| StoreError::Corrupt(format!("a jmt child node: {why}"));
+    match bytes.split_first() {
+        Some((&LEAF, rest)) if rest.len() == 2 * HASH_LEN => {
+            let (key_hash, value_hash) = rest.split_at(HASH_LEN);
+            let leaf = LeafNode::new(
+                KeyHash(key_hash.try_into().expect("32 bytes")),
+                ValueHash(value_hash.try_into().expect("32 bytes")),
+            );
+            Ok(leaf.hash::<Sha256>())
+        }
+        Some((&INTERNAL, rest)) if rest.len() > HASH_LEN => {
+            Ok(rest[..HASH_LEN].try_into().expect("32 bytes"))
+        }
+        Some((tag, rest)) => Err(corrupt(&format!("tag {tag} with {} bytes", rest.len()))),
+        None => Err(corrupt("no bytes")),
+    }
+}
+
+/// Decodes the node stored under `key` as `bytes`; `child_hash` finds the hash of a child
+/// (from the child's own record, see [`stored_hash`]). Malformed bytes are a corrupt store,
+/// never a panic.
+pub(crate) fn decode_node(
+    key: &NodeKey,
+    bytes: &[u8],
+    mut child_hash: impl FnMut(&NodeKey) -> Result<[u8; HASH_LEN], StoreError>,
+) -> Result<Node, StoreError> {
+    let version = key.version();
+    let corrupt = |why: &str| StoreError::Corrupt(format!("jmt node {key:?}: {why}"));
     let (&tag, rest) = bytes.split_first().ok_or_else(|| corrupt("no bytes"))?;
     let borsh = match tag {
         NULL if rest.is_empty() => vec![borsh_layout::NULL],
         LEAF if rest.len() == 2 * HASH_LEN => [&[borsh_layout::LEAF][..], rest].concat(),
         INTERNAL => {
             let mut reader = Reader { bytes: rest };
+            let _own: [u8; HASH_LEN] = reader.array()?;
             let present = u16::from_be_bytes(reader.array()?);
             let leaves = u16::from_be_bytes(reader.array()?);
             if present == 0 {
@@ -140,21 +173,30 @@ pub(crate) fn decode_node(version: Version, bytes: &[u8]) -> Result<Node, StoreE
             if present.count_ones() == 1 && leaves != 0 {
                 return Err(corrupt("an internal node whose only child is a leaf"));
             }
+            if key.nibble_path().num_nibbles() >= MAX_NIBBLES {
+                return Err(corrupt("an internal node at the deepest level"));
+            }
             let mut out = Vec::with_capacity(1 + 16 * 50 + 16);
             out.push(borsh_layout::INTERNAL);
             let mut leaf_count = 0u64;
-            for nibble in 0..16 {
+            for nibble in 0..16u8 {
                 let bit = 1u16 << nibble;
                 if present & bit == 0 {
                     out.push(0);
                     continue;
                 }
-                out.push(1);
-                out.extend_from_slice(&reader.array::<HASH_LEN>()?);
                 let distance = reader.varint()?;
                 let child_version = version
                     .checked_sub(distance)
                     .ok_or_else(|| corrupt("a child older than version 0"))?;
+                let child_path = NibblePath::from_iter(
+                    key.nibble_path()
+                        .nibbles()
+                        .chain(std::iter::once(nibble.into())),
+                );
+                let hash = child_hash(&NodeKey::new(child_version, child_path))?;
+                out.push(1);
+                out.extend_from_slice(&hash);
                 out.extend_from_slice(&child_version.to_le_bytes());
                 if leaves & bit != 0 {
                     out.push(borsh_layout::CHILD_LEAF);
@@ -230,8 +272,6 @@ impl Reader<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use jmt::storage::{LeafNode, NibblePath};
-    use jmt::{KeyHash, ValueHash};
     use proptest::prelude::*;
 
     fn leaf(n: u8) -> Node {
@@ -273,6 +313,16 @@ mod tests {
         borsh::from_slice(&b).unwrap()
     }
 
+    /// The child hashes `internal` gives its children: `[nibble; 32]`.
+    fn test_child_hash(key: &NodeKey) -> Result<[u8; 32], StoreError> {
+        let nibble = key.nibble_path().last().expect("a child has a nibble");
+        Ok([u8::from(nibble); 32])
+    }
+
+    fn at(version: u64) -> NodeKey {
+        NodeKey::new(version, NibblePath::from_iter([3u8.into(), 9u8.into()]))
+    }
+
     #[test]
     fn nodes_round_trip() {
         let full: Vec<_> = (0..16).map(|n| (n, 1_000 + n as u64, None)).collect();
@@ -285,16 +335,43 @@ mod tests {
         ];
         for node in nodes {
             let bytes = encode_node(1_015, &node).unwrap();
-            assert_eq!(decode_node(1_015, &bytes).unwrap(), node);
+            let mut asked = Vec::new();
+            let decoded = decode_node(&at(1_015), &bytes, |child| {
+                asked.push(child.clone());
+                test_child_hash(child)
+            })
+            .unwrap();
+            assert_eq!(decoded, node);
+            // Children are looked up under their own versions and paths.
+            for child in asked {
+                let path: Vec<u8> = child.nibble_path().nibbles().map(u8::from).collect();
+                assert_eq!(path[..2], [3, 9]);
+                assert_eq!(path.len(), 3);
+            }
         }
     }
 
     #[test]
-    fn a_full_internal_node_is_much_smaller_than_borsh() {
+    fn a_node_stores_the_hash_its_parent_needs() {
+        let node = internal(&[(0, 3, None), (15, 9, Some(300))]);
+        let Node::Internal(inner) = &node else {
+            unreachable!()
+        };
+        let bytes = encode_node(10, &node).unwrap();
+        assert_eq!(stored_hash(&bytes).unwrap(), inner.hash::<Sha256>());
+        let leaf_node = LeafNode::new(KeyHash([1; 32]), ValueHash([2; 32]));
+        let bytes = encode_node(10, &Node::Leaf(leaf_node.clone())).unwrap();
+        assert_eq!(stored_hash(&bytes).unwrap(), leaf_node.hash::<Sha256>());
+        assert!(stored_hash(&[NULL]).is_err());
+        assert!(stored_hash(&[]).is_err());
+    }
+
+    #[test]
+    fn a_full_internal_node_is_a_seventh_of_borsh() {
         let node = internal(&(0..16).map(|n| (n, 990, Some(50_000))).collect::<Vec<_>>());
         let ours = encode_node(1_000, &node).unwrap().len();
         let borsh = borsh::to_vec(&node).unwrap().len();
-        assert_eq!(ours, 5 + 16 * (32 + 1 + 3));
+        assert_eq!(ours, 1 + 32 + 4 + 16 * (1 + 3));
         assert_eq!(borsh, 1 + 16 * (1 + 32 + 8 + 1 + 8) + 16);
         assert_eq!(encode_node(1_000, &leaf(1)).unwrap().len(), 65);
     }
@@ -309,30 +386,40 @@ mod tests {
     fn malformed_nodes_are_corrupt_not_panics() {
         let good = encode_node(50, &internal(&[(0, 3, None), (15, 9, Some(300))])).unwrap();
         for cut in 0..good.len() {
-            assert!(decode_node(50, &good[..cut]).is_err(), "cut at {cut}");
+            assert!(
+                decode_node(&at(50), &good[..cut], test_child_hash).is_err(),
+                "cut at {cut}"
+            );
         }
         let mut longer = good.clone();
         longer.push(0);
-        assert!(decode_node(50, &longer).is_err());
+        assert!(decode_node(&at(50), &longer, test_child_hash).is_err());
+        // A missing child is an error, not a node with a made-up hash.
+        let missing = |_: &NodeKey| Err(StoreError::Corrupt("missing".into()));
+        assert!(decode_node(&at(50), &good, missing).is_err());
+        let own = [0u8; 32].to_vec();
         // No children; a leaf flag on an absent child; a lone leaf child; unknown tag; Null
         // with a payload; a short leaf; a child older than version 0.
         for bad in [
-            vec![INTERNAL, 0, 0, 0, 0],
-            vec![INTERNAL, 0, 1, 0, 2],
-            [vec![INTERNAL, 0, 1, 0, 1], vec![0; 32], vec![0]].concat(),
+            [vec![INTERNAL], own.clone(), vec![0, 0, 0, 0]].concat(),
+            [vec![INTERNAL], own.clone(), vec![0, 1, 0, 2]].concat(),
+            [vec![INTERNAL], own.clone(), vec![0, 1, 0, 1], vec![0]].concat(),
             vec![9],
             vec![NULL, 0],
             [vec![LEAF], vec![0; 63]].concat(),
             [
-                vec![INTERNAL, 0, 3, 0, 3],
-                vec![0; 32],
+                vec![INTERNAL],
+                own.clone(),
+                vec![0, 3, 0, 3],
                 vec![60],
-                vec![0; 32],
                 vec![0],
             ]
             .concat(),
         ] {
-            assert!(decode_node(50, &bad).is_err(), "{bad:?}");
+            assert!(
+                decode_node(&at(50), &bad, test_child_hash).is_err(),
+                "{bad:?}"
+            );
         }
     }
 
@@ -362,7 +449,8 @@ mod tests {
 
         #[test]
         fn decoding_never_panics(version in any::<u64>(), bytes in proptest::collection::vec(any::<u8>(), 0..200)) {
-            let _ = decode_node(version, &bytes);
+            let _ = decode_node(&at(version), &bytes, test_child_hash);
+            let _ = stored_hash(&bytes);
         }
     }
 }

@@ -25,7 +25,7 @@ use std::ops::Bound;
 
 use jmt::storage::{HasPreimage, LeafNode, NibblePath, Node, NodeKey, TreeReader};
 
-use crate::node_codec::{decode_node, encode_node_key};
+use crate::node_codec::{decode_node, encode_node_key, stored_hash};
 use jmt::{KeyHash, OwnedValue, Version};
 use redb::{ReadableTable, TableDefinition};
 
@@ -323,7 +323,20 @@ where
         else {
             return Ok(None);
         };
-        Ok(Some(decode_node(node_key.version(), bytes.value())?))
+        let child_hash = |child: &NodeKey| {
+            let key = encode_node_key(child)?;
+            let record = self
+                .nodes
+                .get(key.as_slice())
+                .map_err(backend("reading a jmt node"))?
+                .ok_or_else(|| {
+                    StoreError::Corrupt(format!(
+                        "jmt node {child:?} (a child of {node_key:?}) is missing"
+                    ))
+                })?;
+            stored_hash(record.value())
+        };
+        Ok(Some(decode_node(node_key, bytes.value(), child_hash)?))
     }
 
     fn get_value_option(
