@@ -6,10 +6,10 @@
 //! - [`Store`]: the committed, versioned Merkle store (JMT over redb) whose root is the app
 //!   hash; [`Snapshot`] is its latest state, the base an `Overlay` runs a block on.
 
-mod append;
 mod migrate;
 mod node_codec;
 pub mod overlay;
+mod packing;
 pub mod snapshot;
 pub mod state;
 pub mod store;

@@ -18,16 +18,16 @@ use jmt::{KeyHash, Sha256Jmt};
 use redb::{Database, ReadableDatabase, ReadableTable, Table};
 use sha2::Sha256;
 
-use crate::append::append_all;
 use crate::node_codec::{encode_node, encode_node_key};
+use crate::packing::{append_all, repack_slice};
 use crate::snapshot::Snapshot;
 use crate::state::StoreError;
 use crate::tables::{
     backend, be_version, encode_latest, encode_value, from_jmt, hash32, latest_entry,
     newest_value_presence, parse_stale_value, root_node_key, stale_node_key, stale_node_target,
     stale_upper_bound, stale_value_key, value_at, value_key, TreeView, FLAT, FORMAT, META,
-    META_FORMAT, META_LATEST_ROOT, META_LATEST_VERSION, META_PRUNED_BELOW, NODES, PREIMAGES, ROOTS,
-    STALE_NODES, STALE_VALUES, VALUES,
+    META_FORMAT, META_LATEST_ROOT, META_LATEST_VERSION, META_PRUNED_BELOW, META_REPACK_STATE,
+    NODES, PREIMAGES, ROOTS, STALE_NODES, STALE_VALUES, VALUES,
 };
 
 /// The root of the empty tree, and so the app hash of version 0 (nothing committed yet).
@@ -39,6 +39,10 @@ pub const EMPTY_ROOT: [u8; 32] = *b"SPARSE_MERKLE_PLACEHOLDER_HASH__";
 
 /// How many versions stay readable (historical reads, proofs) unless configured otherwise.
 pub const DEFAULT_KEEP_VERSIONS: u64 = 100;
+
+/// Each commit rewrites at least this many entries of the `state` table, packed into full pages
+/// (as many as the block's changes when that is more).
+const REPACK_PER_COMMIT: usize = 500;
 
 /// Pruning removes at least this many stale entries of each kind per commit (more when the
 /// commit itself made more stale), so a backlog (e.g. after lowering `keep_versions`) drains
@@ -913,7 +917,27 @@ impl<'txn> WriteTables<'txn> {
             new_head.pruned_below,
             MIN_PRUNE_PER_COMMIT.max(2 * made_stale),
         )?;
+        self.repack_state(REPACK_PER_COMMIT.max(changes.len()))?;
         Ok(new_head)
+    }
+
+    /// Rewrites the next slice of the `state` table (see [`repack_slice`]); where it stopped
+    /// is kept in `meta`, so the slices go round the table. Only `state`: the tables keyed by
+    /// hashes take inserts everywhere, which split packed pages right away (repacking them
+    /// too changed nothing in the disk bench).
+    fn repack_state(&mut self, budget: usize) -> Result<(), StoreError> {
+        let from = self
+            .meta
+            .get(META_REPACK_STATE)
+            .map_err(backend("reading meta"))?
+            .map(|g| g.value().to_vec());
+        let next = repack_slice(&mut self.flat, from.as_deref(), budget, "repacking state")?;
+        match next {
+            Some(key) => self.meta.insert(META_REPACK_STATE, key.as_slice()),
+            None => self.meta.remove(META_REPACK_STATE),
+        }
+        .map_err(backend("writing meta"))?;
+        Ok(())
     }
 
     /// Deletes what only versions below `oldest` used: nodes and values that became stale at

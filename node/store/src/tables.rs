@@ -52,6 +52,8 @@ pub(crate) const META_LATEST_ROOT: &str = "latest_root";
 /// must not promise them again.
 pub(crate) const META_PRUNED_BELOW: &str = "pruned_below";
 pub(crate) const META_FORMAT: &str = "format";
+/// Where the next repacking slice of the `state` table starts.
+pub(crate) const META_REPACK_STATE: &str = "repack_state";
 /// Bumped when the layout above changes incompatibly. Layout 1 (until 2026-12) kept every
 /// latest value twice and jmt's borsh node forms.
 pub(crate) const FORMAT: u8 = 2;
