@@ -75,9 +75,18 @@ impl BlockFollower {
         loop {
             let latest = self.node.status().await?.height;
             if latest >= self.next {
-                let block = self.fetch(self.next).await?;
-                self.next += 1;
-                return Ok(block);
+                match self.fetch(self.next).await {
+                    Ok(block) => {
+                        self.next += 1;
+                        return Ok(block);
+                    }
+                    // CometBFT reports a block as the latest once it has stored it, and stores
+                    // the app's results for it a moment later ("could not find results for
+                    // height"): the newest block's results are retried until a newer block
+                    // exists, after which a failure is a real one.
+                    Err(_) if latest == self.next => {}
+                    Err(e) => return Err(e),
+                }
             }
             tokio::time::sleep(self.poll).await;
         }
