@@ -6,6 +6,7 @@
 //! - [`Store`]: the committed, versioned Merkle store (JMT over redb) whose root is the app
 //!   hash; [`Snapshot`] is its latest state, the base an `Overlay` runs a block on.
 
+mod hash_cache;
 mod migrate;
 mod node_codec;
 pub mod overlay;
@@ -21,5 +22,6 @@ pub use overlay::Overlay;
 pub use snapshot::Snapshot;
 pub use state::{KvIter, StateRead, StateWrite, StoreError};
 pub use store::{
-    verify_proof, DiskUsage, Store, StoreOptions, TableUsage, DEFAULT_KEEP_VERSIONS, EMPTY_ROOT,
+    verify_proof, DiskUsage, Store, StoreOptions, TableUsage, DEFAULT_KEEP_VERSIONS,
+    DEFAULT_NODE_HASH_CACHE, EMPTY_ROOT,
 };

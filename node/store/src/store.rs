@@ -18,7 +18,8 @@ use jmt::{KeyHash, Sha256Jmt};
 use redb::{Database, ReadableDatabase, ReadableTable, Table};
 use sha2::Sha256;
 
-use crate::node_codec::{encode_node, encode_node_key};
+use crate::hash_cache::{LearnInto, Learned, NodeHashCache};
+use crate::node_codec::{encode_node, encode_node_key, stored_hash};
 use crate::packing::{append_all, repack_slice};
 use crate::snapshot::Snapshot;
 use crate::state::StoreError;
@@ -49,17 +50,25 @@ const REPACK_PER_COMMIT: usize = 500;
 /// over a few blocks instead of stalling one.
 const MIN_PRUNE_PER_COMMIT: usize = 10_000;
 
+/// How many node hashes the store keeps in memory unless configured otherwise (about 90 bytes
+/// each: some 23 MiB): every node of the top three levels' children and then some.
+pub const DEFAULT_NODE_HASH_CACHE: usize = 1 << 18;
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoreOptions {
     /// How many of the latest versions stay readable by [`Store::get_at`],
     /// [`Store::get_with_proof`] and [`Store::root_hash`]; at least 1 (the latest).
     pub keep_versions: u64,
+    /// How many JMT node hashes stay in memory, so that loading a node (a block's tree update,
+    /// a proof) does not read its children's records for their hashes; 0 turns it off.
+    pub node_hash_cache: usize,
 }
 
 impl Default for StoreOptions {
     fn default() -> Self {
         Self {
             keep_versions: DEFAULT_KEEP_VERSIONS,
+            node_hash_cache: DEFAULT_NODE_HASH_CACHE,
         }
     }
 }
@@ -108,6 +117,8 @@ pub struct Store {
     /// The next version, written but not committed by [`Store::stage`], so that the commit
     /// that follows a block's finalize does not redo the tree update.
     staged: Mutex<Option<Staged>>,
+    /// Hashes of committed nodes, by node key (see `hash_cache`).
+    node_hashes: NodeHashCache,
 }
 
 /// An uncommitted write transaction holding a whole next version.
@@ -116,6 +127,8 @@ struct Staged {
     digest: [u8; 32],
     head: Head,
     txn: redb::WriteTransaction,
+    /// Node hashes this version wrote or read; they join the cache when it commits.
+    learned: Learned,
 }
 
 /// A digest of a change set, to recognise the staged one at commit.
@@ -172,11 +185,14 @@ impl Store {
             .open_table(PREIMAGES)
             .map_err(backend("opening preimages"))?;
         let flat = txn.open_table(FLAT).map_err(backend("opening state"))?;
+        let node_hashes = NodeHashCache::new(options.node_hash_cache);
         let view = TreeView {
             nodes: &nodes,
             values: &values,
             preimages: &preimages,
             flat: &flat,
+            hashes: &node_hashes,
+            learn: LearnInto::Cache,
         };
         let tree_root = Sha256Jmt::new(&view)
             .get_root_hash(head.version)
@@ -193,6 +209,7 @@ impl Store {
             keep_versions: options.keep_versions.max(1),
             head: RwLock::new(head),
             staged: Mutex::new(None),
+            node_hashes,
         })
     }
 
@@ -308,6 +325,7 @@ impl Store {
         if let Some(staged) = self.take_staged() {
             if staged.version == version && staged.digest == changes_digest(changes) {
                 staged.txn.commit().map_err(backend("committing"))?;
+                self.node_hashes.extend(staged.learned.into_inner());
                 self.advance_head(staged.head);
                 return Ok(staged.head.root);
             }
@@ -333,13 +351,15 @@ impl Store {
                 .abort()
                 .map_err(backend("discarding a stale stage"))?;
         }
-        let (txn, head) = self.write_next(version, changes)?;
+        let learned = Learned::default();
+        let (txn, head) = self.write_next(version, changes, &learned)?;
         let mut slot = self.staged.lock().unwrap_or_else(|p| p.into_inner());
         *slot = Some(Staged {
             version,
             digest: changes_digest(changes),
             head,
             txn,
+            learned,
         });
         Ok(head.root)
     }
@@ -400,8 +420,9 @@ impl Store {
             .db
             .begin_write()
             .map_err(backend("beginning a restore"))?;
+        let learned = Learned::default();
         let head = {
-            let mut t = WriteTables::open(&txn)?;
+            let mut t = WriteTables::open(&txn, &self.node_hashes, &learned)?;
             let head = read_head(&t.meta)?;
             let has_state = t.flat.first().map_err(backend("reading state"))?.is_some();
             if head.version != 0 || has_state {
@@ -440,6 +461,7 @@ impl Store {
             )));
         }
         txn.commit().map_err(backend("committing a restore"))?;
+        self.node_hashes.extend(learned.into_inner());
         self.advance_head(head);
         Ok(head.root)
     }
@@ -504,6 +526,8 @@ impl Store {
             values: &values,
             preimages: &preimages,
             flat: &flat,
+            hashes: &self.node_hashes,
+            learn: LearnInto::Cache,
         };
         Sha256Jmt::new(&view)
             .get_with_ics23_proof(key.to_vec(), version)
@@ -536,9 +560,13 @@ impl Store {
         changes: &BTreeMap<Vec<u8>, Option<Vec<u8>>>,
         finish: Finish,
     ) -> Result<[u8; 32], StoreError> {
-        let (txn, head) = self.write_next(version, changes)?;
+        let learned = Learned::default();
+        let (txn, head) = self.write_next(version, changes, &learned)?;
         match finish {
-            Finish::Durable => txn.commit().map_err(backend("committing"))?,
+            Finish::Durable => {
+                txn.commit().map_err(backend("committing"))?;
+                self.node_hashes.extend(learned.into_inner());
+            }
             Finish::Discard => {
                 txn.abort().map_err(backend("discarding a preview"))?;
                 return Ok(head.root);
@@ -556,10 +584,12 @@ impl Store {
     }
 
     /// Opens a write transaction and writes `changes` as `version` into it (uncommitted).
+    /// The node hashes it writes or reads go into `learned`, for the cache once committed.
     fn write_next(
         &self,
         version: u64,
         changes: &BTreeMap<Vec<u8>, Option<Vec<u8>>>,
+        learned: &Learned,
     ) -> Result<(redb::WriteTransaction, Head), StoreError> {
         // ics23 proofs need non-empty keys and values, and an unprovable leaf would also break
         // the absence proofs of its neighbours: refuse them rather than store them.
@@ -581,7 +611,7 @@ impl Store {
             .begin_write()
             .map_err(backend("beginning a commit"))?;
         let head = {
-            let mut t = WriteTables::open(&txn)?;
+            let mut t = WriteTables::open(&txn, &self.node_hashes, learned)?;
             let head = read_head(&t.meta)?;
             if head.version.checked_add(1) != Some(version) {
                 return Err(StoreError::Backend(format!(
@@ -690,7 +720,9 @@ fn initialize(db: &Database) -> Result<(), StoreError> {
                 )))
             }
             None => {
-                let mut t = WriteTables::open(&txn)?;
+                // Setup reads no nodes: an off cache and an unused list.
+                let (no_cache, unused) = (NodeHashCache::new(0), Learned::default());
+                let mut t = WriteTables::open(&txn, &no_cache, &unused)?;
                 // Version 0 is the empty tree. jmt builds version v on the root of v-1, so the
                 // first commit needs a root node at version 0: an empty (`Null`) one.
                 let root_key = encode_node_key(&root_node_key(0))?;
@@ -755,6 +787,8 @@ where
 
 /// Every table, opened in one write transaction.
 struct WriteTables<'txn> {
+    node_hashes: &'txn NodeHashCache,
+    learned: &'txn Learned,
     meta: Table<'txn, &'static str, &'static [u8]>,
     roots: Table<'txn, u64, &'static [u8]>,
     nodes: Table<'txn, &'static [u8], &'static [u8]>,
@@ -766,8 +800,14 @@ struct WriteTables<'txn> {
 }
 
 impl<'txn> WriteTables<'txn> {
-    fn open(txn: &'txn redb::WriteTransaction) -> Result<Self, StoreError> {
+    fn open(
+        txn: &'txn redb::WriteTransaction,
+        node_hashes: &'txn NodeHashCache,
+        learned: &'txn Learned,
+    ) -> Result<Self, StoreError> {
         Ok(Self {
+            node_hashes,
+            learned,
             meta: txn.open_table(META).map_err(backend("opening meta"))?,
             roots: txn.open_table(ROOTS).map_err(backend("opening roots"))?,
             nodes: txn
@@ -804,6 +844,8 @@ impl<'txn> WriteTables<'txn> {
                 values: &self.values,
                 preimages: &self.preimages,
                 flat: &self.flat,
+                hashes: self.node_hashes,
+                learn: LearnInto::Pending(self.learned),
             };
             Sha256Jmt::new(&view)
                 .put_value_set(
@@ -819,6 +861,14 @@ impl<'txn> WriteTables<'txn> {
             .iter()
             .map(|(key, node)| Ok((encode_node_key(key)?, encode_node(key.version(), node)?)))
             .collect::<Result<_, StoreError>>()?;
+        // The next block's update loads these nodes' parents, which need their hashes. (A
+        // `Null` node is only ever an empty root, nobody's child.)
+        for ((key, bytes), (_, node)) in nodes.iter().zip(batch.node_batch.nodes()) {
+            if !matches!(node, Node::Null) {
+                self.learned
+                    .push(key.clone().into_boxed_slice(), stored_hash(bytes)?);
+            }
+        }
         append_all(
             &mut self.nodes,
             nodes
@@ -1107,7 +1157,13 @@ mod tests {
         let path = dir.path().join("state.redb");
         let big = "v".repeat(2_000);
         {
-            let store = Store::open_with(&path, StoreOptions { keep_versions: 2 })?;
+            let store = Store::open_with(
+                &path,
+                StoreOptions {
+                    keep_versions: 2,
+                    ..StoreOptions::default()
+                },
+            )?;
             // Many large values, then all deleted: their pages are freed, the file stays.
             let fill: Changes = (0..2_000)
                 .map(|i| {
@@ -1127,13 +1183,25 @@ mod tests {
             assert!(usage.allocated_bytes > 0 && usage.stored_bytes > 0);
             assert!(usage.tables.iter().any(|t| t.name == "tree_nodes"));
         }
-        let reference = Store::open_with(&path, StoreOptions { keep_versions: 2 })?;
+        let reference = Store::open_with(
+            &path,
+            StoreOptions {
+                keep_versions: 2,
+                ..StoreOptions::default()
+            },
+        )?;
         let (root, old_value) = (reference.app_hash(), reference.get_at(5, b"kept")?);
         drop(reference);
 
         let (before, after) = Store::compact_file(&path)?;
         assert!(after < before, "{before} → {after}");
-        let store = Store::open_with(&path, StoreOptions { keep_versions: 2 })?;
+        let store = Store::open_with(
+            &path,
+            StoreOptions {
+                keep_versions: 2,
+                ..StoreOptions::default()
+            },
+        )?;
         assert_eq!(store.app_hash(), root);
         assert_eq!(store.get_at(5, b"kept")?, old_value);
         assert_eq!(store.snapshot()?.get(b"kept")?, Some(b"6".to_vec()));
@@ -1177,7 +1245,10 @@ mod tests {
         let dir = tempfile::tempdir().map_err(backend("tempdir"))?;
         let long = Store::open_with(
             dir.path().join("long.redb"),
-            StoreOptions { keep_versions: 1 },
+            StoreOptions {
+                keep_versions: 1,
+                ..StoreOptions::default()
+            },
         )?;
         let mut model: BTreeMap<Vec<u8>, Vec<u8>> = BTreeMap::new();
         for v in 1..=30 {
@@ -1194,7 +1265,10 @@ mod tests {
         }
         let fresh = Store::open_with(
             dir.path().join("fresh.redb"),
-            StoreOptions { keep_versions: 1 },
+            StoreOptions {
+                keep_versions: 1,
+                ..StoreOptions::default()
+            },
         )?;
         let all: Changes = model
             .iter()
@@ -1232,7 +1306,7 @@ mod tests {
         ) {
             let dir = tempfile::tempdir().map_err(|e| proptest::test_runner::TestCaseError::fail(e.to_string()))?;
             let fail = |e: StoreError| proptest::test_runner::TestCaseError::fail(e.to_string());
-            let one = StoreOptions { keep_versions: 1 };
+            let one = StoreOptions { keep_versions: 1, ..StoreOptions::default() };
             let long = Store::open_with(dir.path().join("long.redb"), one.clone()).map_err(fail)?;
             let mut model: BTreeMap<Vec<u8>, Vec<u8>> = BTreeMap::new();
             for (i, c) in blocks.iter().enumerate() {

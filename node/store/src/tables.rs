@@ -25,6 +25,7 @@ use std::ops::Bound;
 
 use jmt::storage::{HasPreimage, LeafNode, NibblePath, Node, NodeKey, TreeReader};
 
+use crate::hash_cache::{LearnInto, NodeHashCache};
 use crate::node_codec::{decode_node, encode_node_key, stored_hash};
 use jmt::{KeyHash, OwnedValue, Version};
 use redb::{ReadableTable, TableDefinition};
@@ -310,6 +311,10 @@ pub(crate) struct TreeView<'t, T> {
     pub values: &'t T,
     pub preimages: &'t T,
     pub flat: &'t T,
+    /// Child hashes known without reading the child's record.
+    pub hashes: &'t NodeHashCache,
+    /// Where the child hashes this view reads go (see [`LearnInto`]).
+    pub learn: LearnInto<'t>,
 }
 
 impl<T> TreeReader for TreeView<'_, T>
@@ -327,6 +332,9 @@ where
         };
         let child_hash = |child: &NodeKey| {
             let key = encode_node_key(child)?;
+            if let Some(hash) = self.hashes.get(&key) {
+                return Ok(hash);
+            }
             let record = self
                 .nodes
                 .get(key.as_slice())
@@ -336,7 +344,13 @@ where
                         "jmt node {child:?} (a child of {node_key:?}) is missing"
                     ))
                 })?;
-            stored_hash(record.value())
+            let hash = stored_hash(record.value())?;
+            let key = key.into_boxed_slice();
+            match self.learn {
+                LearnInto::Cache => self.hashes.extend([(key, hash)]),
+                LearnInto::Pending(learned) => learned.push(key, hash),
+            }
+            Ok(hash)
         };
         Ok(Some(decode_node(node_key, bytes.value(), child_hash)?))
     }

@@ -34,6 +34,7 @@ fn open(path: &std::path::Path) -> Result<Store> {
         path,
         StoreOptions {
             keep_versions: KEEP,
+            ..StoreOptions::default()
         },
     )?)
 }

@@ -198,7 +198,10 @@ fn proofs_verify_against_the_root_of_their_version_only() -> Result<()> {
     let dir = tempfile::tempdir()?;
     let store = Store::open_with(
         dir.path().join("state.redb"),
-        StoreOptions { keep_versions: 3 },
+        StoreOptions {
+            keep_versions: 3,
+            ..StoreOptions::default()
+        },
     )?;
     let c1: Changes = (0..30)
         .map(|i| (format!("acct/{i:03}").into_bytes(), Some(vec![i as u8; 3])))
@@ -275,7 +278,13 @@ fn lowering_keep_versions_on_reopen_prunes_and_raising_it_does_not_resurrect() -
     let dir = tempfile::tempdir()?;
     let path = dir.path().join("state.redb");
     {
-        let store = Store::open_with(&path, StoreOptions { keep_versions: 10 })?;
+        let store = Store::open_with(
+            &path,
+            StoreOptions {
+                keep_versions: 10,
+                ..StoreOptions::default()
+            },
+        )?;
         for v in 1..=12 {
             store.commit(v, &changes(&[("k", Some(&v.to_string()))]))?;
         }
@@ -283,12 +292,24 @@ fn lowering_keep_versions_on_reopen_prunes_and_raising_it_does_not_resurrect() -
         assert_eq!(store.get_at(3, b"k")?, Some(b"3".to_vec()));
     }
     {
-        let store = Store::open_with(&path, StoreOptions { keep_versions: 2 })?;
+        let store = Store::open_with(
+            &path,
+            StoreOptions {
+                keep_versions: 2,
+                ..StoreOptions::default()
+            },
+        )?;
         assert_eq!(store.oldest_version(), 11);
         store.commit(13, &changes(&[("k", Some("13"))]))?;
         assert_eq!(store.oldest_version(), 12);
     }
-    let store = Store::open_with(&path, StoreOptions { keep_versions: 100 })?;
+    let store = Store::open_with(
+        &path,
+        StoreOptions {
+            keep_versions: 100,
+            ..StoreOptions::default()
+        },
+    )?;
     assert_eq!(store.oldest_version(), 12);
     assert!(store.get_at(5, b"k").is_err());
     assert_eq!(store.get_at(12, b"k")?, Some(b"12".to_vec()));
@@ -338,7 +359,8 @@ proptest! {
     ) {
         let dir = tempfile::tempdir().map_err(|e| TestCaseError::fail(e.to_string()))?;
         let path = dir.path().join("state.redb");
-        let options = StoreOptions { keep_versions: keep };
+        // A small node-hash cache, so that it both answers and evicts.
+        let options = StoreOptions { keep_versions: keep, node_hash_cache: 32 };
         let mut store = Arc::new(Store::open_with(&path, options.clone()).map_err(fail)?);
         let mut history: Vec<Model> = vec![Model::new()];
         let mut roots = vec![EMPTY_ROOT];
@@ -433,4 +455,72 @@ fn a_staged_version_commits_to_the_same_root_and_a_different_commit_replaces_it(
     let reopened = Store::open(a.path().join("s.redb"))?;
     ensure!(reopened.latest_version() == 2 && reopened.app_hash() == root2);
     Ok(())
+}
+
+/// What a version does on the cached store before its real commit.
+#[derive(Debug, Clone)]
+enum Prelude {
+    /// Nothing: a plain commit.
+    Commit,
+    /// The real changes are staged first (finalize, then commit).
+    Stage,
+    /// Other changes are staged and dropped (their nodes reuse the real commit's node keys).
+    DropStage(Changes),
+    /// A working-hash preview of other changes, then the commit.
+    Preview(Changes),
+}
+
+fn arb_prelude() -> impl Strategy<Value = Prelude> {
+    prop_oneof![
+        Just(Prelude::Commit),
+        Just(Prelude::Stage),
+        arb_block().prop_map(Prelude::DropStage),
+        arb_block().prop_map(Prelude::Preview),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+
+    /// The node-hash cache (here tiny, so that it also evicts) never changes a root or a
+    /// proof: a store with it and one without commit the same blocks to the same roots, even
+    /// when the cached store first staged or previewed other changes under the same node keys
+    /// and answered proofs (which fill the cache) in between.
+    #[test]
+    fn the_node_hash_cache_never_changes_a_root_or_a_proof(
+        steps in prop::collection::vec((arb_block(), arb_prelude(), arb_key()), 1..10),
+        capacity in 0usize..24,
+    ) {
+        let dir = tempfile::tempdir().map_err(|e| TestCaseError::fail(e.to_string()))?;
+        let open = |name: &str, node_hash_cache: usize| {
+            Store::open_with(
+                dir.path().join(name),
+                StoreOptions { keep_versions: 3, node_hash_cache },
+            )
+            .map_err(fail)
+        };
+        let (cached, plain) = (open("cached.redb", capacity)?, open("plain.redb", 0)?);
+        for (i, (block, prelude, probe)) in steps.iter().enumerate() {
+            let version = i as u64 + 1;
+            match prelude {
+                Prelude::Commit => {}
+                Prelude::Stage => {
+                    cached.stage(version, block).map_err(fail)?;
+                }
+                Prelude::DropStage(other) => {
+                    cached.stage(version, other).map_err(fail)?;
+                }
+                Prelude::Preview(other) => {
+                    cached.working_hash(other).map_err(fail)?;
+                }
+            }
+            let root = cached.commit(version, block).map_err(fail)?;
+            prop_assert_eq!(root, plain.commit(version, block).map_err(fail)?, "version {}", version);
+            if root != EMPTY_ROOT {
+                let (value, proof) = cached.get_with_proof(version, probe).map_err(fail)?;
+                prop_assert_eq!(&value, &plain.get_at(version, probe).map_err(fail)?);
+                prop_assert!(verify_proof(&root, probe, value.as_deref(), &proof));
+            }
+        }
+    }
 }

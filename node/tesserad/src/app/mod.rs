@@ -118,6 +118,7 @@ impl App {
             config.data_dir.join(crate::node::config::STATE_FILE),
             StoreOptions {
                 keep_versions: config.keep_versions,
+                ..StoreOptions::default()
             },
         )?);
         let host = WasmHost::new(
