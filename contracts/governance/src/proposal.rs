@@ -126,7 +126,7 @@ pub fn execute_vote(
         .add_attribute("action", "vote")
         .add_attribute("proposal_id", proposal_id.to_string())
         .add_attribute("voter", info.sender)
-        .add_attribute("option", format!("{option:?}").to_lowercase())
+        .add_attribute("option", format!("{option:?}").to_ascii_lowercase())
         .add_attribute("power", power.to_string()))
 }
 
@@ -152,7 +152,7 @@ pub fn execute_execute(
     if proposal.status != ProposalStatus::Open {
         return Err(ContractError::AlreadyDecided {
             id: proposal_id,
-            status: format!("{:?}", proposal.status).to_lowercase(),
+            status: format!("{:?}", proposal.status).to_ascii_lowercase(),
         });
     }
     if env.block.time.seconds() < proposal.voting_ends_at {
@@ -170,7 +170,7 @@ pub fn execute_execute(
     let mut response = Response::new()
         .add_attribute("action", "execute")
         .add_attribute("proposal_id", proposal_id.to_string())
-        .add_attribute("outcome", format!("{outcome:?}").to_lowercase());
+        .add_attribute("outcome", format!("{outcome:?}").to_ascii_lowercase());
     // The deposit goes back unless the proposal was vetoed, in which case it is burned.
     response = match outcome {
         Outcome::Vetoed => response.add_message(BankMsg::Burn {
@@ -198,7 +198,7 @@ pub fn execute_execute(
         // into `ExecutionFailed` otherwise.
         Outcome::Passed => ProposalStatus::Executed,
     };
-    response = response.add_attribute("status", format!("{:?}", proposal.status).to_lowercase());
+    response = response.add_attribute("status", format!("{:?}", proposal.status).to_ascii_lowercase());
     PROPOSALS.save(deps.storage, proposal_id, &proposal)?;
     if proposal.status == ProposalStatus::Executed && has_actions {
         let run = WasmMsg::Execute {

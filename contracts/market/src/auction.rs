@@ -43,7 +43,7 @@ fn ensure_open(order: &Order) -> Result<(), ContractError> {
     if order.state != OrderState::Open {
         return Err(ContractError::OrderNotOpen {
             id: order.id().to_string(),
-            state: format!("{:?}", order.state).to_lowercase(),
+            state: format!("{:?}", order.state).to_ascii_lowercase(),
         });
     }
     Ok(())
@@ -218,7 +218,7 @@ pub fn execute_withdraw_bid(
     if bid.state != BidState::Open {
         return Err(ContractError::BidNotOpen {
             id: bid_id.to_string(),
-            state: format!("{:?}", bid.state).to_lowercase(),
+            state: format!("{:?}", bid.state).to_ascii_lowercase(),
         });
     }
     // Withdrawn bids are removed, not kept, so an order's bids stay bounded by its cap.
@@ -259,7 +259,7 @@ pub fn execute_accept_bid(
     if bid.state != BidState::Open {
         return Err(ContractError::BidNotOpen {
             id: bid_id.to_string(),
-            state: format!("{:?}", bid.state).to_lowercase(),
+            state: format!("{:?}", bid.state).to_ascii_lowercase(),
         });
     }
     may_take_lease(&deps.querier, &params, &provider, bid.price)?;

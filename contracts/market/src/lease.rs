@@ -167,7 +167,7 @@ impl Closer {
         }
         Err(ContractError::InvalidCloseReason {
             reason,
-            closer: format!("{self:?}").to_lowercase(),
+            closer: format!("{self:?}").to_ascii_lowercase(),
             min,
             max,
         })

@@ -132,7 +132,7 @@ pub fn execute_reveal_leaf(
             reason,
         }
     })?;
-    demand.revealed = Some(revealed.hash.to_lowercase());
+    demand.revealed = Some(revealed.hash.to_ascii_lowercase());
     DEMANDS.save(deps.storage, (&key, seq, leaf), &demand)?;
     OPEN.remove(deps.storage, (&key, seq, leaf));
     Ok(Response::new()

@@ -76,7 +76,7 @@ pub fn execute_dispute(
     // An input too large for the tx was staged by the disputer beforehand.
     let staged = match (&claim.input, &job.input) {
         (None, Some(declared)) => {
-            staging::take(deps.storage, &info.sender, &declared.sha256.to_lowercase())?
+            staging::take(deps.storage, &info.sender, &declared.sha256.to_ascii_lowercase())?
         }
         _ => None,
     };
