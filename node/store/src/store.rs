@@ -13,8 +13,8 @@ use std::ops::Bound;
 use std::path::Path;
 use std::sync::{Arc, Mutex, RwLock};
 
-use jmt::storage::Node;
-use jmt::{KeyHash, Sha256Jmt};
+use jmt::storage::{Node, TreeUpdateBatch};
+use jmt::{KeyHash, RootHash, Sha256Jmt};
 use redb::{Database, ReadableDatabase, ReadableTable, Table};
 use sha2::Sha256;
 
@@ -447,7 +447,14 @@ impl Store {
                 root: EMPTY_ROOT,
                 pruned_below: 0,
             };
-            let mut new_head = t.write_version(base_head, version, &changes, self.keep_versions)?;
+            // The base root above is in this transaction only: the tree reads it from here.
+            let mut new_head = t.write_version(
+                base_head,
+                version,
+                &changes,
+                self.keep_versions,
+                TreeBase::ThisTransaction,
+            )?;
             new_head.pruned_below = version;
             write_head(&mut t.meta, &new_head)?;
             new_head
@@ -619,7 +626,13 @@ impl Store {
                     head.version
                 )));
             }
-            t.write_version(head, version, changes, self.keep_versions)?
+            t.write_version(
+                head,
+                version,
+                changes,
+                self.keep_versions,
+                TreeBase::LastCommit(&self.db),
+            )?
         };
         Ok((txn, head))
     }
@@ -785,6 +798,72 @@ where
     hash32(bytes.value(), "root")
 }
 
+/// Where a commit's tree update reads the version it builds on.
+#[derive(Clone, Copy)]
+enum TreeBase<'a> {
+    /// The write transaction itself (a restore writes its empty base root there first).
+    ThisTransaction,
+    /// A read transaction of the last commit, which is that version: the write transaction
+    /// that is open holds redb's only writer lock, so nothing commits in between.
+    LastCommit(&'a Database),
+}
+
+/// jmt's update of the tree to `version` with `changes` (`hashes` are their keys' hashes).
+fn update_tree<T>(
+    view: &TreeView<'_, T>,
+    version: u64,
+    changes: &BTreeMap<Vec<u8>, Option<Vec<u8>>>,
+    hashes: &[KeyHash],
+) -> Result<(RootHash, TreeUpdateBatch), StoreError>
+where
+    T: ReadableTable<&'static [u8], &'static [u8]>,
+{
+    Sha256Jmt::new(view)
+        .put_value_set(
+            hashes.iter().copied().zip(changes.values().cloned()),
+            version,
+        )
+        .map_err(|e| from_jmt("computing the tree update", e))
+}
+
+/// [`update_tree`] over a read transaction of the last commit (see [`TreeBase::LastCommit`]).
+/// What it reads is committed, so the child hashes it learns go straight into the cache.
+fn update_tree_from_last_commit(
+    db: &Database,
+    cache: &NodeHashCache,
+    version: u64,
+    changes: &BTreeMap<Vec<u8>, Option<Vec<u8>>>,
+    hashes: &[KeyHash],
+) -> Result<(RootHash, TreeUpdateBatch), StoreError> {
+    let txn = db.begin_read().map_err(backend("beginning a read"))?;
+    let head = read_head(&txn.open_table(META).map_err(backend("opening meta"))?)?;
+    if head.version.checked_add(1) != Some(version) {
+        return Err(StoreError::Backend(format!(
+            "the tree update for version {version} found version {} committed",
+            head.version
+        )));
+    }
+    let nodes = txn
+        .open_table(NODES)
+        .map_err(backend("opening jmt nodes"))?;
+    let values = txn
+        .open_table(VALUES)
+        .map_err(backend("opening jmt values"))?;
+    let preimages = txn
+        .open_table(PREIMAGES)
+        .map_err(backend("opening preimages"))?;
+    let flat = txn.open_table(FLAT).map_err(backend("opening state"))?;
+    let view = TreeView {
+        nodes: &nodes,
+        values: &values,
+        preimages: &preimages,
+        flat: &flat,
+        hashes: cache,
+        learn: LearnInto::Cache,
+    };
+    update_tree(&view, version, changes, hashes)
+}
+
 /// Every table, opened in one write transaction.
 struct WriteTables<'txn> {
     node_hashes: &'txn NodeHashCache,
@@ -836,23 +915,38 @@ impl<'txn> WriteTables<'txn> {
         version: u64,
         changes: &BTreeMap<Vec<u8>, Option<Vec<u8>>>,
         keep_versions: u64,
+        base: TreeBase<'_>,
     ) -> Result<Head, StoreError> {
         let hashes: Vec<KeyHash> = changes.keys().map(KeyHash::with::<Sha256>).collect();
-        let (root, batch) = {
-            let view = TreeView {
-                nodes: &self.nodes,
-                values: &self.values,
-                preimages: &self.preimages,
-                flat: &self.flat,
-                hashes: self.node_hashes,
-                learn: LearnInto::Pending(self.learned),
-            };
-            Sha256Jmt::new(&view)
-                .put_value_set(
-                    hashes.iter().copied().zip(changes.values().cloned()),
-                    version,
-                )
-                .map_err(|e| from_jmt("computing the tree update", e))?
+        let ((root, batch), stale_values) = match base {
+            TreeBase::ThisTransaction => {
+                let view = TreeView {
+                    nodes: &self.nodes,
+                    values: &self.values,
+                    preimages: &self.preimages,
+                    flat: &self.flat,
+                    hashes: self.node_hashes,
+                    learn: LearnInto::Pending(self.learned),
+                };
+                let update = update_tree(&view, version, changes, &hashes)?;
+                (update, self.write_values(version, changes, &hashes)?)
+            }
+            // The tree update only reads nodes of versions before `version`, all committed, and
+            // is most of a commit's CPU: it runs on a second thread over a read transaction
+            // while this one writes the values into the write transaction.
+            TreeBase::LastCommit(db) => {
+                let cache = self.node_hashes;
+                std::thread::scope(|scope| {
+                    let tree = scope.spawn(|| {
+                        update_tree_from_last_commit(db, cache, version, changes, &hashes)
+                    });
+                    let written = self.write_values(version, changes, &hashes);
+                    let update = tree
+                        .join()
+                        .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+                    Ok::<_, StoreError>((update?, written?))
+                })?
+            }
         };
 
         let nodes: Vec<(Vec<u8>, Vec<u8>)> = batch
@@ -877,12 +971,61 @@ impl<'txn> WriteTables<'txn> {
                 .collect(),
             "writing jmt nodes",
         )?;
-        // Stale-index keys start with `version` too: gathered, then appended as one run.
+        // jmt does not always list the previous root as stale (it copies the root of a version
+        // without changes, and keeps an old empty root), yet no later version uses it.
+        let previous_root = encode_node_key(&root_node_key(version - 1))?;
+        let mut stale_nodes = vec![stale_node_key(version, &previous_root)];
+        for index in &batch.stale_node_index_batch {
+            let node_key = encode_node_key(&index.node_key)?;
+            stale_nodes.push(stale_node_key(index.stale_since_version, &node_key));
+        }
+        // jmt may list the previous root itself: one index entry is enough.
+        stale_nodes.sort();
+        stale_nodes.dedup();
+        let made_stale = stale_values.len() + stale_nodes.len() - 1;
+        append_all(
+            &mut self.stale_values,
+            stale_values.iter().map(|k| (&k[..], ())).collect(),
+            "indexing stale values",
+        )?;
+        append_all(
+            &mut self.stale_nodes,
+            stale_nodes.iter().map(|k| (k.as_slice(), ())).collect(),
+            "indexing stale nodes",
+        )?;
+
+        self.roots
+            .insert(version, &root.0[..])
+            .map_err(backend("writing the root"))?;
+        let mut new_head = Head {
+            version,
+            root: root.0,
+            pruned_below: head.pruned_below,
+        };
+        new_head.pruned_below = floor(&new_head, keep_versions);
+        write_head(&mut self.meta, &new_head)?;
+
+        self.prune(
+            new_head.pruned_below,
+            MIN_PRUNE_PER_COMMIT.max(2 * made_stale),
+        )?;
+        Ok(new_head)
+    }
+
+    /// Writes the latest values of `changes` into `state` (moving what they replace into the
+    /// history) and repacks the next slice of `state`. Returns the stale-value index entries,
+    /// whose keys start with `version`: the caller appends them as one run.
+    fn write_values(
+        &mut self,
+        version: u64,
+        changes: &BTreeMap<Vec<u8>, Option<Vec<u8>>>,
+        hashes: &[KeyHash],
+    ) -> Result<Vec<[u8; 48]>, StoreError> {
         let mut stale_values: Vec<[u8; 48]> = Vec::new();
 
         // The changes are exactly the values of the batch (jmt records one per key and
         // version); walking them gives the key beside its hash.
-        for ((key, value), key_hash) in changes.iter().zip(&hashes) {
+        for ((key, value), key_hash) in changes.iter().zip(hashes) {
             // The latest value this one replaces (or deletes) moves to the history, where it
             // serves only versions before `version`.
             let previous = latest_entry(&self.flat, key)?;
@@ -929,46 +1072,8 @@ impl<'txn> WriteTables<'txn> {
             }
         }
 
-        // jmt does not always list the previous root as stale (it copies the root of a version
-        // without changes, and keeps an old empty root), yet no later version uses it.
-        let previous_root = encode_node_key(&root_node_key(version - 1))?;
-        let mut stale_nodes = vec![stale_node_key(version, &previous_root)];
-        for index in &batch.stale_node_index_batch {
-            let node_key = encode_node_key(&index.node_key)?;
-            stale_nodes.push(stale_node_key(index.stale_since_version, &node_key));
-        }
-        // jmt may list the previous root itself: one index entry is enough.
-        stale_nodes.sort();
-        stale_nodes.dedup();
-        let made_stale = stale_values.len() + stale_nodes.len() - 1;
-        append_all(
-            &mut self.stale_values,
-            stale_values.iter().map(|k| (&k[..], ())).collect(),
-            "indexing stale values",
-        )?;
-        append_all(
-            &mut self.stale_nodes,
-            stale_nodes.iter().map(|k| (k.as_slice(), ())).collect(),
-            "indexing stale nodes",
-        )?;
-
-        self.roots
-            .insert(version, &root.0[..])
-            .map_err(backend("writing the root"))?;
-        let mut new_head = Head {
-            version,
-            root: root.0,
-            pruned_below: head.pruned_below,
-        };
-        new_head.pruned_below = floor(&new_head, keep_versions);
-        write_head(&mut self.meta, &new_head)?;
-
-        self.prune(
-            new_head.pruned_below,
-            MIN_PRUNE_PER_COMMIT.max(2 * made_stale),
-        )?;
         self.repack_state(REPACK_PER_COMMIT.max(changes.len()))?;
-        Ok(new_head)
+        Ok(stale_values)
     }
 
     /// Rewrites the next slice of the `state` table (see [`repack_slice`]); where it stopped
