@@ -198,7 +198,10 @@ pub fn execute_execute(
         // into `ExecutionFailed` otherwise.
         Outcome::Passed => ProposalStatus::Executed,
     };
-    response = response.add_attribute("status", format!("{:?}", proposal.status).to_ascii_lowercase());
+    response = response.add_attribute(
+        "status",
+        format!("{:?}", proposal.status).to_ascii_lowercase(),
+    );
     PROPOSALS.save(deps.storage, proposal_id, &proposal)?;
     if proposal.status == ProposalStatus::Executed && has_actions {
         let run = WasmMsg::Execute {

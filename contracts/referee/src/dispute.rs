@@ -75,9 +75,11 @@ pub fn execute_dispute(
     let job = job_of(&claim.manifest, &group)?;
     // An input too large for the tx was staged by the disputer beforehand.
     let staged = match (&claim.input, &job.input) {
-        (None, Some(declared)) => {
-            staging::take(deps.storage, &info.sender, &declared.sha256.to_ascii_lowercase())?
-        }
+        (None, Some(declared)) => staging::take(
+            deps.storage,
+            &info.sender,
+            &declared.sha256.to_ascii_lowercase(),
+        )?,
         _ => None,
     };
     let input = claim.input.as_deref().or(staged.as_deref());

@@ -272,7 +272,12 @@ pub fn execute_reveal_sample(
     }
     let root = output_root(&attested)?;
     check_reveal(&drawn.leaves, &leaves, &root, drawn.leaf_count)?;
-    drawn.revealed = Some(leaves.into_iter().map(|l| l.hash.to_ascii_lowercase()).collect());
+    drawn.revealed = Some(
+        leaves
+            .into_iter()
+            .map(|l| l.hash.to_ascii_lowercase())
+            .collect(),
+    );
     DRAWN.save(deps.storage, (&id.to_string(), seq), &drawn)?;
     Ok(Response::new()
         .add_attribute("action", "reveal_sample")
