@@ -26,8 +26,8 @@ use crate::state::StoreError;
 use crate::tables::{
     backend, be_version, encode_latest, encode_value, from_jmt, hash32, latest_entry,
     newest_value_presence, parse_stale_value, root_node_key, stale_node_key, stale_node_target,
-    stale_upper_bound, stale_value_key, value_at, value_key, TreeView, FLAT, FORMAT, META,
-    META_FORMAT, META_LATEST_ROOT, META_LATEST_VERSION, META_PRUNED_BELOW, META_REPACK_STATE,
+    stale_upper_bound, stale_value_key, value_at, value_key, ReadTables, TreeView, FLAT, FORMAT,
+    META, META_FORMAT, META_LATEST_ROOT, META_LATEST_VERSION, META_PRUNED_BELOW, META_REPACK_STATE,
     NODES, PREIMAGES, ROOTS, STALE_NODES, STALE_VALUES, VALUES,
 };
 
@@ -62,6 +62,16 @@ pub struct StoreOptions {
     /// How many JMT node hashes stay in memory, so that loading a node (a block's tree update,
     /// a proof) does not read its children's records for their hashes; 0 turns it off.
     pub node_hash_cache: usize,
+}
+
+impl StoreOptions {
+    /// The defaults, keeping `keep_versions` versions readable.
+    pub fn keeping(keep_versions: u64) -> Self {
+        Self {
+            keep_versions,
+            ..Self::default()
+        }
+    }
 }
 
 impl Default for StoreOptions {
@@ -175,26 +185,9 @@ impl Store {
                 head.version
             )));
         }
-        let nodes = txn
-            .open_table(NODES)
-            .map_err(backend("opening jmt nodes"))?;
-        let values = txn
-            .open_table(VALUES)
-            .map_err(backend("opening jmt values"))?;
-        let preimages = txn
-            .open_table(PREIMAGES)
-            .map_err(backend("opening preimages"))?;
-        let flat = txn.open_table(FLAT).map_err(backend("opening state"))?;
         let node_hashes = NodeHashCache::new(options.node_hash_cache);
-        let view = TreeView {
-            nodes: &nodes,
-            values: &values,
-            preimages: &preimages,
-            flat: &flat,
-            hashes: &node_hashes,
-            learn: LearnInto::Cache,
-        };
-        let tree_root = Sha256Jmt::new(&view)
+        let tables = ReadTables::open(&txn)?;
+        let tree_root = Sha256Jmt::new(&tables.view(&node_hashes))
             .get_root_hash(head.version)
             .map_err(|e| from_jmt("reading the latest tree root", e))?;
         if tree_root.0 != head.root {
@@ -518,25 +511,8 @@ impl Store {
                 "version {version} has an empty tree: ics23 cannot prove absence in it"
             )));
         }
-        let nodes = txn
-            .open_table(NODES)
-            .map_err(backend("opening jmt nodes"))?;
-        let values = txn
-            .open_table(VALUES)
-            .map_err(backend("opening jmt values"))?;
-        let preimages = txn
-            .open_table(PREIMAGES)
-            .map_err(backend("opening preimages"))?;
-        let flat = txn.open_table(FLAT).map_err(backend("opening state"))?;
-        let view = TreeView {
-            nodes: &nodes,
-            values: &values,
-            preimages: &preimages,
-            flat: &flat,
-            hashes: &self.node_hashes,
-            learn: LearnInto::Cache,
-        };
-        Sha256Jmt::new(&view)
+        let tables = ReadTables::open(&txn)?;
+        Sha256Jmt::new(&tables.view(&self.node_hashes))
             .get_with_ics23_proof(key.to_vec(), version)
             .map_err(|e| from_jmt("building an ics23 proof", e))
     }
@@ -843,25 +819,8 @@ fn update_tree_from_last_commit(
             head.version
         )));
     }
-    let nodes = txn
-        .open_table(NODES)
-        .map_err(backend("opening jmt nodes"))?;
-    let values = txn
-        .open_table(VALUES)
-        .map_err(backend("opening jmt values"))?;
-    let preimages = txn
-        .open_table(PREIMAGES)
-        .map_err(backend("opening preimages"))?;
-    let flat = txn.open_table(FLAT).map_err(backend("opening state"))?;
-    let view = TreeView {
-        nodes: &nodes,
-        values: &values,
-        preimages: &preimages,
-        flat: &flat,
-        hashes: cache,
-        learn: LearnInto::Cache,
-    };
-    update_tree(&view, version, changes, hashes)
+    let tables = ReadTables::open(&txn)?;
+    update_tree(&tables.view(cache), version, changes, hashes)
 }
 
 /// Every table, opened in one write transaction.
@@ -1262,13 +1221,7 @@ mod tests {
         let path = dir.path().join("state.redb");
         let big = "v".repeat(2_000);
         {
-            let store = Store::open_with(
-                &path,
-                StoreOptions {
-                    keep_versions: 2,
-                    ..StoreOptions::default()
-                },
-            )?;
+            let store = Store::open_with(&path, StoreOptions::keeping(2))?;
             // Many large values, then all deleted: their pages are freed, the file stays.
             let fill: Changes = (0..2_000)
                 .map(|i| {
@@ -1288,25 +1241,13 @@ mod tests {
             assert!(usage.allocated_bytes > 0 && usage.stored_bytes > 0);
             assert!(usage.tables.iter().any(|t| t.name == "tree_nodes"));
         }
-        let reference = Store::open_with(
-            &path,
-            StoreOptions {
-                keep_versions: 2,
-                ..StoreOptions::default()
-            },
-        )?;
+        let reference = Store::open_with(&path, StoreOptions::keeping(2))?;
         let (root, old_value) = (reference.app_hash(), reference.get_at(5, b"kept")?);
         drop(reference);
 
         let (before, after) = Store::compact_file(&path)?;
         assert!(after < before, "{before} → {after}");
-        let store = Store::open_with(
-            &path,
-            StoreOptions {
-                keep_versions: 2,
-                ..StoreOptions::default()
-            },
-        )?;
+        let store = Store::open_with(&path, StoreOptions::keeping(2))?;
         assert_eq!(store.app_hash(), root);
         assert_eq!(store.get_at(5, b"kept")?, old_value);
         assert_eq!(store.snapshot()?.get(b"kept")?, Some(b"6".to_vec()));
@@ -1348,13 +1289,7 @@ mod tests {
     #[test]
     fn pruning_leaves_exactly_the_latest_tree() -> Result<(), StoreError> {
         let dir = tempfile::tempdir().map_err(backend("tempdir"))?;
-        let long = Store::open_with(
-            dir.path().join("long.redb"),
-            StoreOptions {
-                keep_versions: 1,
-                ..StoreOptions::default()
-            },
-        )?;
+        let long = Store::open_with(dir.path().join("long.redb"), StoreOptions::keeping(1))?;
         let mut model: BTreeMap<Vec<u8>, Vec<u8>> = BTreeMap::new();
         for v in 1..=30 {
             let c = block(v);
@@ -1368,13 +1303,7 @@ mod tests {
             }
             long.commit(v, &c)?;
         }
-        let fresh = Store::open_with(
-            dir.path().join("fresh.redb"),
-            StoreOptions {
-                keep_versions: 1,
-                ..StoreOptions::default()
-            },
-        )?;
+        let fresh = Store::open_with(dir.path().join("fresh.redb"), StoreOptions::keeping(1))?;
         let all: Changes = model
             .iter()
             .map(|(k, v)| (k.clone(), Some(v.clone())))
@@ -1411,7 +1340,7 @@ mod tests {
         ) {
             let dir = tempfile::tempdir().map_err(|e| proptest::test_runner::TestCaseError::fail(e.to_string()))?;
             let fail = |e: StoreError| proptest::test_runner::TestCaseError::fail(e.to_string());
-            let one = StoreOptions { keep_versions: 1, ..StoreOptions::default() };
+            let one = StoreOptions::keeping(1);
             let long = Store::open_with(dir.path().join("long.redb"), one.clone()).map_err(fail)?;
             let mut model: BTreeMap<Vec<u8>, Vec<u8>> = BTreeMap::new();
             for (i, c) in blocks.iter().enumerate() {

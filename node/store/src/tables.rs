@@ -28,7 +28,7 @@ use jmt::storage::{HasPreimage, LeafNode, NibblePath, Node, NodeKey, TreeReader}
 use crate::hash_cache::{LearnInto, NodeHashCache};
 use crate::node_codec::{decode_node, encode_node_key, stored_hash};
 use jmt::{KeyHash, OwnedValue, Version};
-use redb::{ReadableTable, TableDefinition};
+use redb::{ReadOnlyTable, ReadTransaction, ReadableTable, TableDefinition};
 
 use crate::state::StoreError;
 
@@ -315,6 +315,46 @@ pub(crate) struct TreeView<'t, T> {
     pub hashes: &'t NodeHashCache,
     /// Where the child hashes this view reads go (see [`LearnInto`]).
     pub learn: LearnInto<'t>,
+}
+
+/// The tables a [`TreeView`] reads, opened in one read transaction (committed data only, so
+/// its view puts the hashes it learns straight into the cache).
+pub(crate) struct ReadTables {
+    nodes: ReadOnlyTable<&'static [u8], &'static [u8]>,
+    values: ReadOnlyTable<&'static [u8], &'static [u8]>,
+    preimages: ReadOnlyTable<&'static [u8], &'static [u8]>,
+    flat: ReadOnlyTable<&'static [u8], &'static [u8]>,
+}
+
+impl ReadTables {
+    pub(crate) fn open(txn: &ReadTransaction) -> Result<Self, StoreError> {
+        Ok(Self {
+            nodes: txn
+                .open_table(NODES)
+                .map_err(backend("opening jmt nodes"))?,
+            values: txn
+                .open_table(VALUES)
+                .map_err(backend("opening jmt values"))?,
+            preimages: txn
+                .open_table(PREIMAGES)
+                .map_err(backend("opening preimages"))?,
+            flat: txn.open_table(FLAT).map_err(backend("opening state"))?,
+        })
+    }
+
+    pub(crate) fn view<'t>(
+        &'t self,
+        hashes: &'t NodeHashCache,
+    ) -> TreeView<'t, ReadOnlyTable<&'static [u8], &'static [u8]>> {
+        TreeView {
+            nodes: &self.nodes,
+            values: &self.values,
+            preimages: &self.preimages,
+            flat: &self.flat,
+            hashes,
+            learn: LearnInto::Cache,
+        }
+    }
 }
 
 impl<T> TreeReader for TreeView<'_, T>

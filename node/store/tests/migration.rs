@@ -30,13 +30,7 @@ fn latest_state(store: &Store) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
 }
 
 fn open(path: &std::path::Path) -> Result<Store> {
-    Ok(Store::open_with(
-        path,
-        StoreOptions {
-            keep_versions: KEEP,
-            ..StoreOptions::default()
-        },
-    )?)
+    Ok(Store::open_with(path, StoreOptions::keeping(KEEP))?)
 }
 
 #[test]

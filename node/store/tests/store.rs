@@ -196,13 +196,7 @@ fn snapshot_ranges_honour_bounds_in_both_directions() -> Result<()> {
 #[test]
 fn proofs_verify_against_the_root_of_their_version_only() -> Result<()> {
     let dir = tempfile::tempdir()?;
-    let store = Store::open_with(
-        dir.path().join("state.redb"),
-        StoreOptions {
-            keep_versions: 3,
-            ..StoreOptions::default()
-        },
-    )?;
+    let store = Store::open_with(dir.path().join("state.redb"), StoreOptions::keeping(3))?;
     let c1: Changes = (0..30)
         .map(|i| (format!("acct/{i:03}").into_bytes(), Some(vec![i as u8; 3])))
         .collect();
@@ -278,13 +272,7 @@ fn lowering_keep_versions_on_reopen_prunes_and_raising_it_does_not_resurrect() -
     let dir = tempfile::tempdir()?;
     let path = dir.path().join("state.redb");
     {
-        let store = Store::open_with(
-            &path,
-            StoreOptions {
-                keep_versions: 10,
-                ..StoreOptions::default()
-            },
-        )?;
+        let store = Store::open_with(&path, StoreOptions::keeping(10))?;
         for v in 1..=12 {
             store.commit(v, &changes(&[("k", Some(&v.to_string()))]))?;
         }
@@ -292,24 +280,12 @@ fn lowering_keep_versions_on_reopen_prunes_and_raising_it_does_not_resurrect() -
         assert_eq!(store.get_at(3, b"k")?, Some(b"3".to_vec()));
     }
     {
-        let store = Store::open_with(
-            &path,
-            StoreOptions {
-                keep_versions: 2,
-                ..StoreOptions::default()
-            },
-        )?;
+        let store = Store::open_with(&path, StoreOptions::keeping(2))?;
         assert_eq!(store.oldest_version(), 11);
         store.commit(13, &changes(&[("k", Some("13"))]))?;
         assert_eq!(store.oldest_version(), 12);
     }
-    let store = Store::open_with(
-        &path,
-        StoreOptions {
-            keep_versions: 100,
-            ..StoreOptions::default()
-        },
-    )?;
+    let store = Store::open_with(&path, StoreOptions::keeping(100))?;
     assert_eq!(store.oldest_version(), 12);
     assert!(store.get_at(5, b"k").is_err());
     assert_eq!(store.get_at(12, b"k")?, Some(b"12".to_vec()));

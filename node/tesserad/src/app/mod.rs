@@ -116,10 +116,7 @@ impl App {
         })?;
         let store = Arc::new(Store::open_with(
             config.data_dir.join(crate::node::config::STATE_FILE),
-            StoreOptions {
-                keep_versions: config.keep_versions,
-                ..StoreOptions::default()
-            },
+            StoreOptions::keeping(config.keep_versions),
         )?);
         let host = WasmHost::new(
             VmConfig::new(config.data_dir.join("wasm")),
