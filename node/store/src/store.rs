@@ -137,7 +137,7 @@ struct Staged {
     digest: [u8; 32],
     head: Head,
     txn: redb::WriteTransaction,
-    /// Node hashes this version wrote or read; they join the cache when it commits.
+    /// Hashes of the nodes this version wrote; they join the cache when it commits.
     learned: Learned,
 }
 
@@ -567,7 +567,8 @@ impl Store {
     }
 
     /// Opens a write transaction and writes `changes` as `version` into it (uncommitted).
-    /// The node hashes it writes or reads go into `learned`, for the cache once committed.
+    /// The hashes of the nodes it writes go into `learned`, for the cache once committed (the
+    /// child hashes the tree update reads are committed data and go straight into the cache).
     fn write_next(
         &self,
         version: u64,
@@ -982,8 +983,7 @@ impl<'txn> WriteTables<'txn> {
     ) -> Result<Vec<[u8; 48]>, StoreError> {
         let mut stale_values: Vec<[u8; 48]> = Vec::new();
 
-        // The changes are exactly the values of the batch (jmt records one per key and
-        // version); walking them gives the key beside its hash.
+        // `hashes` follows `changes` key by key.
         for ((key, value), key_hash) in changes.iter().zip(hashes) {
             // The latest value this one replaces (or deletes) moves to the history, where it
             // serves only versions before `version`.
