@@ -19,6 +19,7 @@ NVRTC_WHEEL_VERSION=12.9.86
 SCRIPTS_DIR="$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd -- "$SCRIPTS_DIR/.." && pwd)"
 WASM_OPT="$SCRIPTS_DIR/node_modules/.bin/wasm-opt"
+WASM_DIS="$SCRIPTS_DIR/node_modules/.bin/wasm-dis"
 
 # `cargo install` puts binaries here; a CI shell may not have it on PATH yet.
 CARGO_BIN="${CARGO_HOME:-$HOME/.cargo}/bin"
@@ -69,14 +70,14 @@ ensure_wasm_target() {
 # no npm call at all.
 ensure_wasm_opt() {
   local stamp="$SCRIPTS_DIR/node_modules/.tessera-lock"
-  if [[ -x "$WASM_OPT" ]] && cmp -s "$SCRIPTS_DIR/package-lock.json" "$stamp"; then
+  if [[ -x "$WASM_OPT" && -x "$WASM_DIS" ]] && cmp -s "$SCRIPTS_DIR/package-lock.json" "$stamp"; then
     return 0
   fi
   need_cmd node "Node.js 18+ runs binaryen's wasm-opt"
   need_cmd npm "npm installs binaryen's wasm-opt"
   log "installing binaryen (wasm-opt) from scripts/package-lock.json"
   (cd -- "$SCRIPTS_DIR" && npm ci --no-audit --no-fund --loglevel=error)
-  [[ -x "$WASM_OPT" ]] || die "npm ci did not install $WASM_OPT"
+  [[ -x "$WASM_OPT" && -x "$WASM_DIS" ]] || die "npm ci did not install $WASM_OPT and $WASM_DIS"
   cp -- "$SCRIPTS_DIR/package-lock.json" "$stamp"
 }
 
