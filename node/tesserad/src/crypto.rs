@@ -7,6 +7,7 @@ use k256::ecdsa::signature::Verifier as _;
 use k256::ecdsa::{Signature, VerifyingKey};
 
 use crate::address::Address;
+use crate::checked_keys::CHECKED_KEYS;
 use crate::error::TxError;
 use crate::tx::wire;
 
@@ -27,8 +28,19 @@ impl PublicKey {
         let array: [u8; 33] = bytes
             .try_into()
             .map_err(|_| format!("invalid secp256k1 key length {}, want 33", bytes.len()))?;
-        VerifyingKey::from_sec1_bytes(&array)
-            .map_err(|_| "secp256k1 key is not a valid curve point".to_string())?;
+        // SEC1 also has a 33-byte "compact" form (tag 0x05) that k256 accepts; the SDK takes
+        // only the compressed tags, and a second encoding of a key would be a second address.
+        if !matches!(array[0], 0x02 | 0x03) {
+            return Err(format!(
+                "secp256k1 key must be compressed (0x02 or 0x03 first), got 0x{:02x}",
+                array[0]
+            ));
+        }
+        CHECKED_KEYS.check_with(&array, |key| {
+            VerifyingKey::from_sec1_bytes(key)
+                .map(|_| ())
+                .map_err(|_| "secp256k1 key is not a valid curve point".to_string())
+        })?;
         Ok(Self(array))
     }
 
@@ -87,5 +99,42 @@ impl TryFrom<&Any> for PublicKey {
         let proto = ProtoPubKey::decode(any.value.as_slice())
             .map_err(|e| TxError::tx_decode(format!("PubKey: {e}")))?;
         Self::from_compressed(&proto.key).map_err(TxError::invalid_pubkey)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use k256::ecdsa::SigningKey;
+
+    fn real_key(seed: u8) -> [u8; 33] {
+        let signing = SigningKey::from_slice(&[seed; 32]).expect("a valid scalar");
+        let point = signing.verifying_key().to_encoded_point(true);
+        point.as_bytes().try_into().expect("33 bytes")
+    }
+
+    #[test]
+    fn remembered_keys_never_let_an_invalid_one_through_and_only_compressed_tags_pass() {
+        let valid = real_key(7);
+        for _ in 0..2 {
+            assert_eq!(
+                PublicKey::from_compressed(&valid).unwrap().as_bytes(),
+                &valid
+            );
+        }
+        // x = 2^256 - 1 is past the field's prime: no point has it, before or after the valid
+        // key above was remembered.
+        let mut past_prime = [0xff; 33];
+        past_prime[0] = 0x02;
+        let mut bad_prefix = valid;
+        bad_prefix[0] = 0x05;
+        for _ in 0..2 {
+            let err = PublicKey::from_compressed(&past_prime).unwrap_err();
+            assert!(err.contains("not a valid curve point"), "{err}");
+        }
+        // The same x with SEC1's "compact" tag is a point to k256, but not a key to the SDK.
+        let err = PublicKey::from_compressed(&bad_prefix).unwrap_err();
+        assert!(err.contains("must be compressed"), "{err}");
+        assert!(PublicKey::from_compressed(&valid[..32]).is_err());
     }
 }

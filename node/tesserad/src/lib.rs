@@ -5,6 +5,7 @@ pub mod ante;
 pub mod app;
 pub mod auth;
 pub mod bank;
+mod checked_keys;
 pub mod coin;
 pub mod crypto;
 pub mod error;
