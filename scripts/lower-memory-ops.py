@@ -4,9 +4,11 @@
     lower-memory-ops.py CONTRACT.wat MEMORY_OPS.wat OUT.wat
 
 CONTRACT.wat is binaryen's text of the contract (`wasm-dis`), in which every instruction is a
-folded s-expression, so `(memory.copy DST SRC SIZE)` can become `(call $tessera_memory_copy
-DST SRC SIZE)` with its operands left as they are. MEMORY_OPS.wat holds the two functions, which
-go in before the module's closing parenthesis. Why: see MEMORY_OPS.wat.
+folded s-expression that starts a line of its own, with its operands on the lines below. So the
+line `(memory.copy` can become `(call $tessera_memory_copy` with the operands left as they are,
+and the same text inside a data string (which binaryen prints on the segment's line) is never
+touched. MEMORY_OPS.wat holds the two functions, which go in before the module's closing
+parenthesis. Why: see MEMORY_OPS.wat.
 """
 
 import re
@@ -26,14 +28,15 @@ def lower(module: str, functions: str) -> tuple[str, dict[str, int]]:
     for name in ("$tessera_memory_copy", "$tessera_memory_fill"):
         if f"(func {name} " in module:
             fail(f"the module already defines {name}")
-    # With several memories binaryen names them after the opcode; the functions use memory 0.
-    if re.search(r"\(memory\.(copy|fill)[ \t]+\$", module):
-        fail("memory.copy/fill with memory operands (multi-memory) is not supported")
-
     counts = {}
     for instruction, call in REPLACEMENTS.items():
-        pattern = re.compile(r"\(" + re.escape(instruction) + r"(?=\s)")
-        module, counts[instruction] = pattern.subn("(" + call, module)
+        at_line_start = re.compile(r"^([ \t]+)\(" + re.escape(instruction) + r"$", re.MULTILINE)
+        module, counts[instruction] = at_line_start.subn(r"\1(" + call, module)
+        # Anything else (memory operands of a multi-memory module, another printer's layout)
+        # is not a form this script knows how to rewrite.
+        left = re.search(r"^[ \t]+\(" + re.escape(instruction) + r"\b.*$", module, re.MULTILINE)
+        if left:
+            fail(f"cannot rewrite {left.group(0).strip()!r}")
 
     lines = module.rstrip("\n").split("\n")
     # The module's closing parenthesis is the last line that is exactly ")"; binaryen prints
