@@ -14,6 +14,11 @@
 //! `j` has provider `i` bid on order `(i + j) mod 1000`: distinct providers on distinct orders
 //! in each block, a provider never bids twice on an order, and no order collects more than one
 //! bid per block.
+//!
+//! After the timed blocks, one more block of the largest size goes through the parallel census
+//! (`tesserad::app::census`) before it is finalized: the keys its txs write most, and how far
+//! an ideal parallel executor could spread it over several cores, as the txs run today and with
+//! the two balances every bid credits kept as deltas.
 
 // The allocator of the tesserad binary, so the figures are the node's.
 #[global_allocator]
@@ -31,7 +36,10 @@ use k256::ecdsa::{Signature, SigningKey, VerifyingKey};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 use tessera_testing::{BID_DEPOSIT, MANIFEST, MIN_BOND};
+use tesserad::address::Address;
 use tesserad::app::abci::CheckTxKind;
+use tesserad::app::census::{self, Dependencies, TxAccess};
+use tesserad::bank::{balance_key, FEE_COLLECTOR};
 
 const GROUPS: usize = 20;
 const DEPLOYMENTS: usize = 50;
@@ -143,6 +151,9 @@ fn main() {
     for (s, &size) in sizes.iter().enumerate() {
         plan.extend(std::iter::repeat_n((Some(s), size), per_size));
     }
+    // The census block: untimed, after the timed ones.
+    let census_block = plan.len();
+    plan.push((None, providers_n));
     assert!(
         plan.len() <= 20,
         "a provider bids once per order, 20 bids per order"
@@ -201,7 +212,8 @@ fn main() {
 
     // ---- timed blocks ------------------------------------------------------------------------
     let mut runs: Vec<Run> = sizes.iter().map(|_| Run::default()).collect();
-    for (&(run, _), txs) in plan.iter().zip(blocks) {
+    let mut census = None;
+    for (b, (&(run, _), txs)) in plan.iter().zip(blocks).enumerate() {
         // Mempool admission of the same txs (decode + ante + signature, no VM), timed apart.
         let t = Instant::now();
         for tx in &txs {
@@ -211,6 +223,9 @@ fn main() {
         let check = t.elapsed();
         let n = txs.len();
         let req = chain.next_block(1, txs);
+        if b == census_block {
+            census = Some(chain.app.access_census(&req).expect("census"));
+        }
         let t = Instant::now();
         let res = chain.app.finalize_block(req).expect("finalize");
         let finalize = t.elapsed();
@@ -328,5 +343,61 @@ fn main() {
         "ratio: {:.1}% (end-to-end tx/s over verify-only /s)",
         100.0 * all.tps() / all.verify_rate()
     );
+    if let Some(access) = &census {
+        report_census(access, &market);
+    }
     println!("wall time: {:.1} s", wall.elapsed().as_secs_f64());
+}
+
+/// What a parallel executor could gain on the census block (see the module doc).
+fn report_census(access: &[TxAccess], market: &str) {
+    let n = access.len();
+    let failed = access.iter().filter(|a| a.code != 0).count();
+    let credited = [
+        ("fee collector", Address::module(FEE_COLLECTOR)),
+        (
+            "market",
+            Address::from_bech32(market).expect("market address"),
+        ),
+    ]
+    .map(|(name, address)| (name, balance_key(&address, "")));
+    let label = |key: &[u8]| match credited.iter().find(|(_, p)| key.starts_with(p)) {
+        Some((name, prefix)) => format!(
+            "balance of the {name} ({})",
+            String::from_utf8_lossy(&key[prefix.len()..])
+        ),
+        None => census::printable(key),
+    };
+    println!(
+        "parallel census: a block of {n} place_bid ({failed} failed); a tx depends on the \
+         last earlier tx that wrote what it reads"
+    );
+    for hot in census::hot_keys(access, 4) {
+        println!(
+            "  hot key {}: written by {} txs, read by {}",
+            label(&hot.key),
+            hot.writers,
+            hot.readers
+        );
+    }
+    let credits: Vec<Vec<u8>> = credited.iter().map(|(_, p)| p.clone()).collect();
+    for (how, commuting) in [
+        ("as the txs run today", &[][..]),
+        (
+            "with the fee collector's and the market's balances credited as deltas",
+            &credits[..],
+        ),
+    ] {
+        let deps = Dependencies::of(access, commuting);
+        let speedup = |workers| n as f64 / deps.in_order_schedule(workers) as f64;
+        println!(
+            "  {how}: {} txs independent, longest chain {} txs; an ideal in-order \
+             executor {:.2}x on 2 cores, {:.2}x on 4, {:.2}x on 8",
+            deps.independent(),
+            deps.longest_chain(),
+            speedup(2),
+            speedup(4),
+            speedup(8)
+        );
+    }
 }

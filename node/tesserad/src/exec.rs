@@ -105,6 +105,13 @@ impl TxOutcome {
         self.code == 0
     }
 
+    /// A fault of this node (storage, corrupt state), not of the tx: another node would not
+    /// see it, so it stops the block instead of becoming a tx result.
+    pub fn is_node_fault(&self) -> bool {
+        self.codespace == crate::error::UNDEFINED_CODESPACE
+            && self.code == crate::error::codes::INTERNAL
+    }
+
     pub(crate) fn failed(err: TxError, gas_wanted: u64, gas_used: u64, events: Vec<Event>) -> Self {
         Self {
             code: err.code,

@@ -9,6 +9,7 @@
 pub mod abci;
 pub mod block_gas;
 pub mod block_hashes;
+pub mod census;
 pub mod genesis;
 pub mod query;
 mod verify_ahead;
@@ -393,26 +394,13 @@ impl App {
                 tx_results.push(TxOutcome::failed(error, wanted, 0, Vec::new()));
                 continue;
             }
-            let mut executor = VmExecutor {
-                host: &self.host,
-                block: block.clone(),
-                tx: Some(TxEnv {
-                    index: u32::try_from(index).unwrap_or(u32::MAX),
-                    hash: Sha256::digest(tx).to_vec(),
-                }),
-                msg_index: 0,
-                simulation: false,
-            };
+            let mut executor = self.deliver_executor(block, index, tx);
             let ctx = TxContext {
                 verified_ahead: verified_ahead.and_then(|slots| slots.get(index)),
                 ..self.ctx(block.height, Mode::Deliver)
             };
             let outcome = run_tx(overlay, tx, &ctx, &mut executor);
-            // A node fault (storage, corrupt state), not the tx's: another node would not see
-            // it, so it stops the block instead of becoming a tx result.
-            if outcome.codespace == crate::error::UNDEFINED_CODESPACE
-                && outcome.code == crate::error::codes::INTERNAL
-            {
+            if outcome.is_node_fault() {
                 return Err(AppError::Internal {
                     index,
                     log: outcome.log,
@@ -421,6 +409,20 @@ impl App {
             tx_results.push(outcome);
         }
         Ok(tx_results)
+    }
+
+    /// The executor of the block's tx at `index`: the block's env and the tx's own.
+    fn deliver_executor(&self, block: &BlockEnv, index: usize, tx: &[u8]) -> VmExecutor<'_> {
+        VmExecutor {
+            host: &self.host,
+            block: block.clone(),
+            tx: Some(TxEnv {
+                index: u32::try_from(index).unwrap_or(u32::MAX),
+                hash: Sha256::digest(tx).to_vec(),
+            }),
+            msg_index: 0,
+            simulation: false,
+        }
     }
 
     /// Calls every end-block hook; a failing hook is reverted and reported, never fatal, so a
