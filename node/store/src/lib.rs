@@ -18,7 +18,7 @@ mod tables;
 
 /// The ics23 crate the proofs are built with, so callers name the same `CommitmentProof`.
 pub use ics23;
-pub use overlay::Overlay;
+pub use overlay::{Access, Overlay};
 pub use snapshot::Snapshot;
 pub use state::{KvIter, StateRead, StateWrite, StoreError};
 pub use store::{

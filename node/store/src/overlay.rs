@@ -7,17 +7,30 @@
 
 use std::collections::BTreeMap;
 use std::ops::Bound;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use crate::state::{bounds_empty, KvIter, StateRead, StateWrite, StoreError};
 
 /// A pending change: `Some(value)` to write, `None` to delete.
 pub type Change = Option<Vec<u8>>;
 
+/// One access to an overlay, as [`Overlay::log_accesses`] records it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Access {
+    Read(Vec<u8>),
+    /// A range iterated, as the bounds asked for (an empty range is not recorded).
+    Range(Bound<Vec<u8>>, Bound<Vec<u8>>),
+    /// A set or a delete, whether its layer is kept or discarded later.
+    Write(Vec<u8>),
+}
+
 pub struct Overlay {
     base: Arc<dyn StateRead + Send + Sync>,
     /// Bottom layer first; never empty.
     layers: Vec<BTreeMap<Vec<u8>, Change>>,
+    /// Every access in order while logging (a parallel executor checks what a tx saw); a
+    /// mutex because reads take `&self`.
+    log: Option<Mutex<Vec<Access>>>,
 }
 
 impl Overlay {
@@ -25,6 +38,28 @@ impl Overlay {
         Self {
             base,
             layers: vec![BTreeMap::new()],
+            log: None,
+        }
+    }
+
+    /// Starts recording every read, range and write, in order (see [`Access`]).
+    pub fn log_accesses(&mut self) {
+        self.log = Some(Mutex::default());
+    }
+
+    /// Stops recording and returns what was recorded (nothing when not logging).
+    pub fn take_accesses(&mut self) -> Vec<Access> {
+        self.log
+            .take()
+            .map(|log| log.into_inner().unwrap_or_else(PoisonError::into_inner))
+            .unwrap_or_default()
+    }
+
+    fn note(&self, access: impl FnOnce() -> Access) {
+        if let Some(log) = &self.log {
+            log.lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .push(access());
         }
     }
 
@@ -80,6 +115,7 @@ impl Overlay {
 
 impl StateRead for Overlay {
     fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
+        self.note(|| Access::Read(key.to_vec()));
         match self.pending(key) {
             Some(change) => Ok(change.clone()),
             None => self.base.get(key),
@@ -95,6 +131,7 @@ impl StateRead for Overlay {
         if bounds_empty(start, end) {
             return Ok(Box::new(std::iter::empty()));
         }
+        self.note(|| Access::Range(start.map(<[u8]>::to_vec), end.map(<[u8]>::to_vec)));
         // Each layer's pending changes in range, walked lazily and merged (newest layer
         // winning): a range costs what it yields, not a copy of every pending write in it, so
         // a contract cannot make the node copy a block's writes with every iterator it opens.
@@ -155,10 +192,12 @@ impl<'a> Iterator for PendingMerge<'a> {
 
 impl StateWrite for Overlay {
     fn set(&mut self, key: &[u8], value: &[u8]) {
+        self.note(|| Access::Write(key.to_vec()));
         self.top().insert(key.to_vec(), Some(value.to_vec()));
     }
 
     fn delete(&mut self, key: &[u8]) {
+        self.note(|| Access::Write(key.to_vec()));
         self.top().insert(key.to_vec(), None);
     }
 }
@@ -266,6 +305,38 @@ mod tests {
                 (b"d".to_vec(), Some(b"4".to_vec()))
             ]
         );
+    }
+
+    #[test]
+    fn the_access_log_holds_reads_ranges_and_writes_in_order_while_on() {
+        let mut o = Overlay::new(base(&[(b"a", b"1")]));
+        o.get(b"a").unwrap();
+        o.log_accesses();
+        o.get(b"a").unwrap();
+        o.begin();
+        o.set(b"b", b"2");
+        o.delete(b"a");
+        o.discard();
+        drop(o.prefix(b"a").unwrap());
+        // An empty range reads nothing.
+        drop(
+            o.range(Bound::Included(b"z"), Bound::Excluded(b"a"), false)
+                .unwrap(),
+        );
+        assert_eq!(
+            o.take_accesses(),
+            vec![
+                Access::Read(b"a".to_vec()),
+                Access::Write(b"b".to_vec()),
+                Access::Write(b"a".to_vec()),
+                Access::Range(
+                    Bound::Included(b"a".to_vec()),
+                    Bound::Excluded(b"b".to_vec())
+                ),
+            ]
+        );
+        o.get(b"a").unwrap();
+        assert_eq!(o.take_accesses(), vec![]);
     }
 
     #[test]

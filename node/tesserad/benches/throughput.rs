@@ -343,6 +343,16 @@ fn main() {
         "ratio: {:.1}% (end-to-end tx/s over verify-only /s)",
         100.0 * all.tps() / all.verify_rate()
     );
+    let stats = chain.app.parallel_stats();
+    let count = |c: &std::sync::atomic::AtomicU64| c.load(std::sync::atomic::Ordering::Relaxed);
+    println!(
+        "parallel delivery ({} helper threads): {} txs applied as speculated, {} with their \
+         credits moved onto the current balances, {} run again in order",
+        tesserad::app::default_parallel_helpers(),
+        count(&stats.applied),
+        count(&stats.credits_moved),
+        count(&stats.rerun)
+    );
     if let Some(access) = &census {
         report_census(access, &market);
     }

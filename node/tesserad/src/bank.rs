@@ -49,6 +49,31 @@ pub fn balance_key(address: &Address, denom: &str) -> Vec<u8> {
     [address_prefix(address).as_slice(), denom.as_bytes()].concat()
 }
 
+pub fn is_balance_key(key: &[u8]) -> bool {
+    key.starts_with(BALANCE_PREFIX)
+}
+
+/// What a balance becomes when a credit made on top of `seen` (leaving `credited`) is made on
+/// top of `current` instead; `None` when that could change anything else: `credited` is below
+/// `seen` (a debit, which may fail on another balance), the read or the written value would
+/// have another length (another gas charge), or a value is not an amount.
+pub fn rebase_credit(
+    seen: Option<&[u8]>,
+    current: Option<&[u8]>,
+    credited: &[u8],
+) -> Option<Vec<u8>> {
+    if seen.map(<[u8]>::len) != current.map(<[u8]>::len) {
+        return None;
+    }
+    let amount = |value: Option<&[u8]>| value.map_or(Ok(0), decode_amount).ok();
+    let credit = decode_amount(credited).ok()?.checked_sub(amount(seen)?)?;
+    let total = amount(current)?
+        .checked_add(credit)?
+        .to_string()
+        .into_bytes();
+    (total.len() == credited.len()).then_some(total)
+}
+
 pub fn supply_key(denom: &str) -> Vec<u8> {
     [SUPPLY_PREFIX, denom.as_bytes()].concat()
 }
@@ -291,6 +316,27 @@ mod tests {
             Some(b"60".to_vec()),
             "amounts are decimal ASCII"
         );
+    }
+
+    #[test]
+    fn a_credit_moves_onto_another_balance_only_when_nothing_else_would_change() {
+        let rebase = |seen: Option<&str>, current: Option<&str>, credited: &str| {
+            rebase_credit(
+                seen.map(str::as_bytes),
+                current.map(str::as_bytes),
+                credited.as_bytes(),
+            )
+            .map(|v| String::from_utf8(v).unwrap())
+        };
+        assert_eq!(rebase(Some("100"), Some("150"), "120"), Some("170".into()));
+        assert_eq!(rebase(None, None, "20"), Some("20".into()));
+        assert_eq!(rebase(Some("100"), Some("150"), "100"), Some("150".into()));
+        // A debit; a read of another length; a result of another length; not amounts.
+        assert_eq!(rebase(Some("100"), Some("150"), "90"), None);
+        assert_eq!(rebase(Some("100"), Some("1500"), "120"), None);
+        assert_eq!(rebase(None, Some("1"), "20"), None);
+        assert_eq!(rebase(Some("100"), Some("990"), "120"), None);
+        assert_eq!(rebase(Some("1x0"), Some("150"), "120"), None);
     }
 
     #[test]

@@ -81,8 +81,19 @@ impl Chain {
 
     /// The same with another block gas limit (benches that fill blocks past the default).
     pub fn start_from_with_block_gas(app_state_bytes: Vec<u8>, max_block_gas: u64) -> Chain {
+        Chain::start_configured(app_state_bytes, max_block_gas, |_| {})
+    }
+
+    /// The same with the app's configuration changed by `configure` first.
+    pub fn start_configured(
+        app_state_bytes: Vec<u8>,
+        max_block_gas: u64,
+        configure: impl FnOnce(&mut AppConfig),
+    ) -> Chain {
         let dir = tempfile::tempdir().expect("temp dir");
-        let mut app = App::open(AppConfig::new(dir.path())).expect("app opens");
+        let mut config = AppConfig::new(dir.path());
+        configure(&mut config);
+        let mut app = App::open(config).expect("app opens");
         app.init_chain(InitChainRequest {
             chain_id: CHAIN_ID.into(),
             time: BlockTime {

@@ -19,6 +19,7 @@ use tessera_vm::types::BlockEnv;
 use tessera_vm::Timestamp;
 
 use super::abci::FinalizeBlockRequest;
+use super::parallel::{as_slice, is_empty};
 use super::{App, AppError};
 use crate::ante::Mode;
 use crate::exec::run_tx;
@@ -248,21 +249,6 @@ pub fn printable(key: &[u8]) -> String {
             _ => format!("\\x{b:02x}"),
         })
         .collect()
-}
-
-fn as_slice(bound: &Bound<Vec<u8>>) -> Bound<&[u8]> {
-    bound.as_ref().map(Vec::as_slice)
-}
-
-/// Whether no key lies within the bounds (`BTreeMap::range` refuses such bounds).
-fn is_empty((start, end): (Bound<&[u8]>, Bound<&[u8]>)) -> bool {
-    match (start, end) {
-        (Bound::Included(s), Bound::Included(e)) => s > e,
-        (Bound::Included(s), Bound::Excluded(e))
-        | (Bound::Excluded(s), Bound::Included(e))
-        | (Bound::Excluded(s), Bound::Excluded(e)) => s >= e,
-        _ => false,
-    }
 }
 
 #[cfg(test)]

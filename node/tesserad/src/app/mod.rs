@@ -10,6 +10,9 @@ pub mod abci;
 pub mod block_gas;
 pub mod block_hashes;
 pub mod census;
+mod parallel;
+
+pub use parallel::ParallelStats;
 pub mod genesis;
 pub mod query;
 mod verify_ahead;
@@ -21,7 +24,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use sha2::{Digest, Sha256};
-use tessera_store::{Overlay, StateRead, StateWrite, Store, StoreError, StoreOptions};
+use tessera_store::{Overlay, Snapshot, StateRead, StateWrite, Store, StoreError, StoreOptions};
 use tessera_vm::types::{BlockEnv, TxEnv};
 use tessera_vm::{Timestamp, VmConfig, WasmHost};
 use thiserror::Error;
@@ -70,6 +73,14 @@ pub struct AppConfig {
     pub simulation_gas_limit: u64,
     /// Signatures remembered between CheckTx and the block (0: verify every time).
     pub signature_cache_entries: usize,
+    /// Threads besides the block's own that run its txs ahead of order (`app/parallel.rs`);
+    /// 0 runs them one after the other on one thread. The results are the same either way.
+    pub parallel_helpers: usize,
+}
+
+/// One helper per core besides the block's own thread.
+pub fn default_parallel_helpers() -> usize {
+    std::thread::available_parallelism().map_or(0, |cores| cores.get() - 1)
 }
 
 impl AppConfig {
@@ -80,6 +91,7 @@ impl AppConfig {
             keep_versions: 100,
             simulation_gas_limit: DEFAULT_SIMULATION_GAS_LIMIT,
             signature_cache_entries: crate::sigcache::DEFAULT_CAPACITY,
+            parallel_helpers: default_parallel_helpers(),
         }
     }
 }
@@ -105,6 +117,8 @@ pub struct App {
     check: Overlay,
     /// Signatures verified in CheckTx (or a block) that the next block need not verify again.
     signature_cache: SignatureCache,
+    parallel_helpers: usize,
+    parallel_stats: ParallelStats,
 }
 
 impl App {
@@ -139,6 +153,8 @@ impl App {
             pending: None,
             check,
             signature_cache: SignatureCache::new(config.signature_cache_entries),
+            parallel_helpers: config.parallel_helpers,
+            parallel_stats: ParallelStats::default(),
         };
         app.load_committed()?;
         Ok(app)
@@ -243,6 +259,11 @@ impl App {
         }
     }
 
+    /// What the parallel executor did since the app opened (`app/parallel.rs`).
+    pub fn parallel_stats(&self) -> &ParallelStats {
+        &self.parallel_stats
+    }
+
     pub fn max_block_gas(&self) -> u64 {
         self.max_block_gas
     }
@@ -335,27 +356,16 @@ impl App {
             time: Timestamp::from_nanos(req.time.as_nanos()),
             chain_id: self.chain_id.clone(),
         };
-        let verified: Vec<VerifiedAhead> =
-            req.txs.iter().map(|_| VerifiedAhead::default()).collect();
-        let stop = AtomicBool::new(false);
-        let tx_results = std::thread::scope(|scope| {
-            if let Some(pre_block) = &pre_block {
-                scope.spawn(|| {
-                    verify_ahead::verify_block(
-                        &**pre_block,
-                        &self.chain_id,
-                        &self.signature_cache,
-                        &req.txs,
-                        &verified,
-                        &stop,
-                    )
-                });
+        let helpers = self.parallel_helpers.min(req.txs.len().saturating_sub(1));
+        let tx_results = match &pre_block {
+            Some(pre_block) if helpers > 0 => {
+                let pre_block: Arc<dyn StateRead + Send + Sync> = pre_block.clone();
+                self.deliver_txs_in_parallel(&mut overlay, &pre_block, &block, &req.txs, helpers)?
             }
-            let ahead = pre_block.as_ref().map(|_| verified.as_slice());
-            let results = self.deliver_txs(&mut overlay, &block, &req.txs, ahead);
-            stop.store(true, Ordering::Relaxed);
-            results
-        })?;
+            _ => {
+                self.deliver_verifying_ahead(&mut overlay, pre_block.as_deref(), &block, &req.txs)?
+            }
+        };
         overlay.set(BLOCK_TIME_KEY, &req.time.as_nanos().to_be_bytes());
         block_hashes::record(&mut overlay, req.height, &req.hash);
         let events = self.end_block(&mut overlay, &block)?;
@@ -373,6 +383,37 @@ impl App {
             response: response.clone(),
         });
         Ok(response)
+    }
+
+    /// Runs the block's transactions in order on this thread while a helper thread checks the
+    /// signatures of the txs ahead against `pre_block` (none for the genesis block).
+    fn deliver_verifying_ahead(
+        &self,
+        overlay: &mut Overlay,
+        pre_block: Option<&Snapshot>,
+        block: &BlockEnv,
+        txs: &[Vec<u8>],
+    ) -> Result<Vec<TxOutcome>, AppError> {
+        let verified: Vec<VerifiedAhead> = txs.iter().map(|_| VerifiedAhead::default()).collect();
+        let stop = AtomicBool::new(false);
+        std::thread::scope(|scope| {
+            if let Some(pre_block) = pre_block {
+                scope.spawn(|| {
+                    verify_ahead::verify_block(
+                        pre_block,
+                        &self.chain_id,
+                        &self.signature_cache,
+                        txs,
+                        &verified,
+                        &stop,
+                    )
+                });
+            }
+            let ahead = pre_block.map(|_| verified.as_slice());
+            let results = self.deliver_txs(overlay, block, txs, ahead);
+            stop.store(true, Ordering::Relaxed);
+            results
+        })
     }
 
     /// Runs the block's transactions in order; `verified_ahead` holds one slot per tx when a

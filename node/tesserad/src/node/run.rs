@@ -98,6 +98,7 @@ pub fn start(options: StartOptions) -> Result<(), String> {
         keep_versions: config.app.keep_versions,
         simulation_gas_limit: config.app.simulation_gas_limit,
         signature_cache_entries: crate::sigcache::DEFAULT_CAPACITY,
+        parallel_helpers: crate::app::default_parallel_helpers(),
     })
     .map_err(|e| {
         format!(
