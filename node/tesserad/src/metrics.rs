@@ -1,9 +1,11 @@
 //! The app's Prometheus metrics, served as text on `/metrics` next to CometBFT's own (which
-//! cover consensus, mempool and p2p): block execution time, txs, gas, queries, VM cache.
+//! cover consensus, mempool and p2p): block execution time, txs, gas, queries, VM cache,
+//! parallel delivery.
 //!
 //! The metrics live in a `prometheus::Registry` of their own rather than the crate's global one,
 //! so that tests running several nodes in one process keep them apart. The ABCI connections
-//! update them; the VM cache keeps its own counters, read on each scrape by a collector.
+//! update them; the VM cache and the parallel delivery keep their own counters, read on each
+//! scrape by a collector.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -32,12 +34,17 @@ pub struct Metrics {
     height: IntGauge,
 }
 
-/// Counters read at scrape time from elsewhere (the VM cache keeps its own).
+/// Counters read at scrape time from elsewhere (the VM cache and the parallel delivery keep
+/// their own).
+#[derive(Clone, Debug, Default)]
 pub struct Gauges {
     pub vm_cache_hits_pinned: u64,
     pub vm_cache_hits_memory: u64,
     pub vm_cache_hits_disk: u64,
     pub vm_cache_misses: u64,
+    pub parallel_applied: u64,
+    pub parallel_credits_moved: u64,
+    pub parallel_rerun: u64,
 }
 
 /// Registers `metric` with `registry`. Names and help texts are constants of this file, so a
@@ -138,12 +145,12 @@ impl Metrics {
         }
     }
 
-    /// Adds the VM cache's counters, read from `read` on each scrape; once per `Metrics`.
-    pub fn register_vm_cache(
+    /// Adds the counters kept elsewhere, read from `read` on each scrape; once per `Metrics`.
+    pub fn register_read_at_scrape(
         &self,
         read: impl Fn() -> Gauges + Send + Sync + 'static,
     ) -> prometheus::Result<()> {
-        self.registry.register(Box::new(VmCache::new(read)))
+        self.registry.register(Box::new(ReadAtScrape::new(read)))
     }
 
     /// The Prometheus text exposition.
@@ -154,13 +161,14 @@ impl Metrics {
     }
 }
 
-/// The VM cache's own counters, exposed as Prometheus counters without copying them.
-struct VmCache<F> {
+/// Counters kept elsewhere (the VM cache's, the parallel delivery's), exposed as Prometheus
+/// counters without copying them.
+struct ReadAtScrape<F> {
     read: F,
-    descs: [Desc; 4],
+    descs: [Desc; 7],
 }
 
-const VM_CACHE: [(&str, &str); 4] = [
+const READ_AT_SCRAPE: [(&str, &str); 7] = [
     (
         "tesserad_vm_cache_hits_pinned_total",
         "Contract instances from the pinned in-memory module cache.",
@@ -177,11 +185,23 @@ const VM_CACHE: [(&str, &str); 4] = [
         "tesserad_vm_cache_misses_total",
         "Contract instances that needed a compile.",
     ),
+    (
+        "tesserad_parallel_txs_applied_total",
+        "Block txs applied as run ahead of order (they read nothing written before them).",
+    ),
+    (
+        "tesserad_parallel_txs_credits_moved_total",
+        "Block txs applied as run ahead of order, their balance credits moved onto the current balances.",
+    ),
+    (
+        "tesserad_parallel_txs_rerun_total",
+        "Block txs run again in order because they read what an earlier tx of the block wrote.",
+    ),
 ];
 
-impl<F: Fn() -> Gauges + Send + Sync> VmCache<F> {
+impl<F: Fn() -> Gauges + Send + Sync> ReadAtScrape<F> {
     fn new(read: F) -> Self {
-        let descs = VM_CACHE.map(|(name, help)| {
+        let descs = READ_AT_SCRAPE.map(|(name, help)| {
             Desc::new(name.into(), help.into(), Vec::new(), Default::default())
                 .expect("valid metric name")
         });
@@ -189,7 +209,7 @@ impl<F: Fn() -> Gauges + Send + Sync> VmCache<F> {
     }
 }
 
-impl<F: Fn() -> Gauges + Send + Sync> Collector for VmCache<F> {
+impl<F: Fn() -> Gauges + Send + Sync> Collector for ReadAtScrape<F> {
     fn desc(&self) -> Vec<&Desc> {
         self.descs.iter().collect()
     }
@@ -201,6 +221,9 @@ impl<F: Fn() -> Gauges + Send + Sync> Collector for VmCache<F> {
             g.vm_cache_hits_memory,
             g.vm_cache_hits_disk,
             g.vm_cache_misses,
+            g.parallel_applied,
+            g.parallel_credits_moved,
+            g.parallel_rerun,
         ];
         self.descs
             .iter()
@@ -228,7 +251,7 @@ pub fn serve(
     gauges: impl Fn() -> Gauges + Send + Sync + 'static,
 ) -> std::io::Result<SocketAddr> {
     metrics
-        .register_vm_cache(gauges)
+        .register_read_at_scrape(gauges)
         .map_err(std::io::Error::other)?;
     // Bound here so that a taken port is an error of `tesserad start`, not of a thread.
     let listener = std::net::TcpListener::bind(addr)?;
@@ -310,11 +333,14 @@ mod tests {
     fn the_exposition_names_every_metric_with_its_type_and_help() {
         let m = Metrics::default();
         m.set_height(7);
-        m.register_vm_cache(|| Gauges {
+        m.register_read_at_scrape(|| Gauges {
             vm_cache_hits_pinned: 1,
             vm_cache_hits_memory: 2,
             vm_cache_hits_disk: 3,
             vm_cache_misses: 4,
+            parallel_applied: 5,
+            parallel_credits_moved: 6,
+            parallel_rerun: 7,
         })
         .expect("registered once");
         let out = m.render();
@@ -331,6 +357,9 @@ mod tests {
             ("tesserad_vm_cache_hits_memory_total", "counter"),
             ("tesserad_vm_cache_hits_disk_total", "counter"),
             ("tesserad_vm_cache_misses_total", "counter"),
+            ("tesserad_parallel_txs_applied_total", "counter"),
+            ("tesserad_parallel_txs_credits_moved_total", "counter"),
+            ("tesserad_parallel_txs_rerun_total", "counter"),
             ("tesserad_height", "gauge"),
         ] {
             assert!(out.contains(&format!("# HELP {name} ")), "{name}: {out}");
@@ -345,6 +374,10 @@ mod tests {
             "{out}"
         );
         assert!(out.contains("tesserad_vm_cache_misses_total 4\n"), "{out}");
+        assert!(
+            out.contains("tesserad_parallel_txs_rerun_total 7\n"),
+            "{out}"
+        );
     }
 
     #[test]
@@ -362,10 +395,8 @@ mod tests {
         metrics.set_height(42);
         let bound = serve("127.0.0.1:0".parse().expect("address"), metrics, || {
             Gauges {
-                vm_cache_hits_pinned: 0,
-                vm_cache_hits_memory: 0,
-                vm_cache_hits_disk: 0,
                 vm_cache_misses: 5,
+                ..Gauges::default()
             }
         })?;
         let get = |path: &str| -> std::io::Result<String> {

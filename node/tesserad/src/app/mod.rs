@@ -11,8 +11,9 @@ pub mod block_gas;
 pub mod block_hashes;
 pub mod census;
 mod parallel;
+mod parallel_stats;
 
-pub use parallel::ParallelStats;
+pub use parallel_stats::ParallelStats;
 pub mod genesis;
 pub mod query;
 mod verify_ahead;
@@ -118,7 +119,7 @@ pub struct App {
     /// Signatures verified in CheckTx (or a block) that the next block need not verify again.
     signature_cache: SignatureCache,
     parallel_helpers: usize,
-    parallel_stats: ParallelStats,
+    parallel_stats: Arc<ParallelStats>,
 }
 
 impl App {
@@ -154,7 +155,7 @@ impl App {
             check,
             signature_cache: SignatureCache::new(config.signature_cache_entries),
             parallel_helpers: config.parallel_helpers,
-            parallel_stats: ParallelStats::default(),
+            parallel_stats: Arc::default(),
         };
         app.load_committed()?;
         Ok(app)
@@ -260,7 +261,7 @@ impl App {
     }
 
     /// What the parallel executor did since the app opened (`app/parallel.rs`).
-    pub fn parallel_stats(&self) -> &ParallelStats {
+    pub fn parallel_stats(&self) -> &Arc<ParallelStats> {
         &self.parallel_stats
     }
 

@@ -20,7 +20,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Bound;
 use std::panic::AssertUnwindSafe;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, PoisonError};
 
 use tessera_store::{Access, Overlay, StateRead, StateWrite};
@@ -35,15 +35,6 @@ use crate::exec::{run_tx, TxOutcome};
 
 /// A pending change, as `Overlay::changes` gives it: `None` deletes.
 type Change = Option<Vec<u8>>;
-
-/// What the parallel executor did since the app opened: txs whose speculation held as it was,
-/// held once credits were moved, or had to run again.
-#[derive(Debug, Default)]
-pub struct ParallelStats {
-    pub applied: AtomicU64,
-    pub credits_moved: AtomicU64,
-    pub rerun: AtomicU64,
-}
 
 /// A tx run on the state before the block.
 struct Speculation {

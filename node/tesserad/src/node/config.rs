@@ -79,6 +79,11 @@ pub struct AppSection {
     pub keep_versions: u64,
     /// Most gas one `Simulate` may use (the SDK's `simulation_gas_limit`).
     pub simulation_gas_limit: u64,
+    /// Threads besides the block's own that run its txs ahead of order; absent: one per core
+    /// besides the block's own, 0: the txs run one after the other. Not consensus: the results
+    /// are the same either way.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub parallel_helpers: Option<usize>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -120,6 +125,7 @@ impl Default for AppSection {
             min_gas_prices: "0.025utsr".into(),
             keep_versions: 100,
             simulation_gas_limit: crate::ante::DEFAULT_SIMULATION_GAS_LIMIT,
+            parallel_helpers: None,
         }
     }
 }
@@ -160,6 +166,8 @@ const HEADER: &str = "\
 # [app]      min_gas_prices: this node's minimum for mempool admission, e.g. \"0.025utsr\"
 #            keep_versions: committed heights kept queryable
 #            simulation_gas_limit: most gas one Simulate may use (gas estimation requests)
+#            parallel_helpers: threads besides the block's own that run its txs ahead of order
+#            (default: one per core besides it; 0: in order on one thread; same results)
 # [abci]     address: where CometBFT's proxy_app connects
 # [metrics]  the app's Prometheus metrics at http://ADDRESS/metrics (CometBFT's: :26660)
 # [grpc]     Cosmos gRPC for clients (auth, bank, tx, wasm, tendermint services)
@@ -265,6 +273,21 @@ mod tests {
         assert_eq!(Config::load(&path).unwrap(), Config::default());
         Config::default().write(&path).unwrap();
         assert_eq!(Config::load(&path).unwrap(), Config::default());
+    }
+
+    #[test]
+    fn parallel_helpers_default_to_none_and_read_back_as_set() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("app.toml");
+        assert_eq!(Config::default().app.parallel_helpers, None);
+        std::fs::write(&path, "[app]\nparallel_helpers = 0\n").unwrap();
+        assert_eq!(Config::load(&path).unwrap().app.parallel_helpers, Some(0));
+        std::fs::write(&path, "[app]\nparallel_helpers = -1\n").unwrap();
+        let err = Config::load(&path).unwrap_err();
+        assert!(
+            err.contains("app.toml") && err.contains("parallel_helpers = -1"),
+            "{err}"
+        );
     }
 
     #[test]

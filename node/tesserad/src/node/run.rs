@@ -98,7 +98,10 @@ pub fn start(options: StartOptions) -> Result<(), String> {
         keep_versions: config.app.keep_versions,
         simulation_gas_limit: config.app.simulation_gas_limit,
         signature_cache_entries: crate::sigcache::DEFAULT_CAPACITY,
-        parallel_helpers: crate::app::default_parallel_helpers(),
+        parallel_helpers: config
+            .app
+            .parallel_helpers
+            .unwrap_or_else(crate::app::default_parallel_helpers),
     })
     .map_err(|e| {
         format!(
@@ -127,19 +130,25 @@ pub fn start(options: StartOptions) -> Result<(), String> {
         .spawn(move || socket::serve(listener, abci))
         .map_err(|e| e.to_string())?;
     if config.metrics.enabled {
-        // The host shares its cache: a scrape reads the counters without waiting for a block.
-        let host = app
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .host()
-            .clone();
+        // The host shares its cache and the app its parallel counters: a scrape reads them
+        // without waiting for a block.
+        let (host, parallel) = {
+            let app = app.lock().unwrap_or_else(PoisonError::into_inner);
+            (app.host().clone(), app.parallel_stats().clone())
+        };
         let bound = metrics::serve(config.metrics.address, metrics.clone(), move || {
             let stats = host.cache_stats();
+            let count = |counter: &std::sync::atomic::AtomicU64| {
+                counter.load(std::sync::atomic::Ordering::Relaxed)
+            };
             Gauges {
                 vm_cache_hits_pinned: stats.hits_pinned_memory_cache.into(),
                 vm_cache_hits_memory: stats.hits_memory_cache.into(),
                 vm_cache_hits_disk: stats.hits_fs_cache.into(),
                 vm_cache_misses: stats.misses.into(),
+                parallel_applied: count(&parallel.applied),
+                parallel_credits_moved: count(&parallel.credits_moved),
+                parallel_rerun: count(&parallel.rerun),
             }
         })
         .map_err(|e| format!("metrics on {}: {e}", config.metrics.address))?;
