@@ -5,7 +5,8 @@
 //!
 //!   cargo build --release -p tesserad && cargo bench -p tessera-cli --bench rpc_load
 //!   (LOADGEN_SENDERS, LOADGEN_TXS_PER_SENDER and LOADGEN_WINDOW change the load;
-//!   TESSERAD_BIN=path/to/tesserad measures another build)
+//!   TESSERAD_BIN=path/to/tesserad measures another build; TESSERAD_PARALLEL_HELPERS=n sets the
+//!   node's `[app] parallel_helpers`, 0 for in-order delivery on one thread)
 
 #[path = "../tests/support/mod.rs"]
 mod support;
@@ -26,7 +27,10 @@ fn env_or(name: &str, default: u64) -> u64 {
 }
 
 fn main() {
-    let chain = DevChain::start();
+    let chain = match std::env::var("TESSERAD_PARALLEL_HELPERS") {
+        Ok(helpers) => DevChain::start_with_app_settings(&format!("parallel_helpers = {helpers}")),
+        Err(_) => DevChain::start(),
+    };
     let config = LoadConfig {
         timeout: Duration::from_secs(120),
         window: env_or("LOADGEN_WINDOW", 100) as usize,

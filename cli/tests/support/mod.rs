@@ -53,13 +53,18 @@ pub struct DevChain {
 
 impl DevChain {
     pub fn start() -> Self {
+        Self::start_with_app_settings("")
+    }
+
+    /// The same with `settings` (TOML lines) in app.toml's `[app]` table.
+    pub fn start_with_app_settings(settings: &str) -> Self {
         let home = tempfile::tempdir().expect("temp dir");
         let [abci, metrics, grpc, rpc, p2p, prom] = free_ports();
         std::fs::create_dir_all(home.path().join("config")).unwrap();
         std::fs::write(
             home.path().join("config/app.toml"),
             format!(
-                "[abci]\naddress = \"127.0.0.1:{abci}\"\n[metrics]\naddress = \"127.0.0.1:{metrics}\"\n\
+                "[app]\n{settings}\n[abci]\naddress = \"127.0.0.1:{abci}\"\n[metrics]\naddress = \"127.0.0.1:{metrics}\"\n\
                  [grpc]\naddress = \"127.0.0.1:{grpc}\"\n[cometbft]\nrpc_address = \"tcp://127.0.0.1:{rpc}\"\n\
                  p2p_address = \"tcp://127.0.0.1:{p2p}\"\nprometheus_address = \"127.0.0.1:{prom}\"\n"
             ),

@@ -85,6 +85,11 @@ impl Overlay {
         }
     }
 
+    /// The keys the top layer sets or deletes.
+    pub fn top_keys(&self) -> impl Iterator<Item = &Vec<u8>> {
+        self.layers.last().into_iter().flat_map(BTreeMap::keys)
+    }
+
     /// How many layers are open above the bottom one.
     pub fn depth(&self) -> usize {
         self.layers.len() - 1
@@ -337,6 +342,10 @@ mod tests {
         );
         o.get(b"a").unwrap();
         assert_eq!(o.take_accesses(), vec![]);
+        o.begin();
+        o.set(b"t", b"1");
+        o.delete(b"u");
+        assert_eq!(o.top_keys().collect::<Vec<_>>(), vec![b"t", b"u"]);
     }
 
     #[test]

@@ -346,12 +346,14 @@ fn main() {
     let stats = chain.app.parallel_stats();
     let count = |c: &std::sync::atomic::AtomicU64| c.load(std::sync::atomic::Ordering::Relaxed);
     println!(
-        "parallel delivery ({} helper threads): {} txs applied as speculated, {} with their \
-         credits moved onto the current balances, {} run again in order",
+        "parallel delivery ({} helper threads), all blocks: {} txs applied as speculated, {} \
+         with their credits moved onto the current balances, {} run again in order, {} run in \
+         order only (a signer repeated)",
         tesserad::app::default_parallel_helpers(),
         count(&stats.applied),
         count(&stats.credits_moved),
-        count(&stats.rerun)
+        count(&stats.rerun),
+        count(&stats.in_order)
     );
     if let Some(access) = &census {
         report_census(access, &market);

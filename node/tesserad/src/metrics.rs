@@ -45,6 +45,7 @@ pub struct Gauges {
     pub parallel_applied: u64,
     pub parallel_credits_moved: u64,
     pub parallel_rerun: u64,
+    pub parallel_in_order: u64,
 }
 
 /// Registers `metric` with `registry`. Names and help texts are constants of this file, so a
@@ -165,10 +166,10 @@ impl Metrics {
 /// counters without copying them.
 struct ReadAtScrape<F> {
     read: F,
-    descs: [Desc; 7],
+    descs: [Desc; 8],
 }
 
-const READ_AT_SCRAPE: [(&str, &str); 7] = [
+const READ_AT_SCRAPE: [(&str, &str); 8] = [
     (
         "tesserad_vm_cache_hits_pinned_total",
         "Contract instances from the pinned in-memory module cache.",
@@ -197,6 +198,10 @@ const READ_AT_SCRAPE: [(&str, &str); 7] = [
         "tesserad_parallel_txs_rerun_total",
         "Block txs run again in order because they read what an earlier tx of the block wrote.",
     ),
+    (
+        "tesserad_parallel_txs_in_order_total",
+        "Block txs run in order only: a signer of theirs signed an earlier tx of the block.",
+    ),
 ];
 
 impl<F: Fn() -> Gauges + Send + Sync> ReadAtScrape<F> {
@@ -224,6 +229,7 @@ impl<F: Fn() -> Gauges + Send + Sync> Collector for ReadAtScrape<F> {
             g.parallel_applied,
             g.parallel_credits_moved,
             g.parallel_rerun,
+            g.parallel_in_order,
         ];
         self.descs
             .iter()
@@ -341,6 +347,7 @@ mod tests {
             parallel_applied: 5,
             parallel_credits_moved: 6,
             parallel_rerun: 7,
+            parallel_in_order: 8,
         })
         .expect("registered once");
         let out = m.render();
@@ -360,6 +367,7 @@ mod tests {
             ("tesserad_parallel_txs_applied_total", "counter"),
             ("tesserad_parallel_txs_credits_moved_total", "counter"),
             ("tesserad_parallel_txs_rerun_total", "counter"),
+            ("tesserad_parallel_txs_in_order_total", "counter"),
             ("tesserad_height", "gauge"),
         ] {
             assert!(out.contains(&format!("# HELP {name} ")), "{name}: {out}");

@@ -187,20 +187,25 @@ fn conflicting_blocks_end_at_the_same_results_and_app_hash_in_order_and_in_paral
 
     let stats = parallel.app.parallel_stats();
     let count = |c: &std::sync::atomic::AtomicU64| c.load(Ordering::Relaxed);
-    let (applied, moved, rerun) = (
+    let (applied, moved, rerun, only_in_order) = (
         count(&stats.applied),
         count(&stats.credits_moved),
         count(&stats.rerun),
+        count(&stats.in_order),
     );
-    // Every path taken, and every tx of the 4 blocks through one of them.
-    assert!(
-        applied > 0 && moved > 0 && rerun > 0,
-        "applied {applied}, moved {moved}, rerun {rerun}"
-    );
-    assert_eq!(applied + moved + rerun, txs);
+    // Every path taken, and every tx of the 4 blocks through one of them. In order only: alice's
+    // second tx in blocks 0 and 1, p0's and p1's second bids, p2's bid after its withdrawal.
+    let paths =
+        format!("applied {applied}, moved {moved}, rerun {rerun}, in order only {only_in_order}");
+    assert!(applied > 0 && moved > 0 && rerun > 0, "{paths}");
+    assert_eq!(only_in_order, 5, "{paths}");
+    assert_eq!(applied + moved + rerun + only_in_order, txs, "{paths}");
     let serial = in_order.app.parallel_stats();
     assert_eq!(
-        count(&serial.applied) + count(&serial.credits_moved) + count(&serial.rerun),
+        count(&serial.applied)
+            + count(&serial.credits_moved)
+            + count(&serial.rerun)
+            + count(&serial.in_order),
         0
     );
 }

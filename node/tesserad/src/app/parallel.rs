@@ -8,6 +8,9 @@
 //! the ordered run's and are applied as they are. Otherwise it runs again, in order, on the
 //! block's state, like the serial path.
 //!
+//! A tx with a signer who signed an earlier tx of the block is never run ahead: its account
+//! (the sequence) is written before it, so the run would be thrown away. It runs in order.
+//!
 //! One conflict is resolved without running again, because every tx of a busy block has it:
 //! crediting a balance that an earlier tx credited too (each tx's fee goes to the fee
 //! collector, each bid's deposit to the market). When the tx touched that balance only by one
@@ -17,12 +20,14 @@
 //! [`crate::bank::rebase_credit`]). The ordered run's result is the same by construction;
 //! `tests/parallel_execution.rs` runs conflicting blocks both ways to the same app hash.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::ops::Bound;
 use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, PoisonError};
 
+use cosmos_sdk_proto::cosmos::tx::v1beta1::{AuthInfo, TxRaw};
+use cosmos_sdk_proto::prost::Message;
 use tessera_store::{Access, Overlay, StateRead, StateWrite};
 use tessera_vm::types::BlockEnv;
 
@@ -47,6 +52,8 @@ struct Speculation {
 /// holds `Some(None)` when its speculation panicked: the tx runs again in order, where the
 /// panic (if it is one of the tx's) happens as it would without helpers.
 struct Slots {
+    /// Txs that only run in order (see [`repeats_a_signer`]); nobody claims them.
+    in_order: Vec<bool>,
     next: AtomicUsize,
     done: Mutex<Vec<Option<Option<Speculation>>>>,
     filled: Condvar,
@@ -63,14 +70,19 @@ impl App {
         helpers: usize,
     ) -> Result<Vec<TxOutcome>, AppError> {
         let slots = Slots {
+            in_order: repeats_a_signer(txs),
             next: AtomicUsize::new(0),
             done: Mutex::new(txs.iter().map(|_| None).collect()),
             filled: Condvar::new(),
         };
         let speculate_next = || -> bool {
-            let index = slots.next.fetch_add(1, Ordering::Relaxed);
-            let Some(tx) = txs.get(index) else {
-                return false;
+            let (index, tx) = loop {
+                let index = slots.next.fetch_add(1, Ordering::Relaxed);
+                match txs.get(index) {
+                    None => return false,
+                    Some(_) if slots.in_order[index] => continue,
+                    Some(tx) => break (index, tx),
+                }
             };
             let speculation = std::panic::catch_unwind(AssertUnwindSafe(|| {
                 self.speculate(pre_block, block, index, tx)
@@ -131,21 +143,25 @@ impl App {
         let mut tx_results = Vec::with_capacity(txs.len());
         let mut gas = BlockGas::new(self.max_block_gas);
         for (index, tx) in txs.iter().enumerate() {
-            let speculation = loop {
-                let mut done = slots.done.lock().unwrap_or_else(PoisonError::into_inner);
-                if let Some(speculation) = done[index].take() {
-                    break speculation;
-                }
-                drop(done);
-                if !speculate_next() {
-                    let done = slots.done.lock().unwrap_or_else(PoisonError::into_inner);
-                    drop(
-                        slots
-                            .filled
-                            .wait_while(done, |done| done[index].is_none())
-                            .unwrap_or_else(PoisonError::into_inner),
-                    );
-                }
+            let speculation = if slots.in_order[index] {
+                None
+            } else {
+                Some(loop {
+                    let mut done = slots.done.lock().unwrap_or_else(PoisonError::into_inner);
+                    if let Some(speculation) = done[index].take() {
+                        break speculation;
+                    }
+                    drop(done);
+                    if !speculate_next() {
+                        let done = slots.done.lock().unwrap_or_else(PoisonError::into_inner);
+                        drop(
+                            slots
+                                .filled
+                                .wait_while(done, |done| done[index].is_none())
+                                .unwrap_or_else(PoisonError::into_inner),
+                        );
+                    }
+                })
             };
             // Admission as in the ordered run: a refused tx changes nothing.
             let wanted = block_gas::gas_wanted(tx);
@@ -154,7 +170,7 @@ impl App {
                 tx_results.push(TxOutcome::failed(error, wanted, 0, Vec::new()));
                 continue;
             }
-            let valid = match speculation {
+            let valid = match speculation.flatten() {
                 Some(speculation) => still_valid(speculation, &written, overlay, &**pre_block)?,
                 None => None,
             };
@@ -180,19 +196,19 @@ impl App {
                     outcome
                 }
                 None => {
-                    self.parallel_stats.rerun.fetch_add(1, Ordering::Relaxed);
-                    overlay.log_accesses();
+                    let counter = if slots.in_order[index] {
+                        &self.parallel_stats.in_order
+                    } else {
+                        &self.parallel_stats.rerun
+                    };
+                    counter.fetch_add(1, Ordering::Relaxed);
                     let ctx = self.ctx(block.height, Mode::Deliver);
                     let mut executor = self.deliver_executor(block, index, tx);
+                    // A layer of its own, to see what the tx kept.
+                    overlay.begin();
                     let outcome = run_tx(overlay, tx, &ctx, &mut executor);
-                    // Writes of discarded layers count too: later txs are checked against more
-                    // keys than needed, never fewer.
-                    written.extend(overlay.take_accesses().into_iter().filter_map(|access| {
-                        match access {
-                            Access::Write(key) => Some(key),
-                            _ => None,
-                        }
-                    }));
+                    written.extend(overlay.top_keys().cloned());
+                    overlay.keep();
                     outcome
                 }
             };
@@ -206,6 +222,34 @@ impl App {
         }
         Ok(tx_results)
     }
+}
+
+/// For each tx, whether a signer of it (by the public key in its auth info) signed an earlier tx
+/// of the block. A tx whose auth info cannot be read, or names no key, is run ahead anyway: the
+/// check after the run catches what it conflicts with.
+fn repeats_a_signer(txs: &[Vec<u8>]) -> Vec<bool> {
+    let mut seen: HashSet<Vec<u8>> = HashSet::new();
+    txs.iter()
+        .map(|tx| {
+            let keys = signer_keys(tx);
+            let repeat = keys.iter().any(|key| seen.contains(key));
+            seen.extend(keys);
+            repeat
+        })
+        .collect()
+}
+
+fn signer_keys(tx: &[u8]) -> Vec<Vec<u8>> {
+    TxRaw::decode(tx)
+        .ok()
+        .and_then(|raw| AuthInfo::decode(raw.auth_info_bytes.as_slice()).ok())
+        .map(|info| {
+            info.signer_infos
+                .into_iter()
+                .filter_map(|signer| signer.public_key.map(|key| key.value))
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 /// A speculation that holds in order.

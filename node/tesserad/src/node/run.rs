@@ -149,6 +149,7 @@ pub fn start(options: StartOptions) -> Result<(), String> {
                 parallel_applied: count(&parallel.applied),
                 parallel_credits_moved: count(&parallel.credits_moved),
                 parallel_rerun: count(&parallel.rerun),
+                parallel_in_order: count(&parallel.in_order),
             }
         })
         .map_err(|e| format!("metrics on {}: {e}", config.metrics.address))?;
