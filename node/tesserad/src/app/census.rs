@@ -19,10 +19,11 @@ use tessera_vm::types::BlockEnv;
 use tessera_vm::Timestamp;
 
 use super::abci::FinalizeBlockRequest;
-use super::parallel::{as_slice, is_empty};
-use super::{App, AppError};
+use super::parallel::as_slice;
+use super::{stop_on_node_fault, App, AppError};
 use crate::ante::Mode;
 use crate::exec::run_tx;
+use tessera_store::state::bounds_empty;
 
 /// A range of keys a tx iterated, as the bounds it asked for.
 pub type KeyRange = (Bound<Vec<u8>>, Bound<Vec<u8>>);
@@ -57,13 +58,7 @@ impl App {
             let recording = Arc::new(Recording::over(Arc::clone(&block_state)));
             let mut overlay = Overlay::new(recording.clone());
             let mut executor = self.deliver_executor(&block, index, tx);
-            let outcome = run_tx(&mut overlay, tx, &ctx, &mut executor);
-            if outcome.is_node_fault() {
-                return Err(AppError::Internal {
-                    index,
-                    log: outcome.log,
-                });
-            }
+            let outcome = stop_on_node_fault(index, run_tx(&mut overlay, tx, &ctx, &mut executor))?;
             let changes = overlay.changes();
             drop(overlay);
             let still_shared = |what: &str| AppError::Internal {
@@ -162,7 +157,7 @@ impl Dependencies {
             }
             for (start, end) in &tx.ranges {
                 let bounds = (as_slice(start), as_slice(end));
-                if !is_empty(bounds) {
+                if !bounds_empty(bounds.0, bounds.1) {
                     deps.extend(last_writer.range::<[u8], _>(bounds).map(|(_, &i)| i));
                 }
             }

@@ -442,13 +442,7 @@ impl App {
                 ..self.ctx(block.height, Mode::Deliver)
             };
             let outcome = run_tx(overlay, tx, &ctx, &mut executor);
-            if outcome.is_node_fault() {
-                return Err(AppError::Internal {
-                    index,
-                    log: outcome.log,
-                });
-            }
-            tx_results.push(outcome);
+            tx_results.push(stop_on_node_fault(index, outcome)?);
         }
         Ok(tx_results)
     }
@@ -616,6 +610,18 @@ impl QueryView {
     pub fn query(&self, req: QueryRequest) -> QueryResponse {
         query::route(self, req)
     }
+}
+
+/// The outcome of the block's tx at `index`, or the error that stops the block when it is a
+/// fault of this node rather than of the tx.
+fn stop_on_node_fault(index: usize, outcome: TxOutcome) -> Result<TxOutcome, AppError> {
+    if outcome.is_node_fault() {
+        return Err(AppError::Internal {
+            index,
+            log: outcome.log,
+        });
+    }
+    Ok(outcome)
 }
 
 /// The block gas limit recorded at genesis; the default for a store that has none yet.

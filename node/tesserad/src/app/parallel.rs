@@ -28,11 +28,12 @@ use std::sync::{Arc, Condvar, Mutex, PoisonError};
 
 use cosmos_sdk_proto::cosmos::tx::v1beta1::{AuthInfo, TxRaw};
 use cosmos_sdk_proto::prost::Message;
+use tessera_store::state::bounds_empty;
 use tessera_store::{Access, Overlay, StateRead, StateWrite};
 use tessera_vm::types::BlockEnv;
 
 use super::block_gas::{self, BlockGas};
-use super::{App, AppError};
+use super::{stop_on_node_fault, App, AppError};
 use crate::ante::Mode;
 use crate::bank;
 use crate::error::TxError;
@@ -212,13 +213,7 @@ impl App {
                     outcome
                 }
             };
-            if outcome.is_node_fault() {
-                return Err(AppError::Internal {
-                    index,
-                    log: outcome.log,
-                });
-            }
-            tx_results.push(outcome);
+            tx_results.push(stop_on_node_fault(index, outcome)?);
         }
         Ok(tx_results)
     }
@@ -288,7 +283,9 @@ fn still_valid(
             }
             Access::Range(start, end) => {
                 let bounds = (as_slice(start), as_slice(end));
-                if !is_empty(bounds) && written.range::<[u8], _>(bounds).next().is_some() {
+                if !bounds_empty(bounds.0, bounds.1)
+                    && written.range::<[u8], _>(bounds).next().is_some()
+                {
                     return Ok(None);
                 }
             }
@@ -325,15 +322,4 @@ fn still_valid(
 
 pub(super) fn as_slice(bound: &Bound<Vec<u8>>) -> Bound<&[u8]> {
     bound.as_ref().map(Vec::as_slice)
-}
-
-/// Whether no key lies within the bounds (`BTreeSet::range` refuses such bounds).
-pub(super) fn is_empty((start, end): (Bound<&[u8]>, Bound<&[u8]>)) -> bool {
-    match (start, end) {
-        (Bound::Included(s), Bound::Included(e)) => s > e,
-        (Bound::Included(s), Bound::Excluded(e))
-        | (Bound::Excluded(s), Bound::Included(e))
-        | (Bound::Excluded(s), Bound::Excluded(e)) => s >= e,
-        _ => false,
-    }
 }
