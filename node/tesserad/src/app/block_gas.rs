@@ -26,11 +26,19 @@ pub fn limit_from_genesis(max_gas: i64) -> u64 {
 /// The gas limit a transaction asks for; 0 for bytes that are not a transaction (those fail
 /// decoding in delivery without using gas).
 pub fn gas_wanted(tx: &[u8]) -> u64 {
+    auth_info(tx).as_ref().map_or(0, gas_wanted_by)
+}
+
+/// The gas limit in a transaction's auth info.
+pub fn gas_wanted_by(info: &AuthInfo) -> u64 {
+    info.fee.as_ref().map_or(0, |fee| fee.gas_limit)
+}
+
+/// A transaction's auth info (signers, fee) alone, without decoding its body.
+pub fn auth_info(tx: &[u8]) -> Option<AuthInfo> {
     TxRaw::decode(tx)
         .ok()
         .and_then(|raw| AuthInfo::decode(raw.auth_info_bytes.as_slice()).ok())
-        .and_then(|info| info.fee)
-        .map_or(0, |fee| fee.gas_limit)
 }
 
 /// Gas wanted so far in one block.

@@ -2,9 +2,9 @@
 //! executor gain: planning data, never part of consensus.
 //!
 //! [`App::access_census`] runs a block's txs in order on the latest committed state exactly as
-//! `finalize_block` would, each over a base that records the keys and ranges the tx reads from
-//! the state the txs before it left (what a tx reads back of its own writes is no dependency),
-//! keeps nothing, and returns each tx's accesses. [`Dependencies`] turns them into the
+//! `finalize_block` would, each in a layer of its own with the overlay's access log on (what a
+//! tx reads back of its own writes is no dependency), keeps nothing, and returns each tx's
+//! accesses. [`Dependencies`] turns them into the
 //! read-after-write graph that an optimistic parallel executor (Block-STM style: every tx runs
 //! on the versions written before it, a tx that read a version later rewritten runs again)
 //! has to respect, and measures it in tx-lengths: the longest chain of dependent txs, and the
@@ -12,9 +12,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Bound;
-use std::sync::{Arc, Mutex, PoisonError};
 
-use tessera_store::{KvIter, Overlay, StateRead, StateWrite, StoreError};
+use tessera_store::{Access, Overlay};
 use tessera_vm::types::BlockEnv;
 use tessera_vm::Timestamp;
 
@@ -46,7 +45,7 @@ impl App {
     /// reports what each read and wrote; nothing is kept, and no end-block hook runs. A node
     /// fault fails the census as it would fail the block.
     pub fn access_census(&self, req: &FinalizeBlockRequest) -> Result<Vec<TxAccess>, AppError> {
-        let mut block_state = Arc::new(Overlay::new(self.store.snapshot()?));
+        let mut block_state = Overlay::new(self.store.snapshot()?);
         let block = BlockEnv {
             height: req.height,
             time: Timestamp::from_nanos(req.time.as_nanos()),
@@ -55,80 +54,47 @@ impl App {
         let ctx = self.ctx(block.height, Mode::Deliver);
         let mut census = Vec::with_capacity(req.txs.len());
         for (index, tx) in req.txs.iter().enumerate() {
-            let recording = Arc::new(Recording::over(Arc::clone(&block_state)));
-            let mut overlay = Overlay::new(recording.clone());
             let mut executor = self.deliver_executor(&block, index, tx);
-            let outcome = stop_on_node_fault(index, run_tx(&mut overlay, tx, &ctx, &mut executor))?;
-            let changes = overlay.changes();
-            drop(overlay);
-            let still_shared = |what: &str| AppError::Internal {
-                index,
-                log: format!("census: {what} still shared after the tx"),
-            };
-            let recording =
-                Arc::try_unwrap(recording).map_err(|_| still_shared("the tx's base"))?;
-            drop(recording.state);
-            let state = Arc::get_mut(&mut block_state).ok_or_else(|| still_shared("the block"))?;
-            for (key, change) in &changes {
-                match change {
-                    Some(value) => state.set(key, value),
-                    None => state.delete(key),
-                }
-            }
-            census.push(TxAccess {
-                reads: recording
-                    .reads
-                    .into_inner()
-                    .unwrap_or_else(PoisonError::into_inner),
-                ranges: recording
-                    .ranges
-                    .into_inner()
-                    .unwrap_or_else(PoisonError::into_inner),
-                writes: changes.into_keys().collect(),
-                code: outcome.code,
-            });
+            // A logged layer of its own, to see what the tx read and kept.
+            block_state.log_accesses();
+            block_state.begin();
+            let outcome = run_tx(&mut block_state, tx, &ctx, &mut executor);
+            let outcome = stop_on_node_fault(index, outcome)?;
+            let writes: BTreeSet<Vec<u8>> = block_state.top_keys().cloned().collect();
+            block_state.keep();
+            census.push(TxAccess::from_log(
+                block_state.take_accesses(),
+                writes,
+                outcome.code,
+            ));
         }
         Ok(census)
     }
 }
 
-/// A tx's view of the state before it, noting every read that reaches it.
-struct Recording {
-    state: Arc<Overlay>,
-    reads: Mutex<BTreeSet<Vec<u8>>>,
-    ranges: Mutex<Vec<KeyRange>>,
-}
-
-impl Recording {
-    fn over(state: Arc<Overlay>) -> Self {
-        Self {
-            state,
-            reads: Mutex::default(),
-            ranges: Mutex::default(),
+impl TxAccess {
+    /// What a tx's access log says it read from the state before it: a key it had already
+    /// written itself is no dependency.
+    fn from_log(log: Vec<Access>, writes: BTreeSet<Vec<u8>>, code: u32) -> Self {
+        let mut own: BTreeSet<Vec<u8>> = BTreeSet::new();
+        let mut access = TxAccess {
+            writes,
+            code,
+            ..TxAccess::default()
+        };
+        for entry in log {
+            match entry {
+                Access::Read(key) if !own.contains(&key) => {
+                    access.reads.insert(key);
+                }
+                Access::Read(_) => {}
+                Access::Range(start, end) => access.ranges.push((start, end)),
+                Access::Write(key) => {
+                    own.insert(key);
+                }
+            }
         }
-    }
-}
-
-impl StateRead for Recording {
-    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
-        self.reads
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .insert(key.to_vec());
-        self.state.get(key)
-    }
-
-    fn range(
-        &self,
-        start: Bound<&[u8]>,
-        end: Bound<&[u8]>,
-        descending: bool,
-    ) -> Result<KvIter<'_>, StoreError> {
-        self.ranges
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .push((start.map(<[u8]>::to_vec), end.map(<[u8]>::to_vec)));
-        self.state.range(start, end, descending)
+        access
     }
 }
 

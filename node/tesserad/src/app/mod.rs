@@ -10,14 +10,14 @@ pub mod abci;
 pub mod block_gas;
 pub mod block_hashes;
 pub mod census;
+pub mod genesis;
 mod parallel;
 mod parallel_stats;
-
-pub use parallel_stats::ParallelStats;
-pub mod genesis;
 pub mod query;
 mod verify_ahead;
 pub mod wasm;
+
+pub use parallel_stats::ParallelStats;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;

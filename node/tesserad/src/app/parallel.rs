@@ -26,8 +26,6 @@ use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, PoisonError};
 
-use cosmos_sdk_proto::cosmos::tx::v1beta1::{AuthInfo, TxRaw};
-use cosmos_sdk_proto::prost::Message;
 use tessera_store::state::bounds_empty;
 use tessera_store::{Access, Overlay, StateRead, StateWrite};
 use tessera_vm::types::BlockEnv;
@@ -53,8 +51,8 @@ struct Speculation {
 /// holds `Some(None)` when its speculation panicked: the tx runs again in order, where the
 /// panic (if it is one of the tx's) happens as it would without helpers.
 struct Slots {
-    /// Txs that only run in order (see [`repeats_a_signer`]); nobody claims them.
-    in_order: Vec<bool>,
+    /// What the block's thread and the claims need of each tx's auth info, read once.
+    heads: Vec<TxHead>,
     next: AtomicUsize,
     done: Mutex<Vec<Option<Option<Speculation>>>>,
     filled: Condvar,
@@ -71,7 +69,7 @@ impl App {
         helpers: usize,
     ) -> Result<Vec<TxOutcome>, AppError> {
         let slots = Slots {
-            in_order: repeats_a_signer(txs),
+            heads: tx_heads(txs),
             next: AtomicUsize::new(0),
             done: Mutex::new(txs.iter().map(|_| None).collect()),
             filled: Condvar::new(),
@@ -81,7 +79,7 @@ impl App {
                 let index = slots.next.fetch_add(1, Ordering::Relaxed);
                 match txs.get(index) {
                     None => return false,
-                    Some(_) if slots.in_order[index] => continue,
+                    Some(_) if slots.heads[index].in_order => continue,
                     Some(tx) => break (index, tx),
                 }
             };
@@ -144,7 +142,8 @@ impl App {
         let mut tx_results = Vec::with_capacity(txs.len());
         let mut gas = BlockGas::new(self.max_block_gas);
         for (index, tx) in txs.iter().enumerate() {
-            let speculation = if slots.in_order[index] {
+            let head = &slots.heads[index];
+            let speculation = if head.in_order {
                 None
             } else {
                 Some(loop {
@@ -165,7 +164,7 @@ impl App {
                 })
             };
             // Admission as in the ordered run: a refused tx changes nothing.
-            let wanted = block_gas::gas_wanted(tx);
+            let wanted = head.gas_wanted;
             if !gas.admit(wanted) {
                 let error = TxError::block_gas_exceeded(wanted, gas.left(), gas.limit());
                 tx_results.push(TxOutcome::failed(error, wanted, 0, Vec::new()));
@@ -197,7 +196,7 @@ impl App {
                     outcome
                 }
                 None => {
-                    let counter = if slots.in_order[index] {
+                    let counter = if head.in_order {
                         &self.parallel_stats.in_order
                     } else {
                         &self.parallel_stats.rerun
@@ -219,32 +218,34 @@ impl App {
     }
 }
 
-/// For each tx, whether a signer of it (by the public key in its auth info) signed an earlier tx
-/// of the block. A tx whose auth info cannot be read, or names no key, is run ahead anyway: the
-/// check after the run catches what it conflicts with.
-fn repeats_a_signer(txs: &[Vec<u8>]) -> Vec<bool> {
+/// A tx's auth info, as far as the scheduling needs it.
+struct TxHead {
+    /// As `block_gas::gas_wanted` reads it.
+    gas_wanted: u64,
+    /// A signer of it (by the public key in its auth info) signed an earlier tx of the block: it
+    /// only runs in order. A tx whose auth info cannot be read, or names no key, is run ahead
+    /// anyway; the check after the run catches what it conflicts with.
+    in_order: bool,
+}
+
+fn tx_heads(txs: &[Vec<u8>]) -> Vec<TxHead> {
     let mut seen: HashSet<Vec<u8>> = HashSet::new();
     txs.iter()
         .map(|tx| {
-            let keys = signer_keys(tx);
-            let repeat = keys.iter().any(|key| seen.contains(key));
+            let info = block_gas::auth_info(tx);
+            let keys: Vec<Vec<u8>> = info
+                .iter()
+                .flat_map(|info| &info.signer_infos)
+                .filter_map(|signer| signer.public_key.as_ref().map(|key| key.value.clone()))
+                .collect();
+            let in_order = keys.iter().any(|key| seen.contains(key));
             seen.extend(keys);
-            repeat
+            TxHead {
+                gas_wanted: info.as_ref().map_or(0, block_gas::gas_wanted_by),
+                in_order,
+            }
         })
         .collect()
-}
-
-fn signer_keys(tx: &[u8]) -> Vec<Vec<u8>> {
-    TxRaw::decode(tx)
-        .ok()
-        .and_then(|raw| AuthInfo::decode(raw.auth_info_bytes.as_slice()).ok())
-        .map(|info| {
-            info.signer_infos
-                .into_iter()
-                .filter_map(|signer| signer.public_key.map(|key| key.value))
-                .collect()
-        })
-        .unwrap_or_default()
 }
 
 /// A speculation that holds in order.
