@@ -7,8 +7,9 @@
 //! again: remembering the ones that passed changes no result, only the time. Keys that fail are
 //! not remembered and are checked in full every time.
 
-use std::collections::{HashSet, VecDeque};
-use std::sync::{LazyLock, Mutex, PoisonError};
+use std::sync::LazyLock;
+
+use crate::bounded_set::BoundedSet;
 
 /// Keys kept: far more than the accounts active in a few minutes of blocks (33 bytes per key,
 /// twice: about 4.5 MiB).
@@ -21,22 +22,13 @@ pub(crate) static CHECKED_KEYS: LazyLock<CheckedKeys> =
     LazyLock::new(|| CheckedKeys::new(CAPACITY));
 
 pub(crate) struct CheckedKeys {
-    capacity: usize,
-    keys: Mutex<Keys>,
-}
-
-#[derive(Default)]
-struct Keys {
-    known: HashSet<Key>,
-    /// Insertion order: the oldest key goes first when the set is full.
-    order: VecDeque<Key>,
+    keys: BoundedSet<Key>,
 }
 
 impl CheckedKeys {
     pub(crate) fn new(capacity: usize) -> Self {
         Self {
-            capacity,
-            keys: Mutex::new(Keys::default()),
+            keys: BoundedSet::new(capacity),
         }
     }
 
@@ -47,41 +39,19 @@ impl CheckedKeys {
         key: &Key,
         check: impl FnOnce(&Key) -> Result<(), E>,
     ) -> Result<(), E> {
-        if self.lock().known.contains(key) {
+        if self.keys.contains(key) {
             return Ok(());
         }
         // Outside the lock: the check is the slow part, and two threads checking the same new
         // key at once both insert it, which the set absorbs.
         check(key)?;
-        self.remember(*key);
+        self.keys.insert(*key);
         Ok(())
-    }
-
-    fn remember(&self, key: Key) {
-        if self.capacity == 0 {
-            return;
-        }
-        let mut keys = self.lock();
-        if !keys.known.insert(key) {
-            return;
-        }
-        keys.order.push_back(key);
-        if keys.order.len() > self.capacity {
-            if let Some(oldest) = keys.order.pop_front() {
-                keys.known.remove(&oldest);
-            }
-        }
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, Keys> {
-        // The set only ever holds keys that passed the check: a panic elsewhere cannot leave
-        // a wrong entry in it.
-        self.keys.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     #[cfg(test)]
     fn len(&self) -> usize {
-        self.lock().known.len()
+        self.keys.len()
     }
 }
 

@@ -5,6 +5,7 @@ pub mod ante;
 pub mod app;
 pub mod auth;
 pub mod bank;
+mod bounded_set;
 mod checked_keys;
 pub mod coin;
 pub mod crypto;

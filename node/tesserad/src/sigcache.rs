@@ -8,11 +8,9 @@
 //! account, fee or body) is a miss and is verified in full. Only successes are cached, and the
 //! cache holds no state the chain agrees on: a node with an empty one reaches the same results.
 
-use std::collections::{HashSet, VecDeque};
-use std::sync::{Mutex, PoisonError};
-
 use sha2::{Digest, Sha256};
 
+use crate::bounded_set::BoundedSet;
 use crate::crypto::PublicKey;
 
 /// Entries kept by default: about a minute of blocks at a few thousand txs each (32 bytes per
@@ -22,21 +20,13 @@ pub const DEFAULT_CAPACITY: usize = 100_000;
 type EntryId = [u8; 32];
 
 pub struct SignatureCache {
-    capacity: usize,
-    entries: Mutex<Entries>,
-}
-
-#[derive(Default)]
-struct Entries {
-    known: HashSet<EntryId>,
-    /// Insertion order: the oldest entry goes first when the cache is full.
-    order: VecDeque<EntryId>,
+    entries: BoundedSet<EntryId>,
 }
 
 impl std::fmt::Debug for SignatureCache {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SignatureCache")
-            .field("capacity", &self.capacity)
+            .field("capacity", &self.entries.capacity())
             .field("len", &self.len())
             .finish()
     }
@@ -62,18 +52,12 @@ impl SignatureCache {
     /// A cache of at most `capacity` signatures (0: caches nothing).
     pub fn new(capacity: usize) -> Self {
         Self {
-            capacity,
-            entries: Mutex::new(Entries::default()),
+            entries: BoundedSet::new(capacity),
         }
     }
 
-    fn entries(&self) -> std::sync::MutexGuard<'_, Entries> {
-        // The sets stay consistent whatever panicked while holding the lock.
-        self.entries.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-
     pub fn len(&self) -> usize {
-        self.entries().known.len()
+        self.entries.len()
     }
 
     pub fn is_empty(&self) -> bool {
@@ -83,23 +67,15 @@ impl SignatureCache {
     /// [`PublicKey::verify`], answered from the cache when this key already accepted this
     /// signature over this document.
     pub fn verify(&self, key: &PublicKey, doc: &[u8], signature: &[u8]) -> Result<(), String> {
-        if self.capacity == 0 {
+        if self.entries.capacity() == 0 {
             return key.verify(doc, signature);
         }
         let id = entry_id(key, doc, signature);
-        if self.entries().known.contains(&id) {
+        if self.entries.contains(&id) {
             return Ok(());
         }
         key.verify(doc, signature)?;
-        let mut entries = self.entries();
-        if entries.known.insert(id) {
-            entries.order.push_back(id);
-            while entries.order.len() > self.capacity {
-                if let Some(oldest) = entries.order.pop_front() {
-                    entries.known.remove(&oldest);
-                }
-            }
-        }
+        self.entries.insert(id);
         Ok(())
     }
 }
@@ -166,9 +142,7 @@ mod tests {
             cache.verify(&public, doc, &sign(&key, doc)).unwrap();
         }
         assert_eq!(cache.len(), 2);
-        let entries = cache.entries();
         let one = entry_id(&public, b"one", &sign(&key, b"one"));
-        assert!(!entries.known.contains(&one));
-        assert_eq!(entries.order.len(), 2);
+        assert!(!cache.entries.contains(&one));
     }
 }
