@@ -39,6 +39,7 @@ use tessera_testing::{BID_DEPOSIT, MANIFEST, MIN_BOND};
 use tesserad::address::Address;
 use tesserad::app::abci::CheckTxKind;
 use tesserad::app::census::{self, Dependencies, TxAccess};
+use tesserad::app::BlockPhases;
 use tesserad::bank::{balance_key, FEE_COLLECTOR};
 
 const GROUPS: usize = 20;
@@ -56,6 +57,8 @@ struct Run {
     blocks: usize,
     check: Duration,
     finalize: Duration,
+    /// `finalize`'s phases, as the app timed them.
+    phases: BlockPhases,
     commit: Duration,
     gas: u64,
     verify: Duration,
@@ -229,6 +232,7 @@ fn main() {
         let t = Instant::now();
         let res = chain.app.finalize_block(req).expect("finalize");
         let finalize = t.elapsed();
+        let phases = chain.app.last_block_phases();
         let t = Instant::now();
         chain.app.commit().expect("commit");
         let commit = t.elapsed();
@@ -257,6 +261,9 @@ fn main() {
             r.blocks += 1;
             r.check += check;
             r.finalize += finalize;
+            r.phases.deliver += phases.deliver;
+            r.phases.end_block += phases.end_block;
+            r.phases.app_hash += phases.app_hash;
             r.commit += commit;
             r.gas += res.tx_results.iter().map(|r| r.gas_used).sum::<u64>();
         }
@@ -276,6 +283,7 @@ fn main() {
         blocks: runs.iter().map(|r| r.blocks).sum(),
         check: runs.iter().map(|r| r.check).sum(),
         finalize: runs.iter().map(|r| r.finalize).sum(),
+        phases: BlockPhases::default(),
         commit: runs.iter().map(|r| r.commit).sum(),
         gas: runs.iter().map(|r| r.gas).sum(),
         verify: runs.iter().map(|r| r.verify).sum(),
@@ -303,6 +311,15 @@ fn main() {
             us_per_tx(run.finalize, run.txs),
             run.commit.as_secs_f64() * 1e3 / run.blocks as f64,
             us_per_tx(run.commit, run.txs),
+        );
+        let per_block = |d: Duration| d.as_secs_f64() * 1e3 / run.blocks as f64;
+        println!(
+            "  per block: deliver {:.1} ms, end-block {:.1} ms, app hash {:.1} ms (tree update \
+             and value writes), commit {:.1} ms",
+            per_block(run.phases.deliver),
+            per_block(run.phases.end_block),
+            per_block(run.phases.app_hash),
+            per_block(run.commit),
         );
         println!(
             "  secp256k1 verify meanwhile: {:.0} /s; ratio {:.1}%",

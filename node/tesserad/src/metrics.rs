@@ -1,6 +1,6 @@
 //! The app's Prometheus metrics, served as text on `/metrics` next to CometBFT's own (which
-//! cover consensus, mempool and p2p): block execution time, txs, gas, queries, VM cache,
-//! parallel delivery.
+//! cover consensus, mempool and p2p): block execution time and its phases, commit time, txs,
+//! gas, queries, VM cache, parallel delivery.
 //!
 //! The metrics live in a `prometheus::Registry` of their own rather than the crate's global one,
 //! so that tests running several nodes in one process keep them apart. The ABCI connections
@@ -18,12 +18,18 @@ use prometheus::core::{Collector, Desc};
 use prometheus::proto::{self, MetricFamily, MetricType};
 use prometheus::{Histogram, HistogramOpts, IntCounter, IntGauge, Opts, Registry, TextEncoder};
 
+use crate::app::BlockPhases;
+
 /// Upper bounds (seconds) of the duration histograms' buckets.
 const BUCKETS: [f64; 10] = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5];
 
 pub struct Metrics {
     registry: Registry,
     block_execution: Histogram,
+    block_deliver: Histogram,
+    block_end_block: Histogram,
+    block_app_hash: Histogram,
+    commit_duration: Histogram,
     query_duration: Histogram,
     blocks: IntCounter,
     txs: IntCounter,
@@ -81,6 +87,26 @@ impl Default for Metrics {
                 "tesserad_block_execution_seconds",
                 "Time to execute a block (finalize_block: txs, end-block hooks, app hash).",
             ),
+            block_deliver: histogram(
+                &r,
+                "tesserad_block_deliver_seconds",
+                "Part of finalize_block running the block's txs.",
+            ),
+            block_end_block: histogram(
+                &r,
+                "tesserad_block_end_block_seconds",
+                "Part of finalize_block running the end-block hooks.",
+            ),
+            block_app_hash: histogram(
+                &r,
+                "tesserad_block_app_hash_seconds",
+                "Part of finalize_block computing the app hash (tree update, value writes).",
+            ),
+            commit_duration: histogram(
+                &r,
+                "tesserad_commit_seconds",
+                "Time to commit a finalized block (the store's write made durable).",
+            ),
             query_duration: histogram(
                 &r,
                 "tesserad_abci_query_seconds",
@@ -124,6 +150,16 @@ impl Metrics {
         self.blocks.inc();
         self.txs.inc_by(txs as u64);
         self.gas_used.inc_by(gas);
+    }
+
+    pub fn observe_block_phases(&self, phases: &BlockPhases) {
+        self.block_deliver.observe(phases.deliver.as_secs_f64());
+        self.block_end_block.observe(phases.end_block.as_secs_f64());
+        self.block_app_hash.observe(phases.app_hash.as_secs_f64());
+    }
+
+    pub fn observe_commit(&self, took: Duration) {
+        self.commit_duration.observe(took.as_secs_f64());
     }
 
     pub fn set_height(&self, height: u64) {
@@ -336,6 +372,30 @@ mod tests {
     }
 
     #[test]
+    fn each_block_phase_and_the_commit_go_to_their_own_histogram() {
+        let m = Metrics::default();
+        m.observe_block_phases(&BlockPhases {
+            deliver: Duration::from_millis(200),
+            end_block: Duration::from_micros(300),
+            app_hash: Duration::from_millis(30),
+        });
+        m.observe_commit(Duration::from_millis(20));
+        let out = m.render();
+        for (name, sum) in [
+            ("tesserad_block_deliver_seconds", "0.2"),
+            ("tesserad_block_end_block_seconds", "0.0003"),
+            ("tesserad_block_app_hash_seconds", "0.03"),
+            ("tesserad_commit_seconds", "0.02"),
+        ] {
+            assert!(
+                out.contains(&format!("{name}_sum {sum}\n")),
+                "{name}: {out}"
+            );
+            assert!(out.contains(&format!("{name}_count 1\n")), "{name}: {out}");
+        }
+    }
+
+    #[test]
     fn the_exposition_names_every_metric_with_its_type_and_help() {
         let m = Metrics::default();
         m.set_height(7);
@@ -353,6 +413,10 @@ mod tests {
         let out = m.render();
         for (name, kind) in [
             ("tesserad_block_execution_seconds", "histogram"),
+            ("tesserad_block_deliver_seconds", "histogram"),
+            ("tesserad_block_end_block_seconds", "histogram"),
+            ("tesserad_block_app_hash_seconds", "histogram"),
+            ("tesserad_commit_seconds", "histogram"),
             ("tesserad_abci_query_seconds", "histogram"),
             ("tesserad_blocks_total", "counter"),
             ("tesserad_txs_total", "counter"),

@@ -7,6 +7,8 @@ use tessera_testing::node::chain;
 use chain::{assert_ok, Chain, CONTRACT_FEE};
 use common::{alice, bob};
 use serde_json::json;
+use std::time::{Duration, Instant};
+
 use tesserad::app::{App, AppConfig};
 
 const MANIFEST: &str = "0000000000000000000000000000000000000000000000000000000000000001";
@@ -71,6 +73,29 @@ fn a_provider_wins_a_lease_through_signed_transactions_and_the_end_block_hook() 
     assert_eq!(lease["total_paid"], "60000");
     assert_eq!(lease["unattested"], "60000");
     assert_eq!(chain.balance(&provider.bech32()), before);
+}
+
+#[test]
+fn finalize_block_times_its_phases_within_the_call() {
+    let mut chain = Chain::start();
+    let registry = chain.contract("registry");
+    let gpu = json!({"vendor": "nvidia", "model": "h100", "vram_mib": 81920, "count": 8});
+    let register = chain.execute(
+        &bob(),
+        &registry,
+        json!({"register": {"host_uri": "https://bob.example.com", "gpus": [gpu]}}),
+        100_000_000,
+    );
+    let started = Instant::now();
+    assert_ok(&chain.block(vec![register]));
+    let took = started.elapsed();
+    let phases = chain.app.last_block_phases();
+    assert!(phases.deliver > Duration::ZERO, "{phases:?}");
+    assert!(phases.app_hash > Duration::ZERO, "{phases:?}");
+    assert!(
+        phases.deliver + phases.end_block + phases.app_hash <= took,
+        "{phases:?} within {took:?}"
+    );
 }
 
 #[test]

@@ -9,6 +9,7 @@
 pub mod abci;
 pub mod block_gas;
 pub mod block_hashes;
+mod block_phases;
 pub mod census;
 pub mod genesis;
 mod parallel;
@@ -17,12 +18,14 @@ pub mod query;
 mod verify_ahead;
 pub mod wasm;
 
+pub use block_phases::BlockPhases;
 pub use parallel_stats::ParallelStats;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use std::time::Instant;
 
 use sha2::{Digest, Sha256};
 use tessera_store::{Overlay, Snapshot, StateRead, StateWrite, Store, StoreError, StoreOptions};
@@ -120,6 +123,8 @@ pub struct App {
     signature_cache: SignatureCache,
     parallel_helpers: usize,
     parallel_stats: Arc<ParallelStats>,
+    /// The phases of the last `finalize_block` that ran a block.
+    last_phases: BlockPhases,
 }
 
 impl App {
@@ -156,6 +161,7 @@ impl App {
             signature_cache: SignatureCache::new(config.signature_cache_entries),
             parallel_helpers: config.parallel_helpers,
             parallel_stats: Arc::default(),
+            last_phases: BlockPhases::default(),
         };
         app.load_committed()?;
         Ok(app)
@@ -265,6 +271,12 @@ impl App {
         &self.parallel_stats
     }
 
+    /// How long the phases of the last block `finalize_block` ran took (a repeated call for the
+    /// same height answers from memory and leaves them as they were).
+    pub fn last_block_phases(&self) -> BlockPhases {
+        self.last_phases
+    }
+
     pub fn max_block_gas(&self) -> u64 {
         self.max_block_gas
     }
@@ -358,6 +370,7 @@ impl App {
             chain_id: self.chain_id.clone(),
         };
         let helpers = self.parallel_helpers.min(req.txs.len().saturating_sub(1));
+        let delivering = Instant::now();
         let tx_results = match &pre_block {
             Some(pre_block) if helpers > 0 => {
                 let pre_block: Arc<dyn StateRead + Send + Sync> = pre_block.clone();
@@ -367,12 +380,21 @@ impl App {
                 self.deliver_verifying_ahead(&mut overlay, pre_block.as_deref(), &block, &req.txs)?
             }
         };
+        let deliver = delivering.elapsed();
         overlay.set(BLOCK_TIME_KEY, &req.time.as_nanos().to_be_bytes());
         block_hashes::record(&mut overlay, req.height, &req.hash);
+        let ending = Instant::now();
         let events = self.end_block(&mut overlay, &block)?;
+        let end_block = ending.elapsed();
         // Staged, not just hashed: the commit that follows makes this write durable instead of
         // redoing the tree update.
+        let hashing = Instant::now();
         let app_hash = self.store.stage(req.height, &overlay.changes())?.to_vec();
+        self.last_phases = BlockPhases {
+            deliver,
+            end_block,
+            app_hash: hashing.elapsed(),
+        };
         let response = FinalizeBlockResponse {
             tx_results,
             events,

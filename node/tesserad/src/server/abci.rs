@@ -267,10 +267,14 @@ impl AbciApp {
             proposer_address: request.proposer_address.to_vec(),
         };
         let height = req.height;
-        let res = match self.app().finalize_block(req) {
+        let mut app = self.app();
+        let res = match app.finalize_block(req) {
             Ok(res) => res,
             Err(err) => halt(&format!("finalize_block({height})"), err),
         };
+        let phases = app.last_block_phases();
+        drop(app);
+        self.metrics.observe_block_phases(&phases);
         self.metrics.observe_block(
             started.elapsed(),
             res.tx_results.len(),
@@ -286,9 +290,11 @@ impl AbciApp {
     }
 
     fn commit(&self) -> pb::ResponseCommit {
+        let started = std::time::Instant::now();
         let mut app = self.app();
         match app.commit() {
             Ok(res) => {
+                self.metrics.observe_commit(started.elapsed());
                 let height = app.store().latest_version();
                 self.metrics.set_height(height);
                 if let Some(snapshots) = self.snapshots.as_ref().filter(|s| s.is_due(height)) {
