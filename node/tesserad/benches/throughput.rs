@@ -261,9 +261,7 @@ fn main() {
             r.blocks += 1;
             r.check += check;
             r.finalize += finalize;
-            r.phases.deliver += phases.deliver;
-            r.phases.end_block += phases.end_block;
-            r.phases.app_hash += phases.app_hash;
+            r.phases += phases;
             r.commit += commit;
             r.gas += res.tx_results.iter().map(|r| r.gas_used).sum::<u64>();
         }

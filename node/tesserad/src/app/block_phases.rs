@@ -14,3 +14,12 @@ pub struct BlockPhases {
     /// that give the app hash.
     pub app_hash: Duration,
 }
+
+/// Sums, for averages over several blocks.
+impl std::ops::AddAssign for BlockPhases {
+    fn add_assign(&mut self, other: Self) {
+        self.deliver += other.deliver;
+        self.end_block += other.end_block;
+        self.app_hash += other.app_hash;
+    }
+}
