@@ -78,14 +78,7 @@ fn a_provider_wins_a_lease_through_signed_transactions_and_the_end_block_hook() 
 #[test]
 fn finalize_block_times_its_phases_within_the_call() {
     let mut chain = Chain::start();
-    let registry = chain.contract("registry");
-    let gpu = json!({"vendor": "nvidia", "model": "h100", "vram_mib": 81920, "count": 8});
-    let register = chain.execute(
-        &bob(),
-        &registry,
-        json!({"register": {"host_uri": "https://bob.example.com", "gpus": [gpu]}}),
-        100_000_000,
-    );
+    let register = bob_registers(&chain);
     let started = Instant::now();
     assert_ok(&chain.block(vec![register]));
     let took = started.elapsed();
@@ -280,16 +273,21 @@ fn the_whole_market_lifecycle_adds_up_to_the_unit() {
     );
 }
 
-/// Gas of bob's `register` (one registry instance, a bond attached) on a fresh chain.
-fn register_gas(chain: &mut Chain) -> u64 {
+/// Bob's `register` with one GPU and a bond attached, signed for the chain's next block.
+fn bob_registers(chain: &Chain) -> Vec<u8> {
     let registry = chain.contract("registry");
     let gpu = json!({"vendor": "nvidia", "model": "h100", "vram_mib": 81920, "count": 1});
-    let register = chain.execute(
+    chain.execute(
         &bob(),
         &registry,
         json!({"register": {"host_uri": "https://bob.example.com", "gpus": [gpu]}}),
         100_000_000,
-    );
+    )
+}
+
+/// Gas of bob's `register` (one registry instance, a bond attached) on a fresh chain.
+fn register_gas(chain: &mut Chain) -> u64 {
+    let register = bob_registers(chain);
     let res = chain.block(vec![register]);
     assert_ok(&res);
     res.tx_results[0].gas_used
