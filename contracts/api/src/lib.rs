@@ -13,6 +13,7 @@ pub mod gpu;
 pub mod ids;
 pub mod market;
 pub mod merkle;
+pub mod migration;
 pub mod pagination;
 pub mod referee;
 pub mod registry;

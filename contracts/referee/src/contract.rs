@@ -144,6 +144,47 @@ pub fn query(deps: Deps, env: Env, msg: QueryMsg) -> Result<Binary, ContractErro
 
 #[cfg_attr(not(feature = "library"), entry_point)]
 pub fn migrate(deps: DepsMut, _env: Env, _msg: MigrateMsg) -> Result<Response, ContractError> {
-    cw2::set_contract_version(deps.storage, CONTRACT_NAME, CONTRACT_VERSION)?;
-    Ok(Response::new().add_attribute("action", "migrate"))
+    let previous =
+        tessera_api::migration::ensure_upgrade(deps.storage, CONTRACT_NAME, CONTRACT_VERSION)?;
+    Ok(Response::new()
+        .add_attribute("action", "migrate")
+        .add_attribute("from_version", previous.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use cosmwasm_std::testing::{mock_dependencies, mock_env};
+
+    // Before the guard, the referee recorded the new version over whatever it found: the state
+    // of another contract, or of a newer referee.
+    #[test]
+    fn migrate_refuses_another_contracts_state_and_a_downgrade() {
+        for (contract, version) in [
+            ("crates.io:tessera-market", "0.0.1"),
+            (CONTRACT_NAME, "99.0.0"),
+        ] {
+            let mut deps = mock_dependencies();
+            cw2::set_contract_version(&mut deps.storage, contract, version).unwrap();
+            assert!(migrate(deps.as_mut(), mock_env(), MigrateMsg {}).is_err());
+            let kept = cw2::get_contract_version(&deps.storage).unwrap();
+            assert_eq!(
+                (kept.contract.as_str(), kept.version.as_str()),
+                (contract, version)
+            );
+        }
+    }
+
+    #[test]
+    fn migrate_bumps_an_older_referee() {
+        let mut deps = mock_dependencies();
+        cw2::set_contract_version(&mut deps.storage, CONTRACT_NAME, "0.0.1").unwrap();
+        let res = migrate(deps.as_mut(), mock_env(), MigrateMsg {}).unwrap();
+        assert!(res
+            .attributes
+            .iter()
+            .any(|a| a.key == "from_version" && a.value == "0.0.1"));
+        let version = cw2::get_contract_version(&deps.storage).unwrap();
+        assert_eq!(version.version, CONTRACT_VERSION);
+    }
 }
